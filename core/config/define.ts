@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * zod helpers for configuration schemas. Each process has one schema whose `.describe()` texts are also the
+ * documentation (docs/config.md is generated from them; a test fails when it is stale).
+ */
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "35MB", "150 MiB", "1048576" into bytes. */
+export function parseBytes(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
+  if (!m?.[1] || unit === undefined) throw new Error(`not a size: "${value}" (use e.g. 35MB, 150MiB or a byte count)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses "5d", "30s", "250ms", "1500" (ms) into milliseconds. */
+export function parseDurationMs(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  const unit = m?.[2] ? DURATION_UNITS[m[2].toLowerCase()] : 1;
+  if (!m?.[1] || unit === undefined) throw new Error(`not a duration: "${value}" (use e.g. 250ms, 30s, 5m, 5d)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+export const bytes = () =>
+  z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+    try {
+      return parseBytes(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+export const durationMs = () =>
+  z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+    try {
+      return parseDurationMs(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** A comma-separated list in the environment, or an array in a file. Empty items are dropped. */
+export const csvList = () =>
+  z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0));
+
+export const port = () => z.coerce.number().int().min(0).max(65535);
+
+export const bool = () =>
+  z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform(
+    (v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on',
+  );
+
+/** Formats every zod issue as one line each, so a config check prints all problems at once. */
+export function formatIssues(error: z.ZodError, names: Record<string, string> = {}): string[] {
+  return error.issues.map((i) => {
+    const key = i.path.join('.');
+    return `${names[key] ?? (key || '(root)')}: ${i.message}`;
+  });
+}

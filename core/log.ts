@@ -1,0 +1,113 @@
+/**
+ * The logging interface both sides use: a pino-compatible subset, so the edge passes a pino logger and the
+ * function adapts InvocationContext to it. Every operational line carries a stable `event` code listed in
+ * LOG_EVENTS (docs/log-events.md is generated from it).
+ *
+ * Never put message bodies, AUTH data, secrets or tokens in a log object. `redactPaths` lists the keys pino
+ * removes anyway, as a second line of defence.
+ */
+export interface Logger {
+  debug(obj: LogFields, msg?: string): void;
+  info(obj: LogFields, msg?: string): void;
+  warn(obj: LogFields, msg?: string): void;
+  error(obj: LogFields, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface LogFields {
+  event: LogEvent;
+  [key: string]: unknown;
+}
+
+export const LOG_EVENTS = {
+  // function
+  REQUEST_REJECTED: 'A request to the function was refused before processing (auth, size, framing).',
+  MESSAGE_RECEIVED: 'The function recorded a new message id.',
+  MESSAGE_REPLAYED: 'A repeated message id was answered from its recorded outcome; nothing was sent again.',
+  MESSAGE_SENT: 'Microsoft Graph accepted the message (202).',
+  MESSAGE_QUEUED: 'The message was stored in Blob Storage and queued for the queue-triggered sender.',
+  MESSAGE_DEFERRED: 'A transient failure; the message will be retried.',
+  MESSAGE_FAILED: 'A permanent failure; the message ends failed with its reason.',
+  MESSAGE_REJECTED: 'The message was refused permanently before sending (policy, content).',
+  SENDER_REWRITTEN: 'The From address is not allowed; the default sender mailbox sends with Reply-To set.',
+  GRAPH_REQUEST: 'One request to Microsoft Graph finished (method, path shape, status, request id, duration).',
+  GRAPH_UPLOAD_CHUNK_RETRY: 'An upload-session chunk failed and is retried on its own.',
+  TOKEN_ACQUIRED: 'A Microsoft Graph token was acquired (never the token itself).',
+  TOKEN_FAILED: 'A Microsoft Graph token could not be acquired.',
+  QUEUE_POISON: 'A queued message exhausted its attempts and ends failed.',
+  HEALTH_CHECK: 'A health check ran.',
+  CONFIG_INVALID: 'Configuration is invalid; every problem is listed.',
+  HOST_STARTED: 'A local host process started listening.',
+  HOST_STOPPED: 'A local host process stopped.',
+  // edge listener
+  SMTP_CONNECTION: 'An SMTP client connected.',
+  SMTP_CONNECTION_REFUSED: 'An SMTP client was refused (allow-list or rate limit).',
+  SMTP_AUTH_FAILED: 'An SMTP AUTH attempt failed (the user name is logged, never the password).',
+  SMTP_MESSAGE_REFUSED: 'An SMTP transaction was refused (size, recipients, sender, content).',
+  SMTP_ERROR: 'A protocol or socket error in an SMTP session.',
+  SPOOL_STORED: 'A message is durably in the spool.',
+  SPOOL_WRITE_FAILED: 'A message could not be stored; the client got a 4xx.',
+  SPOOL_QUARANTINED: 'A corrupt spool entry was moved to quarantine (never deleted).',
+  SPOOL_FULL: 'The spool is over its quota or the disk is full.',
+  FORWARD_ATTEMPT: 'The forwarder posted a spooled message to the function.',
+  FORWARD_RESULT: 'The outcome of one forward attempt.',
+  ADMIN_ACTION: 'An admin retried or deleted a message (CLI or status page).',
+} as const;
+
+export type LogEvent = keyof typeof LOG_EVENTS;
+
+/** Keys whose values are never logged, at any depth pino checks. */
+export const REDACT_PATHS = [
+  'password',
+  'pass',
+  'secret',
+  'token',
+  'accessToken',
+  'authorization',
+  'headers.authorization',
+  'headers["x-functions-key"]',
+  'headers["x-bridge-signature"]',
+  'body',
+  'mime',
+  'clientSecret',
+  'siteSecret',
+  '*.password',
+  '*.pass',
+  '*.secret',
+  '*.token',
+  '*.accessToken',
+  '*.authorization',
+  '*.body',
+  '*.mime',
+  '*.clientSecret',
+  '*.siteSecret',
+];
+
+/** A logger that drops everything (library default). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};
+
+/** A logger that keeps lines in memory — for tests that assert on events and on what is never logged. */
+export function memoryLogger(lines: Array<Record<string, unknown>> = []): Logger & { lines: typeof lines } {
+  const make = (bindings: Record<string, unknown>): Logger & { lines: typeof lines } => {
+    const write = (level: string) => (obj: LogFields, msg?: string) => {
+      lines.push({ level, ...bindings, ...obj, ...(msg === undefined ? {} : { msg }) });
+    };
+    return {
+      lines,
+      debug: write('debug'),
+      info: write('info'),
+      warn: write('warn'),
+      error: write('error'),
+      child: (b) => make({ ...bindings, ...b }),
+    };
+  };
+  return make({});
+}

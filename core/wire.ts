@@ -1,0 +1,176 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+import { type Envelope, envelopeSchema } from './envelope';
+import { bridgeError, type SerializedBridgeError } from './errors';
+
+/**
+ * The HTTP contract between the edge listener and the function. Both sides import this file and nothing else
+ * of each other.
+ *
+ * Request: `POST /api/v1/messages`
+ *   body   = frame head + raw MIME bytes exactly as received (never base64):
+ *            `SGB/1 <n>\r\n` + <n bytes of envelope JSON> + `\r\n` + <raw MIME>
+ *            The envelope goes in the body, not in headers, because 500 recipients do not fit the header
+ *            limits of Azure's front ends; a length prefix lets the function stream the MIME without scanning.
+ *   headers: see WIRE_HEADERS. The signature is HMAC-SHA256 with the site secret over
+ *            `method \n path \n timestamp \n messageId \n sha256(body)` (hex digest of the whole body, so the
+ *            envelope is covered too).
+ *
+ * Response: JSON `WireResult`. 200 sent, 202 queued, 422 rejected (permanent), 401 auth, 413 too large,
+ * 409/429/503 retryable (with Retry-After).
+ */
+export const WIRE_PATH = '/api/v1/messages';
+export const WIRE_CONTENT_TYPE = 'application/vnd.smtp-graph-bridge.v1';
+export const FRAME_MAGIC = 'SGB/1';
+/** An envelope of 500 recipients of 320 characters is ~170 KB of JSON; anything larger is malformed. */
+export const MAX_ENVELOPE_JSON_BYTES = 256 * 1024;
+/** Requests whose timestamp is further than this from the function's clock are refused (replay window). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export const WIRE_HEADERS = {
+  site: 'x-bridge-site',
+  messageId: 'x-bridge-message-id',
+  timestamp: 'x-bridge-timestamp',
+  bodySha256: 'x-bridge-content-sha256',
+  signature: 'x-bridge-signature',
+  /** Azure Functions key for authLevel 'function'. */
+  functionKey: 'x-functions-key',
+} as const;
+
+export type MessageState = 'received' | 'sent' | 'queued' | 'failed';
+
+/** What the function answers to POST and GET. */
+export interface WireResult {
+  id: string;
+  state: MessageState;
+  /** Mailbox that sent (or will send) the message. */
+  sender?: string;
+  graphRequestId?: string;
+  error?: SerializedBridgeError;
+  /** True when the answer is a recorded outcome of an earlier request with the same id. */
+  replayed?: boolean;
+  updatedAt?: string;
+}
+
+export function frameHead(envelope: Envelope): Buffer {
+  const json = Buffer.from(JSON.stringify(envelope), 'utf8');
+  return Buffer.concat([Buffer.from(`${FRAME_MAGIC} ${json.length}\r\n`, 'ascii'), json, Buffer.from('\r\n')]);
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export interface SignatureInput {
+  method: string;
+  path: string;
+  timestamp: string;
+  messageId: string;
+  bodySha256: string;
+}
+
+export function signatureBase(input: SignatureInput): string {
+  return [input.method.toUpperCase(), input.path, input.timestamp, input.messageId, input.bodySha256].join('\n');
+}
+
+export function sign(input: SignatureInput, secret: string): string {
+  return createHmac('sha256', secret).update(signatureBase(input)).digest('base64url');
+}
+
+export function verifySignature(input: SignatureInput, secret: string, signature: string): boolean {
+  const expected = Buffer.from(sign(input, secret));
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** Builds the signed headers for one request (the caller adds content-length and the function key). */
+export function signedHeaders(
+  args: { siteId: string; messageId: string; bodySha256: string; secret: string; now?: Date; method?: string; path?: string },
+): Record<string, string> {
+  const timestamp = String(Math.floor((args.now ?? new Date()).getTime() / 1000));
+  const input: SignatureInput = {
+    method: args.method ?? 'POST',
+    path: args.path ?? WIRE_PATH,
+    timestamp,
+    messageId: args.messageId,
+    bodySha256: args.bodySha256,
+  };
+  return {
+    [WIRE_HEADERS.site]: args.siteId,
+    [WIRE_HEADERS.messageId]: args.messageId,
+    [WIRE_HEADERS.timestamp]: timestamp,
+    [WIRE_HEADERS.bodySha256]: args.bodySha256,
+    [WIRE_HEADERS.signature]: sign(input, args.secret),
+  };
+}
+
+/** SHA-256 of an empty body, used by signed GET requests. */
+export const EMPTY_SHA256 = sha256Hex('');
+
+/**
+ * Incremental decoder of the frame head. Feed it chunks; once `envelope` is set, `rest` holds the first MIME
+ * bytes and every later chunk is MIME. Throws WIRE_MALFORMED on anything unexpected.
+ */
+export class FrameDecoder {
+  #buffered: Buffer = Buffer.alloc(0);
+  #jsonLength = -1;
+  #headLength = 0;
+  envelope: Envelope | undefined;
+
+  /** Returns the MIME bytes contained in this chunk (possibly empty). */
+  push(chunk: Uint8Array): Buffer {
+    if (this.envelope) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.#buffered = Buffer.concat([this.#buffered, chunk]);
+    if (this.#jsonLength < 0) {
+      const eol = this.#buffered.indexOf('\r\n');
+      if (eol < 0) {
+        if (this.#buffered.length > 32) throw malformed('frame head line too long');
+        return Buffer.alloc(0);
+      }
+      const m = /^SGB\/1 (\d{1,7})$/.exec(this.#buffered.subarray(0, eol).toString('latin1'));
+      if (!m?.[1]) throw malformed('bad frame head');
+      this.#jsonLength = Number(m[1]);
+      if (this.#jsonLength > MAX_ENVELOPE_JSON_BYTES) throw malformed('envelope too large');
+      this.#headLength = eol + 2;
+    }
+    const end = this.#headLength + this.#jsonLength;
+    if (this.#buffered.length < end + 2) return Buffer.alloc(0);
+    if (this.#buffered[end] !== 13 || this.#buffered[end + 1] !== 10) throw malformed('missing CRLF after envelope');
+    this.envelope = parseEnvelopeJson(this.#buffered.subarray(this.#headLength, end));
+    const rest = this.#buffered.subarray(end + 2);
+    this.#buffered = Buffer.alloc(0);
+    return rest;
+  }
+
+  /** Call at end of body: throws when the head never completed. */
+  finish(): Envelope {
+    if (!this.envelope) throw malformed('body ended inside the frame head');
+    return this.envelope;
+  }
+}
+
+function parseEnvelopeJson(bytes: Buffer): Envelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (cause) {
+    throw bridgeError('WIRE_MALFORMED', { detail: 'envelope is not JSON', cause });
+  }
+  const parsed = envelopeSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw malformed(`envelope invalid at ${first?.path.join('.') ?? '?'}: ${first?.message ?? ''}`);
+  }
+  return parsed.data;
+}
+
+function malformed(detail: string) {
+  return bridgeError('WIRE_MALFORMED', { detail });
+}
+
+/** Decodes a whole frame held in memory (tests, small messages). */
+export function decodeFrame(body: Uint8Array): { envelope: Envelope; mime: Buffer } {
+  const d = new FrameDecoder();
+  const mime = d.push(body);
+  return { envelope: d.finish(), mime };
+}

@@ -1,0 +1,34 @@
+// @ts-check
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+module.exports = tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.test-data/**', 'coverage/**', 'infra/**/*.json', 'edge-listener/status-page/assets/**', '.ci/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: {
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    // core/ is the ground floor: it may not reach up into either side or into a runtime host.
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/edge-listener/**', '@azure/functions', 'smtp-server', 'node:net'] }],
+    },
+  },
+  {
+    files: ['functions/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/edge-listener/**'] }] },
+  },
+  {
+    files: ['edge-listener/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/functions/**', '@azure/functions'] }] },
+  },
+);
