@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+
+import type { AccessTokenClaims } from './access-token';
+import type { SandboxMailbox, SandboxOptions } from './options';
+
+/**
+ * Who exists and who may do what: mailboxes per tenant, Exchange licence, the app's application permissions
+ * (token roles) and its Exchange RBAC scope, Send As rights. Answers are Graph's own status/code/message for
+ * each refusal (platform-facts §A4).
+ */
+
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export type Permission = 'Mail.Send' | 'Mail.ReadWrite' | 'User.Read';
+
+/** Application permissions that grant each need (any one suffices). */
+const GRANTS: Record<Permission, string[]> = {
+  'Mail.Send': ['Mail.Send'],
+  'Mail.ReadWrite': ['Mail.ReadWrite'],
+  'User.Read': [
+    'User.Read.All',
+    'User.ReadBasic.All',
+    'User.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
+};
+
+export function mailboxObjectId(address: string): string {
+  const h = createHash('sha256').update(address.toLowerCase()).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export class Directory {
+  readonly #known?: Map<string, SandboxMailbox>;
+  readonly #scope?: Set<string>;
+
+  constructor(options: SandboxOptions) {
+    if (options.mailboxes) {
+      this.#known = new Map(
+        options.mailboxes.map((m) => {
+          const mb = typeof m === 'string' ? { address: m } : m;
+          return [mb.address.toLowerCase(), mb];
+        }),
+      );
+    }
+    if (options.mailboxScope) this.#scope = new Set(options.mailboxScope.map((a) => a.toLowerCase()));
+  }
+
+  /** The mailbox as the token's tenant sees it, or the refusal Graph gives for a user it cannot find. */
+  find(idOrAddress: string, claims: AccessTokenClaims): SandboxMailbox | Refusal {
+    const key = idOrAddress.toLowerCase();
+    if (!this.#known) return { address: key };
+    const byAddress =
+      this.#known.get(key) ?? [...this.#known.values()].find((m) => mailboxObjectId(m.address) === key);
+    if (!byAddress || (byAddress.tenantId !== undefined && byAddress.tenantId !== claims.tid)) {
+      return {
+        status: 404,
+        code: 'ErrorInvalidUser',
+        message: `The requested user '${idOrAddress}' is invalid.`,
+      };
+    }
+    return byAddress;
+  }
+
+  /** Checks for a mail route: permission, Exchange licence, RBAC scope, in that order (as Exchange does). */
+  mailAccess(mailbox: SandboxMailbox, claims: AccessTokenClaims, need: Permission): Refusal | undefined {
+    const denied = this.permission(claims, need);
+    if (denied) return denied;
+    if (mailbox.licensed === false) {
+      return {
+        status: 404,
+        code: 'MailboxNotEnabledForRESTAPI',
+        message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+      };
+    }
+    if (this.#scope && !this.#scope.has(mailbox.address.toLowerCase())) {
+      return { status: 403, code: 'ErrorAccessDenied', message: 'Access to OData is disabled.' };
+    }
+    return undefined;
+  }
+
+  permission(claims: AccessTokenClaims, need: Permission): Refusal | undefined {
+    const roles = new Set(Array.isArray(claims.roles) ? claims.roles : []);
+    if (GRANTS[need].some((r) => roles.has(r))) return undefined;
+    if (need === 'User.Read')
+      return {
+        status: 403,
+        code: 'Authorization_RequestDenied',
+        message: 'Insufficient privileges to complete the operation.',
+      };
+    return {
+      status: 403,
+      code: 'ErrorAccessDenied',
+      message: 'Access is denied. Check credentials and try again.',
+    };
+  }
+
+  /** The From address must be the mailbox itself or one it has Send As rights on. */
+  sendAs(mailbox: SandboxMailbox, from: string | undefined): Refusal | undefined {
+    if (!from) return undefined;
+    const f = from.toLowerCase();
+    if (f === mailbox.address.toLowerCase()) return undefined;
+    if ((mailbox.sendAs ?? []).some((a) => a.toLowerCase() === f)) return undefined;
+    return {
+      status: 403,
+      code: 'ErrorSendAsDenied',
+      message: `The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.`,
+    };
+  }
+}
