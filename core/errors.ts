@@ -45,6 +45,8 @@ export const ERROR_TABLE = {
   SENDER_NOT_ALLOWED: row(550, '5.7.1', 422, true, 'Sender not allowed', 'Add the From address to BRIDGE_ALLOWED_SENDERS, or set BRIDGE_DEFAULT_SENDER so the bridge sends as a mailbox it may use.'),
   SUSPECTED_SMUGGLING: row(554, '5.6.0', 422, true, 'Bare CR or LF next to a dot in message data', 'The client sent an ambiguous end-of-data sequence (SMTP smuggling pattern); fix the client or the hop in front of the bridge.'),
   BARE_CR: row(554, '5.6.0', 422, true, 'Bare CR in message data', 'The client sent a carriage return without line feed, which relays may treat as a line break.'),
+  SMTPUTF8_REQUIRED: row(553, '5.6.7', 422, true, 'Non-ASCII address without SMTPUTF8', 'The device sent an international address without announcing SMTPUTF8 (RFC 6531); use an ASCII address or update the firmware.'),
+  ENVELOPE_SENDER_NOT_ALLOWED: row(550, '5.7.1', 422, true, 'Envelope sender not allowed at this listener', 'Add the MAIL FROM address (or *@domain) to BRIDGE_SMTP_ALLOWED_SENDERS of the edge listener.'),
 
   // ── SMTP intake on site ─────────────────────────────────────────────────────────────────────────────
   CLIENT_NOT_ALLOWED: row(554, '5.7.1', 403, true, 'Client address not allowed', 'Add the device address to BRIDGE_ALLOWED_CLIENTS (CIDR list).'),
@@ -53,6 +55,7 @@ export const ERROR_TABLE = {
   SMTP_AUTH_FAILED: row(535, '5.7.8', 401, true, 'Authentication credentials invalid', 'Check the user name and password on the device; some devices truncate long passwords.'),
   SPOOL_WRITE_FAILED: row(451, '4.3.0', 503, false, 'Could not store the message', 'Check the spool directory (BRIDGE_DATA_DIR): permissions and disk health.'),
   SPOOL_FULL: row(452, '4.3.1', 507, false, 'Spool is full', 'Free disk space under BRIDGE_DATA_DIR or raise the spool quota; the device will retry.'),
+  SPOOL_IN_USE: row(451, '4.3.0', 503, false, 'The spool is in use by another listener process', 'Only one listener may use a BRIDGE_DATA_DIR: stop the other process, or act through the running listener (its status page or CLI).'),
   MESSAGE_EXPIRED: row(554, '5.4.7', 422, false, 'Delivery time expired', 'The message could not be delivered within the maximum queue age; see its last error for the cause.'),
 
   // ── Edge → function hop ──────────────────────────────────────────────────────────────────────────────
@@ -61,6 +64,7 @@ export const ERROR_TABLE = {
   REQUEST_STALE: row(451, '4.7.0', 401, true, 'Request timestamp outside the allowed window', 'Check the clock of the edge machine (NTP); requests older than a few minutes are refused as replays.'),
   WIRE_MALFORMED: row(451, '4.3.0', 400, false, 'Malformed request from the edge listener', 'The edge listener and the function may run incompatible versions; update both.'),
   BODY_DIGEST_MISMATCH: row(451, '4.3.0', 400, false, 'Request body does not match its digest', 'The message was altered or truncated in transit; it will be sent again.'),
+  MESSAGE_NOT_FOUND: row(451, '4.3.0', 404, false, 'The function has no record of this message id for this site', 'The message has not reached the function yet, or another site sent it; the edge will ask again.'),
   MESSAGE_IN_PROGRESS: row(451, '4.3.0', 409, false, 'This message is already being processed', 'A previous attempt is still running; the edge will ask again.'),
   FUNCTION_UNREACHABLE: row(451, '4.4.1', 503, false, 'Function not reachable', 'Check BRIDGE_FUNCTION_URL, DNS, the firewall and the function key.'),
   FUNCTION_BAD_RESPONSE: row(451, '4.3.0', 502, false, 'Unreadable answer from the function', 'The function URL may point at something else (a proxy or login page); check BRIDGE_FUNCTION_URL.'),
@@ -80,6 +84,7 @@ export const ERROR_TABLE = {
   // ── Function-side storage and everything else ─────────────────────────────────────────────────────────
   STORAGE_UNAVAILABLE: row(451, '4.3.0', 503, false, 'Cloud storage unavailable', 'Azure Storage (tables, blobs or queues) did not answer; check the function identity roles and the storage account.'),
   CONFIG_INVALID: row(451, '4.3.5', 503, false, 'Bridge configuration is invalid', 'Run the config check (edge: `config check`, function: GET /api/health) and fix what it lists.'),
+  QUEUED_COPY_MISSING: row(554, '5.3.0', 422, false, 'The stored copy of a queued message is gone', 'Blob Storage no longer holds the queued message (deleted by hand or by a lifecycle rule on BRIDGE_BLOB_CONTAINER); the device must send it again.'),
   INTERNAL: row(451, '4.3.0', 500, false, 'Internal error', 'An unexpected failure; the message is kept and retried. Report it with the log line.'),
 } as const satisfies Record<string, ErrorRow>;
 

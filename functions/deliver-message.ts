@@ -1,0 +1,79 @@
+import { toBridgeError, type BridgeError } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { DeliveryPlan, SendReport } from './delivery-plan';
+import { applyChanges, type MessageRecord, type RecordChanges } from './state/message-record';
+import type { Mailer, FunctionServices } from './services';
+
+/**
+ * One Graph attempt for a message whose record this attempt owns, shared by the HTTP and the queue path.
+ *
+ * The record moves to phase 'graph' (conditional on its ETag) BEFORE the request leaves, so that if this
+ * process dies mid-send, the next attempt knows the message may have gone out and will not send it again.
+ * A definite answer from Graph is recorded afterwards: sent, failed (permanent) or back to waiting
+ * (retryable: Graph refused before accepting, so trying again cannot duplicate).
+ */
+export type DeliveryOutcome =
+  | { kind: 'sent'; record: MessageRecord; report: SendReport }
+  | { kind: 'retryable'; record: MessageRecord; error: BridgeError }
+  | { kind: 'failed'; record: MessageRecord; error: BridgeError }
+  /** Another attempt changed the record first; this attempt did not send and must not touch it. */
+  | { kind: 'lost-race' };
+
+export async function deliverOnce(
+  services: FunctionServices,
+  log: Logger,
+  record: MessageRecord,
+  plan: DeliveryPlan,
+  mailer: Mailer,
+): Promise<DeliveryOutcome> {
+  const { store } = services;
+  const inFlight = await store.tryUpdate(record, { phase: 'graph' }, services.now());
+  if (!inFlight) return { kind: 'lost-race' };
+  let report: SendReport;
+  try {
+    report = await mailer.send(plan);
+  } catch (err) {
+    const error = toBridgeError(err);
+    if (error.retryable) {
+      const waiting = await recordOutcome(services, log, inFlight, {
+        phase: inFlight.state === 'queued' ? 'waiting' : 'preparing',
+        attempts: inFlight.attempts + 1,
+        error,
+      });
+      return { kind: 'retryable', record: waiting, error };
+    }
+    const failed = await recordOutcome(services, log, inFlight, { state: 'failed', phase: 'done', error });
+    return { kind: 'failed', record: failed, error };
+  }
+  const changes: RecordChanges = { state: 'sent', phase: 'done', error: null };
+  if (report.requestId) changes.graphRequestId = report.requestId;
+  const sent = await recordOutcome(services, log, inFlight, changes);
+  return { kind: 'sent', record: sent, report };
+}
+
+/**
+ * Writes what Graph answered. The ETag should still be ours; if it is not (a slow attempt was judged dead
+ * and marked GRAPH_OUTCOME_UNKNOWN meanwhile), the definite answer is still the truth, so it is written over
+ * the newer row once.
+ */
+async function recordOutcome(
+  services: FunctionServices,
+  log: Logger,
+  record: MessageRecord,
+  changes: RecordChanges,
+): Promise<MessageRecord> {
+  const { store } = services;
+  const written = await store.tryUpdate(record, changes, services.now());
+  if (written) return written;
+  const current = await store.get(record.siteId, record.messageId);
+  if (current) {
+    log.warn({
+      event: 'MESSAGE_DEFERRED',
+      id: record.messageId,
+      detail: 'record changed during the Graph request; writing the Graph outcome over it',
+    });
+    const again = await store.tryUpdate(current, { ...changes, attemptId: record.attemptId }, services.now());
+    if (again) return again;
+  }
+  return applyChanges(record, changes, services.now()); // not stored: storage refused twice; the caller still answers
+}

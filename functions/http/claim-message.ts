@@ -1,0 +1,75 @@
+import type { HttpResponseInit } from '@azure/functions';
+
+import { bridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { FunctionServices } from '../services';
+import { judgeExistingRecord } from '../state/attempt-decision';
+import { recordError, toWireResult, type MessageRecord } from '../state/message-record';
+import { errorResponse, statusForState, wireResponse } from './responses';
+import type { VerifiedRequest } from './verify-request';
+
+/**
+ * The idempotency step of POST /api/v1/messages: record the id, or decide what a repeated id gets
+ * (state/attempt-decision.ts). Either this attempt owns the record afterwards, or the request is answered
+ * here and nothing is sent.
+ */
+export type ClaimOutcome =
+  { kind: 'owned'; record: MessageRecord } | { kind: 'answered'; response: HttpResponseInit };
+
+export async function claimMessage(
+  services: FunctionServices,
+  log: Logger,
+  req: VerifiedRequest,
+  attemptId: string,
+): Promise<ClaimOutcome> {
+  const { store } = services;
+  const now = services.now();
+  const claim = await store.claim(req.siteId, req.messageId, attemptId, now);
+  if (claim.kind === 'new') {
+    log.debug({ event: 'MESSAGE_RECEIVED' });
+    return { kind: 'owned', record: claim.record };
+  }
+  const existing = claim.record;
+  const busy = (retryAfterMs: number): ClaimOutcome => ({
+    kind: 'answered',
+    response: errorResponse(bridgeError('MESSAGE_IN_PROGRESS', { retryAfterMs }), req.messageId),
+  });
+  const decision = judgeExistingRecord(existing, now, services.tuning.attemptStaleMs);
+  switch (decision.kind) {
+    case 'replay': {
+      const error = recordError(existing);
+      log.info({ event: 'MESSAGE_REPLAYED', state: existing.state, code: error?.code });
+      return {
+        kind: 'answered',
+        response: wireResponse(statusForState(existing.state, error), toWireResult(existing, true)),
+      };
+    }
+    case 'in-progress':
+      log.info({ event: 'REQUEST_REJECTED', code: 'MESSAGE_IN_PROGRESS' });
+      return busy(decision.retryAfterMs);
+    case 'outcome-unknown': {
+      const error = bridgeError('GRAPH_OUTCOME_UNKNOWN', {
+        detail: 'an earlier attempt stopped while its Graph request may have been in flight',
+      });
+      const failed = await store.tryUpdate(existing, { state: 'failed', phase: 'done', error }, now);
+      if (!failed) return busy(1000);
+      log.error({
+        event: 'MESSAGE_FAILED',
+        code: error.code,
+        mailbox: failed.sender,
+        bytes: failed.sizeBytes,
+      });
+      return {
+        kind: 'answered',
+        response: wireResponse(statusForState('failed', error), toWireResult(failed, false)),
+      };
+    }
+    case 'take-over': {
+      const changes = { attemptId, state: 'received', phase: 'preparing', error: null } as const;
+      const taken = await store.tryUpdate(existing, changes, now);
+      if (!taken) return busy(1000);
+      log.info({ event: 'MESSAGE_RECEIVED', detail: 'took over from an attempt that stopped before Graph' });
+      return { kind: 'owned', record: taken };
+    }
+  }
+}

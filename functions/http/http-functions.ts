@@ -1,0 +1,63 @@
+import type { HttpHandler, HttpMethod } from '@azure/functions';
+
+import type { ServicesGetter } from '../services';
+import { makeDiagnosticsHandler } from './diagnostics-handler';
+import { makeDeepHealthHandler, makeHealthHandler } from './health-handler';
+import { makeMessageStatusHandler } from './message-status-handler';
+import { makeSendMessageHandler } from './send-message-handler';
+
+/**
+ * The HTTP functions of the app in one table: the registration files and the local host both read it, so
+ * the routes served locally are the routes deployed. Routes are relative to the host's `/api` prefix.
+ */
+export interface HttpFunctionDefinition {
+  name: string;
+  route: string;
+  methods: HttpMethod[];
+  authLevel: 'anonymous' | 'function';
+  make(getServices: ServicesGetter): HttpHandler;
+}
+
+export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
+  {
+    name: 'sendMessage',
+    route: 'v1/messages',
+    methods: ['POST'],
+    authLevel: 'function',
+    make: makeSendMessageHandler,
+  },
+  {
+    name: 'messageStatus',
+    route: 'v1/messages/{id}',
+    methods: ['GET'],
+    authLevel: 'function',
+    make: makeMessageStatusHandler,
+  },
+  {
+    name: 'health',
+    route: 'health',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    make: () => makeHealthHandler(),
+  },
+  {
+    name: 'healthDeep',
+    route: 'health/deep',
+    methods: ['GET'],
+    authLevel: 'function',
+    make: makeDeepHealthHandler,
+  },
+  {
+    name: 'diagnostics',
+    route: 'v1/diagnostics',
+    methods: ['GET'],
+    authLevel: 'function',
+    make: makeDiagnosticsHandler,
+  },
+];
+
+export function httpFunction(name: string): HttpFunctionDefinition {
+  const def = HTTP_FUNCTIONS.find((f) => f.name === name);
+  if (!def) throw new Error(`no HTTP function named ${name}`);
+  return def;
+}

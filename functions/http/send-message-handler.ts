@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+
+import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { WIRE_HEADERS } from '../../core/wire';
+import { siteSettings } from '../config';
+import { deliverOnce } from '../deliver-message';
+import type { DeliveryPlan } from '../delivery-plan';
+import { invocationLogger } from '../invocation-logger';
+import type { MailboxLease } from '../pacing/mailbox-pacer';
+import type { FunctionServices, ServicesGetter } from '../services';
+import { toWireResult, type MessageRecord } from '../state/message-record';
+import { claimMessage } from './claim-message';
+import { checkAnnouncedLength, readFramedBody, type FramedBody } from './read-framed-body';
+import { errorResponse, statusForState, wireResponse } from './responses';
+import { verifySiteRequest, type VerifiedRequest } from './verify-request';
+
+/**
+ * POST /api/v1/messages: verify the site (headers only) → claim the id → stream and check the body → plan →
+ * send now (small, within budget, mailbox slot free) or store and queue → answer a WireResult.
+ */
+export function makeSendMessageHandler(getServices: ServicesGetter) {
+  return async function sendMessage(
+    request: HttpRequest,
+    context: InvocationContext,
+  ): Promise<HttpResponseInit> {
+    const headerId = (request.headers.get(WIRE_HEADERS.messageId) ?? '').slice(0, 128);
+    let services: FunctionServices;
+    try {
+      services = getServices();
+    } catch (err) {
+      return errorResponse(toBridgeError(err), headerId);
+    }
+    const log = invocationLogger(context, services.config.logLevel, { fn: 'sendMessage' });
+    let verified: VerifiedRequest;
+    try {
+      verified = verifySiteRequest(request, services.config.siteSecrets, services.now());
+      checkAnnouncedLength(request.headers.get('content-length'), services.config.maxMessageBytes);
+    } catch (err) {
+      const error = toBridgeError(err);
+      log.warn({
+        event: 'REQUEST_REJECTED',
+        code: error.code,
+        site: request.headers.get(WIRE_HEADERS.site)?.slice(0, 64),
+        id: headerId,
+        err: error,
+      });
+      return errorResponse(error, headerId);
+    }
+    const intake = new MessageIntake(
+      services,
+      log.child({ site: verified.siteId, id: verified.messageId }),
+      verified,
+    );
+    try {
+      return await intake.run(request);
+    } catch (err) {
+      // Storage or an unexpected failure after the claim: give the id back so the edge's retry can proceed.
+      const error = toBridgeError(err);
+      await intake.release(error);
+      log.error({
+        event: 'MESSAGE_DEFERRED',
+        site: verified.siteId,
+        id: verified.messageId,
+        code: error.code,
+        err: error,
+      });
+      return errorResponse(error, verified.messageId);
+    }
+  };
+}
+
+class MessageIntake {
+  readonly #services: FunctionServices;
+  readonly #log: Logger;
+  readonly #req: VerifiedRequest;
+  readonly #attemptId = randomUUID();
+  readonly #startedMs = Date.now();
+  /** The record as this attempt last wrote it (undefined until claimed). */
+  #record: MessageRecord | undefined;
+
+  constructor(services: FunctionServices, log: Logger, req: VerifiedRequest) {
+    this.#services = services;
+    this.#log = log;
+    this.#req = req;
+  }
+
+  async run(request: HttpRequest): Promise<HttpResponseInit> {
+    const claim = await claimMessage(this.#services, this.#log, this.#req, this.#attemptId);
+    if (claim.kind === 'answered') return claim.response;
+    this.#record = claim.record;
+
+    let body: FramedBody;
+    try {
+      body = await readFramedBody(request.body, {
+        maxMimeBytes: this.#services.config.maxMessageBytes,
+        expectedSha256: this.#req.bodySha256,
+      });
+      if (body.envelope.messageId !== this.#req.messageId || body.envelope.siteId !== this.#req.siteId) {
+        throw bridgeError('WIRE_MALFORMED', {
+          detail: 'envelope id or site differs from the signed headers',
+        });
+      }
+    } catch (err) {
+      const error = toBridgeError(err);
+      if (error.code === 'MESSAGE_TOO_LARGE') return this.#fail(error, 'MESSAGE_REJECTED');
+      await this.release(error);
+      this.#log.warn({ event: 'REQUEST_REJECTED', code: error.code, err: error });
+      return errorResponse(error, this.#req.messageId);
+    }
+
+    const site = siteSettings(this.#services.config, this.#req.siteId);
+    let plan: DeliveryPlan;
+    try {
+      const policy = site.defaultSender
+        ? { allowedSenders: site.allowedSenders, defaultSender: site.defaultSender }
+        : { allowedSenders: site.allowedSenders };
+      plan = await this.#services.plan(body.mime, body.envelope, policy, {
+        saveToSentItems: this.#services.config.saveToSentItems,
+      });
+    } catch (err) {
+      const error = toBridgeError(err);
+      if (!error.retryable)
+        return this.#fail(error, 'MESSAGE_REJECTED', {
+          sizeBytes: body.mime.length,
+          recipientCount: body.envelope.rcptTo.length,
+        });
+      throw error;
+    }
+    if (plan.senderRewritten) this.#log.info({ event: 'SENDER_REWRITTEN', mailbox: plan.mailbox });
+    await this.#update({
+      sender: plan.mailbox,
+      senderRewritten: plan.senderRewritten,
+      sizeBytes: body.mime.length,
+      recipientCount: plan.recipients.length,
+    });
+
+    if (body.mime.length > this.#services.config.syncMaxBytes) return this.#queue(body, 0, 'large');
+    if (Date.now() - this.#startedMs >= this.#services.config.syncBudgetMs)
+      return this.#queue(body, 0, 'sync budget spent');
+    return this.#sendNow(body, plan, site.tenantId);
+  }
+
+  async #sendNow(
+    body: FramedBody,
+    plan: DeliveryPlan,
+    tenantId: string | undefined,
+  ): Promise<HttpResponseInit> {
+    let mailer;
+    try {
+      mailer = this.#services.mailerFor(tenantId, this.#log);
+    } catch (err) {
+      // No credentials: the function cannot send; the edge keeps the message (503) until an admin fixes it.
+      const error = toBridgeError(err);
+      await this.release(error);
+      this.#log.error({ event: 'MESSAGE_DEFERRED', code: error.code, err: error });
+      return errorResponse(error, this.#req.messageId);
+    }
+    const slot = await this.#services.pacer.acquire(plan.mailbox, 0);
+    if (!slot.granted) return this.#queue(body, slot.retryAfterMs, `mailbox ${slot.reason} limit`);
+    const lease: MailboxLease = slot.lease;
+    try {
+      const outcome = await deliverOnce(this.#services, this.#log, this.#owned(), plan, mailer);
+      switch (outcome.kind) {
+        case 'lost-race':
+          return errorResponse(bridgeError('MESSAGE_IN_PROGRESS'), this.#req.messageId);
+        case 'sent':
+          this.#record = outcome.record;
+          this.#summary('info', 'MESSAGE_SENT', {
+            graphRequestId: outcome.report.requestId,
+            graphCalls: outcome.report.graphCalls,
+            path: outcome.report.path,
+          });
+          return wireResponse(200, toWireResult(outcome.record, false));
+        case 'failed':
+          this.#record = outcome.record;
+          this.#summary(outcome.error.userError ? 'warn' : 'error', 'MESSAGE_FAILED', {
+            code: outcome.error.code,
+            graph: outcome.error.graph,
+          });
+          return wireResponse(statusForState('failed', outcome.error), toWireResult(outcome.record, false));
+        case 'retryable':
+          this.#record = outcome.record;
+          this.#log.info({
+            event: 'MESSAGE_DEFERRED',
+            code: outcome.error.code,
+            graph: outcome.error.graph,
+            retryAfterMs: outcome.error.retryAfterMs,
+          });
+          return this.#queue(body, outcome.error.retryAfterMs ?? 0, outcome.error.code, 1);
+      }
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** Stores the frame, puts its pointer on the queue, then records 'queued' (in that order: never a 'queued' record without a pointer). */
+  async #queue(body: FramedBody, delayMs: number, why: string, attempts = 0): Promise<HttpResponseInit> {
+    const pointer = await this.#services.outbound.store(body.envelope, body.mime, this.#services.now());
+    pointer.attempts = attempts;
+    await this.#services.outbound.enqueue(pointer, delayMs);
+    const queued = await this.#services.store.tryUpdate(
+      this.#owned(),
+      { state: 'queued', phase: 'waiting' },
+      this.#services.now(),
+    );
+    // A null here means the queue-triggered sender already picked the message up and wrote its own state.
+    const record =
+      queued ?? (await this.#services.store.get(this.#req.siteId, this.#req.messageId)) ?? this.#owned();
+    this.#record = record;
+    this.#summary('info', 'MESSAGE_QUEUED', { why, delayMs });
+    return wireResponse(202, toWireResult(record, false));
+  }
+
+  async #fail(
+    error: BridgeError,
+    event: 'MESSAGE_REJECTED' | 'MESSAGE_FAILED',
+    facts: { sizeBytes?: number; recipientCount?: number } = {},
+  ): Promise<HttpResponseInit> {
+    const failed = await this.#services.store.tryUpdate(
+      this.#owned(),
+      { ...facts, state: 'failed', phase: 'done', error },
+      this.#services.now(),
+    );
+    if (failed) this.#record = failed;
+    this.#summary('warn', event, { code: error.code });
+    return failed
+      ? wireResponse(statusForState('failed', error), toWireResult(failed, false))
+      : errorResponse(error, this.#req.messageId);
+  }
+
+  /** Gives the id back after a failure before Graph, so the next attempt may take over at once. */
+  async release(error: BridgeError): Promise<void> {
+    const record = this.#record;
+    if (!record || record.state !== 'received' || record.phase === 'graph') return;
+    await this.#services.store
+      .tryUpdate(record, { phase: 'released', error }, this.#services.now())
+      .then((r) => {
+        if (r) this.#record = r;
+      })
+      .catch(() => undefined); // storage itself may be the failure; the record then goes stale and is taken over later
+  }
+
+  async #update(changes: Parameters<FunctionServices['store']['tryUpdate']>[1]): Promise<void> {
+    const updated = await this.#services.store.tryUpdate(this.#owned(), changes, this.#services.now());
+    if (!updated)
+      throw bridgeError('MESSAGE_IN_PROGRESS', {
+        detail: 'another attempt took the message over',
+        retryAfterMs: 1000,
+      });
+    this.#record = updated;
+  }
+
+  #owned(): MessageRecord {
+    if (!this.#record) throw bridgeError('INTERNAL', { detail: 'message not claimed' });
+    return this.#record;
+  }
+
+  #summary(
+    level: 'info' | 'warn' | 'error',
+    event: 'MESSAGE_SENT' | 'MESSAGE_QUEUED' | 'MESSAGE_FAILED' | 'MESSAGE_REJECTED',
+    extra: Record<string, unknown>,
+  ): void {
+    const r = this.#record;
+    this.#log[level]({
+      event,
+      mailbox: r?.sender,
+      bytes: r?.sizeBytes,
+      rcptCount: r?.recipientCount,
+      attempts: r?.attempts,
+      durationMs: Date.now() - this.#startedMs,
+      ...extra,
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import type { Envelope } from '../core/envelope';
+import type { Logger } from '../core/log';
+import type { DeliveryPlan, SendReport } from './delivery-plan';
+import type { FunctionConfig } from './config';
+import type { MessageStore } from './state/message-store';
+import type { OutboundQueue } from './state/outbound-queue';
+import type { MailboxPacer } from './pacing/mailbox-pacer';
+import type { SenderPolicy } from './mime/sender-policy';
+
+/**
+ * Everything a handler needs, built once per process (function-services.ts builds the real set). Handlers
+ * receive a getter for it, so the Functions host, the local host and tests all run the same handler code
+ * against their own configuration.
+ */
+export interface TokenInfo {
+  roles: string[];
+  tenantId?: string;
+  appId?: string;
+  expiresOn: Date;
+}
+
+export interface Mailer {
+  send(plan: DeliveryPlan): Promise<SendReport>;
+  tokenInfo(): Promise<TokenInfo>;
+}
+
+export type Planner = (
+  mime: Buffer,
+  envelope: Envelope,
+  policy: SenderPolicy,
+  opts?: { saveToSentItems?: boolean },
+) => Promise<DeliveryPlan>;
+
+export interface HandlerTuning {
+  /** A record untouched this long belongs to a dead attempt (HTTP attempts end within 230 s). */
+  attemptStaleMs: number;
+  /** Delay before the n-th retry of a queued message when Graph named none (last entry repeats). */
+  queueRetryDelaysMs: number[];
+  /** Graph attempts of a queued message before it ends failed (poison). */
+  maxQueueAttempts: number;
+  /** How long the queue-triggered sender waits in-process for a mailbox slot before re-queueing. */
+  pacingWaitMs: number;
+  /** The host's maxDequeueCount (host.json); the last delivery of a queue message must record an outcome. */
+  maxDequeueCount: number;
+}
+
+export interface FunctionServices {
+  config: FunctionConfig;
+  store: MessageStore;
+  outbound: OutboundQueue;
+  pacer: MailboxPacer;
+  /** The mailer for a tenant (a site's tenantId, else the home tenant); throws CONFIG_INVALID without credentials. */
+  mailerFor(tenantId: string | undefined, logger: Logger): Mailer;
+  plan: Planner;
+  /** Storage reachability (deep health). */
+  probeStorage(): Promise<void>;
+  tuning: HandlerTuning;
+  now(): Date;
+}
+
+export type ServicesGetter = () => FunctionServices;

@@ -1,0 +1,126 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { QueueClient } from '@azure/storage-queue';
+import { z } from 'zod';
+
+import type { Envelope } from '../../core/envelope';
+import { MESSAGE_ID_PATTERN, SITE_ID_PATTERN } from '../../core/envelope';
+import { bridgeError } from '../../core/errors';
+import { decodeFrame, frameHead } from '../../core/wire';
+import { statusOf, toStorageError } from './storage-errors';
+
+/**
+ * Messages waiting for the queue-triggered sender: the frame (envelope + raw MIME, the wire format) in Blob
+ * Storage, and a small JSON pointer on the Storage queue (queue messages are limited to 64 KB). host.json
+ * sets messageEncoding "none", so the pointer is plain JSON text.
+ */
+export const queuePointerSchema = z.object({
+  v: z.literal(1),
+  siteId: z.string().regex(SITE_ID_PATTERN),
+  messageId: z.string().regex(MESSAGE_ID_PATTERN),
+  blobName: z.string().min(1).max(1024),
+  /** Graph attempts that already failed with a retryable error (the queue's dequeueCount restarts on re-enqueue). */
+  attempts: z.number().int().nonnegative(),
+  queuedAt: z.string(),
+});
+
+export type QueuePointer = z.infer<typeof queuePointerSchema>;
+
+/** The longest visibility delay Azure Storage queues accept (7 days). */
+const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
+
+export class OutboundQueue {
+  readonly #container: ContainerClient;
+  readonly #queue: QueueClient;
+  readonly #ready: () => Promise<void>;
+
+  constructor(container: ContainerClient, queue: QueueClient, ensureCreated: () => Promise<void>) {
+    this.#container = container;
+    this.#queue = queue;
+    this.#ready = ensureCreated;
+  }
+
+  /** Stores the message; returns the pointer to enqueue. Overwrites an earlier copy of the same id. */
+  async store(envelope: Envelope, mime: Buffer, now: Date = new Date()): Promise<QueuePointer> {
+    await this.#ready();
+    const blobName = `${envelope.siteId}/${envelope.messageId}`;
+    const frame = Buffer.concat([frameHead(envelope), mime]);
+    try {
+      await this.#container.getBlockBlobClient(blobName).uploadData(frame, {
+        blobHTTPHeaders: { blobContentType: 'application/vnd.smtp-graph-bridge.v1' },
+      });
+    } catch (err) {
+      throw toStorageError(err, 'store queued message');
+    }
+    return {
+      v: 1,
+      siteId: envelope.siteId,
+      messageId: envelope.messageId,
+      blobName,
+      attempts: 0,
+      queuedAt: now.toISOString(),
+    };
+  }
+
+  /** Puts a pointer on the queue, invisible for `delayMs` (how retries wait without holding an instance). */
+  async enqueue(pointer: QueuePointer, delayMs = 0): Promise<void> {
+    await this.#ready();
+    const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+    try {
+      await this.#queue.sendMessage(JSON.stringify(pointer), { visibilityTimeout, messageTimeToLive: -1 });
+    } catch (err) {
+      throw toStorageError(err, 'enqueue message pointer');
+    }
+  }
+
+  /** Reads the stored frame back; a missing or corrupt blob is reported as such (not retryable). */
+  async load(pointer: QueuePointer): Promise<{ envelope: Envelope; mime: Buffer } | undefined> {
+    await this.#ready();
+    let frame: Buffer;
+    try {
+      frame = await this.#container.getBlockBlobClient(pointer.blobName).downloadToBuffer();
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw toStorageError(err, 'load queued message');
+    }
+    const decoded = decodeFrame(frame);
+    if (decoded.envelope.messageId !== pointer.messageId || decoded.envelope.siteId !== pointer.siteId) {
+      throw bridgeError('INTERNAL', { detail: 'stored message does not match its queue pointer' });
+    }
+    return decoded;
+  }
+
+  async delete(pointer: QueuePointer): Promise<void> {
+    try {
+      await this.#container.getBlockBlobClient(pointer.blobName).deleteIfExists();
+    } catch (err) {
+      throw toStorageError(err, 'delete queued message');
+    }
+  }
+
+  /** Storage reachability for the deep health check. */
+  async probe(): Promise<void> {
+    await this.#ready();
+    try {
+      await Promise.all([this.#container.getProperties(), this.#queue.getProperties()]);
+    } catch (err) {
+      throw toStorageError(err, 'read container and queue properties');
+    }
+  }
+}
+
+/** Parses a queue item as the host hands it over (object when the text was JSON, else the text). */
+export function parseQueuePointer(item: unknown): QueuePointer {
+  let value = item;
+  if (typeof item === 'string') {
+    try {
+      value = JSON.parse(item) as unknown;
+    } catch {
+      throw bridgeError('INTERNAL', { detail: 'queue item is not JSON' });
+    }
+  } else if (Buffer.isBuffer(item)) {
+    return parseQueuePointer(item.toString('utf8'));
+  }
+  const parsed = queuePointerSchema.safeParse(value);
+  if (!parsed.success) throw bridgeError('INTERNAL', { detail: 'queue item is not a message pointer' });
+  return parsed.data;
+}

@@ -1,0 +1,54 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { StackMode } from './stack-config';
+
+/**
+ * BRIDGE_DATA_DIR/stack.json while a stack runs: what listens where and which processes belong to it. It
+ * stops a second `npm start` on the same data directory early (the spool and Azurite could not share it),
+ * and lets tools (doctor, the end-to-end tests) find the running stack. No secrets in it.
+ */
+export interface StackState {
+  pid: number;
+  startedAt: string;
+  mode: StackMode;
+  smtp: { host: string; port: number };
+  statusUrl: string;
+  functionUrl: string;
+  sandboxUrl?: string;
+  /** CA certificate that verifies the sandbox (sandbox mode). */
+  sandboxCaFile?: string;
+  adminTokenFile: string;
+  children: Array<{ name: string; pid: number }>;
+}
+
+export const stackStatePath = (dataDir: string) => join(dataDir, 'stack.json');
+
+export function readStackState(dataDir: string): StackState | undefined {
+  try {
+    return JSON.parse(readFileSync(stackStatePath(dataDir), 'utf8')) as StackState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of another stack that still runs on this data directory, if any. */
+export function runningStackPid(dataDir: string): number | undefined {
+  const state = readStackState(dataDir);
+  if (!state || state.pid === process.pid) return undefined;
+  try {
+    process.kill(state.pid, 0);
+    return state.pid;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else — still running.
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? state.pid : undefined;
+  }
+}
+
+export function writeStackState(dataDir: string, state: StackState): void {
+  writeFileSync(stackStatePath(dataDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+}
+
+export function removeStackState(dataDir: string): void {
+  rmSync(stackStatePath(dataDir), { force: true });
+}

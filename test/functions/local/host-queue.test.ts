@@ -1,0 +1,81 @@
+import { QueueServiceClient } from '@azure/storage-queue';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+
+import { memoryLogger } from '../../../core/log';
+import { QueuePoller } from '../../../functions/local/host-queue';
+import { uniqueStorageNames } from '../storage-names';
+
+const service = QueueServiceClient.fromConnectionString(inject('azuriteConnectionString'));
+let poller: QueuePoller | undefined;
+afterEach(async () => {
+  await poller?.stop();
+  poller = undefined;
+});
+
+async function queues() {
+  const name = uniqueStorageNames('poller').queue;
+  const queue = service.getQueueClient(name);
+  const poison = service.getQueueClient(`${name}-poison`);
+  await queue.createIfNotExists();
+  return { queue, poison };
+}
+
+async function until(ok: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('local queue poller (the host behaviour the queue trigger relies on)', () => {
+  it('hands the handler the parsed JSON item with its dequeue count and deletes it on success', async () => {
+    const { queue, poison } = await queues();
+    await queue.sendMessage(JSON.stringify({ hello: 'world' }));
+    const seen: Array<{ item: unknown; dequeueCount: unknown }> = [];
+    poller = new QueuePoller(
+      queue,
+      poison,
+      async (item, ctx) => void seen.push({ item, dequeueCount: ctx.triggerMetadata?.dequeueCount }),
+      {
+        functionName: 't',
+        logger: memoryLogger(),
+        logHandler: () => undefined,
+        maxPollingIntervalMs: 50,
+      },
+    );
+    poller.start();
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([{ item: { hello: 'world' }, dequeueCount: 1 }]);
+    await until(async () => (await queue.getProperties()).approximateMessagesCount === 0);
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
+  });
+
+  it('makes a failed message visible again after the visibility timeout and moves it to the poison queue on the last dequeue', async () => {
+    const { queue, poison } = await queues();
+    await queue.sendMessage('plain text item');
+    const counts: unknown[] = [];
+    const logger = memoryLogger();
+    poller = new QueuePoller(
+      queue,
+      poison,
+      async (item, ctx) => {
+        expect(item).toBe('plain text item');
+        counts.push(ctx.triggerMetadata?.dequeueCount);
+        throw new Error('handler failed');
+      },
+      {
+        functionName: 't',
+        logger,
+        logHandler: () => undefined,
+        maxPollingIntervalMs: 50,
+        visibilityTimeoutMs: 1000,
+        maxDequeueCount: 2,
+      },
+    );
+    poller.start();
+    await until(
+      async () => (await poison.exists()) && (await poison.peekMessages()).peekedMessageItems.length === 1,
+    );
+    expect(counts).toEqual([1, 2]);
+    expect((await poison.peekMessages()).peekedMessageItems[0]?.messageText).toBe('plain text item');
+    expect(logger.lines.some((l) => l.event === 'QUEUE_POISON')).toBe(true);
+  });
+});

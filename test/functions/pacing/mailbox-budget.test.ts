@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  emptyBudget,
+  releaseLease,
+  renewLease,
+  tryTake,
+  WINDOW_MS,
+  type MailboxBudget,
+} from '../../../functions/pacing/mailbox-budget';
+
+const limits = { concurrency: 2, perMinute: 3 };
+
+function take(b: MailboxBudget, now: number, id: string, leaseMs = 10_000) {
+  const r = tryTake(b, limits, now, id, leaseMs);
+  return r;
+}
+
+describe('mailbox budget', () => {
+  it('grants up to the concurrency limit and then asks to wait', () => {
+    let b = emptyBudget();
+    for (const id of ['a', 'b']) {
+      const r = take(b, 0, id);
+      expect(r.granted).toBe(true);
+      if (r.granted) b = r.next;
+    }
+    const third = take(b, 0, 'c');
+    expect(third).toMatchObject({ granted: false, reason: 'concurrency' });
+  });
+
+  it('frees a slot when a lease is released or expires', () => {
+    let b = emptyBudget();
+    for (const id of ['a', 'b']) {
+      const r = take(b, 0, id, 5000);
+      if (r.granted) b = r.next;
+    }
+    expect(take(releaseLease(b, 'a', 1), 1, 'c').granted).toBe(true);
+    expect(take(b, 5001, 'c').granted).toBe(true);
+  });
+
+  it('never lets more than perMinute sends start within any minute', () => {
+    let b = emptyBudget();
+    const starts: number[] = [];
+    for (let t = 0; t < 5 * WINDOW_MS; t += 997) {
+      const r = take(b, t, `l${t}`, 1);
+      if (r.granted) {
+        b = releaseLease(r.next, `l${t}`, t);
+        starts.push(t);
+      }
+    }
+    for (const s of starts)
+      expect(starts.filter((t) => t >= s && t < s + WINDOW_MS).length).toBeLessThanOrEqual(limits.perMinute);
+    expect(starts.length).toBeGreaterThanOrEqual(limits.perMinute * 4);
+  });
+
+  it('says how long until the oldest start leaves the window when the rate is used up', () => {
+    let b = emptyBudget();
+    for (const [i, t] of [0, 1000, 2000].entries()) {
+      const r = take(b, t, `x${i}`, 1);
+      if (r.granted) b = releaseLease(r.next, `x${i}`, t);
+    }
+    expect(take(b, 3000, 'y')).toEqual({ granted: false, reason: 'rate', retryAfterMs: WINDOW_MS - 3000 });
+  });
+
+  it('renews a held lease but does not revive an expired one', () => {
+    const r = take(emptyBudget(), 0, 'a', 1000);
+    if (!r.granted) throw new Error('not granted');
+    expect(renewLease(r.next, 'a', 500, 1000).leases.a).toBe(1500);
+    expect(renewLease(r.next, 'a', 1500, 1000).leases.a).toBeUndefined();
+  });
+});
