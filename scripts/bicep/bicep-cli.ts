@@ -60,16 +60,21 @@ export function lintPattern(pattern: string, cwd: string): BicepDiagnostic[] {
 }
 
 function lint(target: string[], cwd?: string): BicepDiagnostic[] {
-  const result = spawnSync(bicepBinary(), ['lint', ...target, '--diagnostics-format', 'sarif', '--config', ciConfigPath()], {
-    encoding: 'utf8',
-    cwd,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = spawnSync(
+    bicepBinary(),
+    ['lint', ...target, '--diagnostics-format', 'sarif', '--config', ciConfigPath()],
+    {
+      encoding: 'utf8',
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (result.error) throw result.error;
   // With --pattern the CLI writes one SARIF document per file, back to back.
   const logs = splitJsonDocuments(result.stdout) as SarifLog[];
   const results = logs.flatMap((log) => log.runs.flatMap((run) => run.results ?? []));
-  if (result.status !== 0 && results.length === 0) throw new Error(`bicep lint ${target.join(' ')} failed:\n${result.stderr}`);
+  if (result.status !== 0 && results.length === 0)
+    throw new Error(`bicep lint ${target.join(' ')} failed:\n${result.stderr}`);
   return results.map((r) => {
     const location = r.locations?.[0]?.physicalLocation;
     return {
@@ -115,17 +120,34 @@ export function formatDiagnostic(d: BicepDiagnostic): string {
  * known parameters are decided, loops unrolled, and what depends on deployment-time values stays an ARM
  * expression. This is how the tests see, for example, whether a permission model creates a grant.
  */
-export function snapshotTemplate(bicepFile: string, params: Record<string, unknown>, scope: SnapshotScope = DEFAULT_SCOPE): Snapshot {
+export function snapshotTemplate(
+  bicepFile: string,
+  params: Record<string, unknown>,
+  scope: SnapshotScope = DEFAULT_SCOPE,
+): Snapshot {
   const dir = mkdtempSync(join(tmpdir(), 'bicep-snapshot-'));
   try {
     const paramFile = join(dir, 'test.bicepparam');
     // A .bicepparam file must name its template with a relative path (BCP051).
     const using = relative(dirname(paramFile), bicepFile).split('\\').join('/');
-    const lines = [`using '${using}'`, ...Object.entries(params).map(([k, v]) => `param ${k} = ${bicepLiteral(v)}`)];
+    const lines = [
+      `using '${using}'`,
+      ...Object.entries(params).map(([k, v]) => `param ${k} = ${bicepLiteral(v)}`),
+    ];
     writeFileSync(paramFile, lines.join('\n') + '\n');
     const out = runBicep([
-      'snapshot', paramFile, '--mode', 'overwrite', '--config', ciConfigPath(),
-      '--tenant-id', scope.tenantId, '--subscription-id', scope.subscriptionId, '--location', scope.location,
+      'snapshot',
+      paramFile,
+      '--mode',
+      'overwrite',
+      '--config',
+      ciConfigPath(),
+      '--tenant-id',
+      scope.tenantId,
+      '--subscription-id',
+      scope.subscriptionId,
+      '--location',
+      scope.location,
     ]);
     if (out.status !== 0) throw new Error(`bicep snapshot failed:\n${out.stdout}\n${out.stderr}`);
     return JSON.parse(readFileSync(join(dir, 'test.snapshot.json'), 'utf8')) as Snapshot;
@@ -148,12 +170,15 @@ const DEFAULT_SCOPE: SnapshotScope = {
 
 /** JSON is almost Bicep: objects and arrays need newlines instead of commas, strings single quotes. */
 function bicepLiteral(value: unknown): string {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\$\{/g, '\\${')}'`;
+  if (typeof value === 'string')
+    return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\$\{/g, '\\${')}'`;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return `[\n${value.map(bicepLiteral).join('\n')}\n]`;
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `'${k}': ${bicepLiteral(v)}`);
+    const entries = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => `'${k}': ${bicepLiteral(v)}`,
+    );
     return `{\n${entries.join('\n')}\n}`;
   }
   throw new Error(`cannot write ${typeof value} as a Bicep literal`);
@@ -187,7 +212,9 @@ interface SarifLog {
       ruleId: string;
       level?: string;
       message: { text: string };
-      locations?: Array<{ physicalLocation?: { artifactLocation: { uri: string }; region?: { startLine: number } } }>;
+      locations?: Array<{
+        physicalLocation?: { artifactLocation: { uri: string }; region?: { startLine: number } };
+      }>;
     }>;
   }>;
 }

@@ -8,7 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { BICEP_BINARY, GRAPH_EXTENSION_REGISTRY_REF, GRAPH_TYPES_NAME, SHIPPED_CONFIG, TOOLS_DIR, graphTypesIndex } from './paths';
+import {
+  BICEP_BINARY,
+  GRAPH_EXTENSION_REGISTRY_REF,
+  GRAPH_TYPES_NAME,
+  SHIPPED_CONFIG,
+  TOOLS_DIR,
+  graphTypesIndex,
+} from './paths';
 
 const EXTENSION_PACKAGE = `${GRAPH_TYPES_NAME}.tgz`;
 const CI_CONFIG = join(TOOLS_DIR, 'bicepconfig.ci.json');
@@ -17,7 +24,9 @@ const CI_CONFIG = join(TOOLS_DIR, 'bicepconfig.ci.json');
 export function ciConfigText(shippedText: string, localPackage: string): string {
   const quoted = JSON.stringify(GRAPH_EXTENSION_REGISTRY_REF);
   if (!shippedText.includes(quoted)) {
-    throw new Error(`infra/bicepconfig.json no longer references ${GRAPH_EXTENSION_REGISTRY_REF}; update scripts/bicep/paths.ts`);
+    throw new Error(
+      `infra/bicepconfig.json no longer references ${GRAPH_EXTENSION_REGISTRY_REF}; update scripts/bicep/paths.ts`,
+    );
   }
   return shippedText.split(quoted).join(JSON.stringify(localPackage));
 }
@@ -28,7 +37,9 @@ let prepared: string | undefined;
 export function ciConfigPath(): string {
   if (prepared) return prepared;
   if (!existsSync(BICEP_BINARY)) {
-    throw new Error(`Bicep CLI not found at ${BICEP_BINARY}.\nInstall it with: bash infra/tools/get-bicep.sh`);
+    throw new Error(
+      `Bicep CLI not found at ${BICEP_BINARY}.\nInstall it with: bash infra/tools/get-bicep.sh`,
+    );
   }
   mkdirSync(TOOLS_DIR, { recursive: true });
   const index = graphTypesIndex();
@@ -36,7 +47,9 @@ export function ciConfigPath(): string {
   if (!existsSync(packagePath) || statSync(packagePath).mtimeMs < statSync(index).mtimeMs) {
     // Written under a temporary name and renamed: test workers may prepare it at the same time.
     const temp = join(TOOLS_DIR, `.${process.pid}-${EXTENSION_PACKAGE}`);
-    const out = spawnSync(BICEP_BINARY, ['publish-extension', index, '--target', temp, '--force'], { encoding: 'utf8' });
+    const out = spawnSync(BICEP_BINARY, ['publish-extension', index, '--target', temp, '--force'], {
+      encoding: 'utf8',
+    });
     if (out.status !== 0) throw new Error(`bicep publish-extension failed:\n${out.stdout}\n${out.stderr}`);
     renameSync(temp, packagePath);
   }

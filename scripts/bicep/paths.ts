@@ -24,7 +24,9 @@ export const GRAPH_TYPES_NAME = 'microsoftgraph-v1.0-1.0.0';
 export function graphTypesIndex(): string {
   const index = join(REPO_ROOT, '..', 'shared', 'bicep-types', GRAPH_TYPES_NAME, 'index.json');
   if (!existsSync(index)) {
-    throw new Error(`Microsoft Graph Bicep type data not found at ${index}; CI lays out ../shared/bicep-types beside the checkout (infra/README.md).`);
+    throw new Error(
+      `Microsoft Graph Bicep type data not found at ${index}; CI lays out ../shared/bicep-types beside the checkout (infra/README.md).`,
+    );
   }
   return index;
 }

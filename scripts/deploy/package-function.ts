@@ -63,12 +63,18 @@ export interface PackageFunctionResult {
 
 export function packageFunction({ repoRoot, build }: PackageFunctionOptions): PackageFunctionResult {
   if (build) {
-    const result = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit', shell: process.platform === 'win32' });
+    const result = spawnSync('npm', ['run', 'build'], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+      shell: process.platform === 'win32',
+    });
     if (result.status !== 0) throw new Error('npm run build failed');
   }
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { main?: string };
   if (!pkg.main || !existsSync(join(repoRoot, pkg.main))) {
-    throw new Error(`package.json "main" (${pkg.main ?? 'unset'}) does not exist: build first (npm run build)`);
+    throw new Error(
+      `package.json "main" (${pkg.main ?? 'unset'}) does not exist: build first (npm run build)`,
+    );
   }
   const outRoot = join(repoRoot, '.build');
   const folder = join(outRoot, 'function');

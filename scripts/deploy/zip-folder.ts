@@ -37,7 +37,8 @@ export function listFiles(root: string): string[] {
 
 export function zipFolder(root: string, zipPath: string): ZipResult {
   const files = listFiles(root);
-  if (files.length > MAX_ENTRIES) throw new Error(`${files.length} files: more than a zip without zip64 can hold`);
+  if (files.length > MAX_ENTRIES)
+    throw new Error(`${files.length} files: more than a zip without zip64 can hold`);
   const fd = openSync(zipPath, 'w');
   const central: Buffer[] = [];
   let offset = 0;
@@ -52,7 +53,8 @@ export function zipFolder(root: string, zipPath: string): ZipResult {
       const body = stored ? data : compressed;
       const nameBytes = Buffer.from(name, 'utf8');
       const crc = crc32(data);
-      if (data.length > MAX_32 || offset > MAX_32) throw new Error(`${name}: too large for a zip without zip64`);
+      if (data.length > MAX_32 || offset > MAX_32)
+        throw new Error(`${name}: too large for a zip without zip64`);
 
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+
+import { allResources, compiledMain, ofType, single, snapshotMain } from './arm';
+
+// Entra consent and Exchange RBAC for Applications add up (platform-facts §A5): with 'exchangeRbac' the
+// deployment must grant nothing in Entra, or the Exchange scope would be no limit at all.
+const grantsFor = (params: Record<string, unknown>) => {
+  const resources = snapshotMain(params).predictedResources;
+  return {
+    assignments: ofType(resources, 'Microsoft.Graph/appRoleAssignedTo@v1.0').map(
+      (r) => r.properties as Record<string, string>,
+    ),
+    declared: (
+      single(resources, 'Microsoft.Graph/applications@v1.0').properties as { requiredResourceAccess: unknown }
+    ).requiredResourceAccess,
+  };
+};
+
+describe('mail permission model', () => {
+  it('defaults to exchangeRbac, the least-privilege model', () => {
+    expect(compiledMain().parameters?.mailPermissionModel?.defaultValue).toBe('exchangeRbac');
+    expect(grantsFor({}).assignments).toEqual([]);
+  });
+
+  it('exchangeRbac grants no Graph permission and declares none that a consent click could grant', () => {
+    const { assignments, declared } = grantsFor({ mailPermissionModel: 'exchangeRbac' });
+    expect(assignments).toEqual([]);
+    expect(declared).toEqual([]);
+  });
+
+  it('tenantWideConsent grants Mail.Send and Mail.ReadWrite on Microsoft Graph to the app', () => {
+    const { assignments, declared } = grantsFor({ mailPermissionModel: 'tenantWideConsent' });
+    expect(assignments).toHaveLength(2);
+    const roleIds = assignments.map((a) => a.appRoleId).join('\n');
+    expect(roleIds).toContain("'Mail.Send'");
+    expect(roleIds).toContain("'Mail.ReadWrite'");
+    for (const assignment of assignments) {
+      expect(assignment.principalId).toBe("[reference('servicePrincipal').id]");
+      expect(assignment.resourceId).toBe("[reference('graphServicePrincipal').id]");
+    }
+    expect(JSON.stringify(declared)).toContain("reference('graphServicePrincipal').appId");
+  });
+
+  it('tenantWideConsent without large-message support grants Mail.Send only', () => {
+    const { assignments } = grantsFor({
+      mailPermissionModel: 'tenantWideConsent',
+      enableLargeMessages: false,
+    });
+    expect(assignments).toHaveLength(1);
+    expect(assignments[0]?.appRoleId).toContain("'Mail.Send'");
+    expect(assignments[0]?.appRoleId).not.toContain("'Mail.ReadWrite'");
+  });
+
+  it("looks the Graph app roles up on Microsoft Graph's own service principal, not by copied GUIDs", () => {
+    const graphSp = allResources(compiledMain()).find(
+      (r) => r.existing === true && r.type === 'Microsoft.Graph/servicePrincipals@v1.0',
+    );
+    expect(graphSp?.properties).toEqual({ appId: '00000003-0000-0000-c000-000000000000' });
+  });
+
+  it('refuses a model it does not know', () => {
+    expect(compiledMain().parameters?.mailPermissionModel?.allowedValues).toEqual([
+      'exchangeRbac',
+      'tenantWideConsent',
+    ]);
+  });
+});
+
+describe('fixed outbound IP (optional VNet integration)', () => {
+  const networkTypes = [
+    'Microsoft.Network/virtualNetworks',
+    'Microsoft.Network/natGateways',
+    'Microsoft.Network/publicIPAddresses',
+  ];
+
+  it('is off by default: no network resources and no subnet on the app', () => {
+    const resources = snapshotMain().predictedResources;
+    for (const type of networkTypes) expect(ofType(resources, type), type).toEqual([]);
+  });
+
+  it('with vnetEnabled, routes the app through a delegated subnet behind a NAT gateway with a static IP', () => {
+    const resources = snapshotMain({ vnetEnabled: true }).predictedResources;
+    for (const type of networkTypes) expect(ofType(resources, type), type).toHaveLength(1);
+    expect(
+      (single(resources, 'Microsoft.Network/publicIPAddresses').properties as Record<string, unknown>)
+        .publicIPAllocationMethod,
+    ).toBe('Static');
+    const subnets = (
+      single(resources, 'Microsoft.Network/virtualNetworks').properties as {
+        subnets: Array<{ properties: Record<string, unknown> }>;
+      }
+    ).subnets;
+    expect(subnets).toHaveLength(1);
+    expect(JSON.stringify(subnets[0]?.properties.delegations)).toContain('Microsoft.App/environments');
+    expect(JSON.stringify(subnets[0]?.properties.natGateway)).toContain('natGateways');
+    expect(
+      (single(resources, 'Microsoft.Web/sites').properties as Record<string, unknown>).virtualNetworkSubnetId,
+    ).toContain('appSubnetId');
+  });
+});
