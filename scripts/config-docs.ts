@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { edgeSettingsSchema } from '../edge-listener/config';
 import { functionSettingsSchema } from '../functions/config';
 
 export interface ConfigDocSource {
@@ -43,6 +44,12 @@ export function configDocs(): Record<string, string> {
       intro:
         'App settings of the Azure Function (`functions/config.ts`); `infra/` sets exactly these. Secrets come from Key Vault references in Azure. The local function host (`npm run start:function`) reads the same settings, plus `BRIDGE_LOCAL_FUNCTION_KEY` (function key it requires locally; unset = not checked), `BRIDGE_LOCAL_FUNCTION_HOST` and `BRIDGE_LOCAL_FUNCTION_PORT` (default 7071).',
       schema: functionSettingsSchema,
+    }),
+    'docs/config-edge.md': configMarkdown({
+      title: 'Edge listener settings',
+      intro:
+        'Settings of the on-site edge listener (`edge-listener/config.ts`). Each can be an environment variable or a key of the JSON file given with `--config FILE` or `BRIDGE_CONFIG_FILE`; the environment wins. Secrets (`BRIDGE_SITE_SECRET`, `BRIDGE_FUNCTION_KEY`) are read from the environment or their `*_FILE` companions only, never from the config file. Durations take `ms`, `s`, `m`, `h`, `d` (`90s`); sizes take `KB`, `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (`35MiB`). `smtp-graph-bridge-edge config check` lists every problem at once.',
+      schema: edgeSettingsSchema,
     }),
   };
 }

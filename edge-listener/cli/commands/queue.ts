@@ -1,0 +1,110 @@
+import { parseArgs, intValue, UsageError } from '../args';
+import { createCliLogger } from '../cli-logger';
+import { type Command, CONFIG_OPTION_HELP, err, out } from '../command';
+import { cliContext, resolveDataDir } from '../config';
+import { entryDetails, entryRows } from '../format';
+import { openQueueActions, type ActionResult } from '../queue-actions';
+import { SpoolReader } from '../spool-reader';
+import { spoolLayout } from '../../spool/layout';
+import type { SpoolState } from '../../spool/entry';
+
+const STATES: readonly SpoolState[] = ['queued', 'deferred', 'failed', 'done'];
+
+const HELP = `Usage: queue <list|show|retry|delete> [options]
+
+Look at and act on the spool in BRIDGE_DATA_DIR. Works while the listener runs: list and show read the
+spool files directly (no lock needed); retry and delete go through the running listener's admin API
+(loopback only, token in BRIDGE_DATA_DIR/admin.json), or — when no listener runs — open the spool
+directly. Every retry and delete is logged as an ADMIN_ACTION event.
+
+  queue list [--state S,...] [--limit N] [--json]
+                     waiting and failed messages (add --state done for finished ones), at most
+                     N (default 200);
+                     S is queued, deferred, failed or done
+  queue show ID [--json]
+                     everything known about one message (envelope, attempts, last error, hint)
+  queue retry ID     make a deferred or failed message due now (a failed one gets a new maximum age)
+  queue retry --all-failed
+                     retry every failed message
+  queue delete ID    remove a message from the spool for good (the device is not told)
+
+Options:
+  --data-dir DIR     spool location; default: $BRIDGE_DATA_DIR, then the config file, then ./.data
+${CONFIG_OPTION_HELP}
+  --json             machine-readable output
+  --help             this help
+`;
+
+const OPTIONS = { flags: ['json', 'all-failed'], values: ['state', 'limit', 'data-dir', 'config'] } as const;
+
+export const queueCommand: Command = {
+  name: 'queue',
+  summary: 'list, show, retry or delete spooled messages',
+  help: HELP,
+  async run(argv) {
+    const args = parseArgs(argv, OPTIONS);
+    const [sub, id, extra] = args.positionals;
+    if (args.flags.has('help') || sub === undefined) {
+      out(HELP);
+      return sub === undefined && !args.flags.has('help') ? 2 : 0;
+    }
+    if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
+    const dataDir = resolveDataDir(cliContext(args.values.get('config')), args.values.get('data-dir'));
+    const reader = new SpoolReader(spoolLayout(dataDir));
+    const json = args.flags.has('json');
+    switch (sub) {
+      case 'list': {
+        if (id !== undefined) throw new UsageError(`queue list takes no id (use queue show ${id})`);
+        const entries = await reader.list({ states: parseStates(args.values.get('state')), limit: intValue(args, 'limit', 1, 1_000_000) ?? 200 });
+        if (json) out(JSON.stringify(entries, null, 2) + '\n');
+        else if (entries.length === 0) out(`No messages (${dataDir}).\n`);
+        else out(entryRows(entries));
+        const quarantined = await reader.quarantined();
+        if (quarantined.length > 0 && !json) err(`${quarantined.length} file(s) in quarantine (${spoolLayout(dataDir).quarantine}); see docs/edge-operations.md\n`);
+        return 0;
+      }
+      case 'show': {
+        if (!id) throw new UsageError('queue show needs a message id');
+        const entry = await reader.get(id);
+        if (!entry) {
+          err(`No message ${id} in ${dataDir} (finished records are kept for BRIDGE_SPOOL_KEEP_DONE_MS).\n`);
+          return 1;
+        }
+        const path = entry.state === 'done' ? undefined : `${spoolLayout(dataDir).messages}/${id}.eml`;
+        out(json ? JSON.stringify(entry, null, 2) + '\n' : entryDetails(entry, path));
+        return 0;
+      }
+      case 'retry':
+      case 'delete': {
+        const all = args.flags.has('all-failed');
+        if (sub === 'delete' && all) throw new UsageError('--all-failed belongs to queue retry');
+        if (all === (id !== undefined)) throw new UsageError(sub === 'retry' ? 'queue retry needs either an id or --all-failed' : 'queue delete needs a message id');
+        const actions = await openQueueActions(dataDir, createCliLogger());
+        try {
+          const result = sub === 'delete' ? await actions.delete(id!) : all ? await actions.retryAllFailed() : await actions.retry(id!);
+          return report(sub, result, actions.via, json);
+        } finally {
+          await actions.close();
+        }
+      }
+      default:
+        throw new UsageError(`unknown queue command ${sub}`);
+    }
+  },
+};
+
+function parseStates(raw: string | undefined): SpoolState[] {
+  if (raw === undefined) return ['queued', 'deferred', 'failed'];
+  const states = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of states) if (!STATES.includes(s as SpoolState)) throw new UsageError(`unknown state ${s} (use ${STATES.join(', ')})`);
+  return states as SpoolState[];
+}
+
+function report(action: 'retry' | 'delete', result: ActionResult, via: string, json: boolean): number {
+  if (json) out(JSON.stringify({ action, via, ...result }) + '\n');
+  else if (result.status === 'done') {
+    const verb = action === 'retry' ? 'Retrying' : 'Deleted';
+    out(result.ids.length === 0 ? 'No failed messages to retry.\n' : `${verb} ${result.ids.length} message(s) (via ${via}):\n${result.ids.map((i) => `  ${i}\n`).join('')}`);
+  } else err(`${action} failed: ${result.message}\n`);
+  return result.status === 'done' ? 0 : 1;
+}

@@ -1,0 +1,138 @@
+import { request } from 'node:http';
+import { userInfo } from 'node:os';
+
+import { bridgeError, toBridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { Spool } from '../spool/spool';
+import { ADMIN_PATHS } from './admin-api';
+import { type AdminEndpoint, runningAdminEndpoint } from './admin-endpoint';
+
+export type ActionResult = { status: 'done'; ids: string[] } | { status: 'not-found' | 'busy' | 'failed'; message: string };
+
+/** retry / delete on the spool, wherever the spool's owner is. */
+export interface QueueActions {
+  /** 'listener': through the running listener's admin API; 'direct': this process holds the spool lock. */
+  readonly via: 'listener' | 'direct';
+  retry(id: string): Promise<ActionResult>;
+  retryAllFailed(): Promise<ActionResult>;
+  delete(id: string): Promise<ActionResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * Chooses how to act on the spool. A running listener owns it (SpoolLock) and has it indexed in memory, so
+ * actions go through its admin API (admin-api.ts) — the change is then scheduled at once and cannot race a
+ * forward attempt. With no listener running, the CLI opens the spool itself, taking the same lock, so a
+ * listener started meanwhile waits for nothing and sees a consistent spool.
+ */
+export async function openQueueActions(dataDir: string, logger: Logger): Promise<QueueActions> {
+  const endpoint = await runningAdminEndpoint(dataDir);
+  if (endpoint) return new ListenerActions(endpoint);
+  try {
+    const spool = await Spool.open({ dataDir, instanceId: 'cli', maxBytes: Number.MAX_SAFE_INTEGER, minFreeBytes: 0, keepDone: Number.MAX_SAFE_INTEGER, keepDoneMs: Number.MAX_SAFE_INTEGER, logger });
+    return new DirectActions(spool, logger);
+  } catch (e) {
+    const err = toBridgeError(e);
+    if (err.code === 'SPOOL_IN_USE') {
+      throw bridgeError('SPOOL_IN_USE', { detail: `${err.detail ?? ''}; the listener publishes no admin endpoint (${dataDir}/admin.json) — is its HTTP server off, or the data directory another one?` });
+    }
+    throw err;
+  }
+}
+
+class ListenerActions implements QueueActions {
+  readonly via = 'listener' as const;
+  readonly #endpoint: AdminEndpoint;
+
+  constructor(endpoint: AdminEndpoint) {
+    this.#endpoint = endpoint;
+  }
+
+  retry(id: string) {
+    return this.#post(`${ADMIN_PATHS.retry}?id=${encodeURIComponent(id)}`, 'retried');
+  }
+
+  retryAllFailed() {
+    return this.#post(`${ADMIN_PATHS.retry}?all-failed=1`, 'retried');
+  }
+
+  delete(id: string) {
+    return this.#post(`${ADMIN_PATHS.delete}?id=${encodeURIComponent(id)}`, 'deleted');
+  }
+
+  async close(): Promise<void> {}
+
+  async #post(path: string, key: 'retried' | 'deleted'): Promise<ActionResult> {
+    const { status, body } = await postJson(new URL(path, this.#endpoint.url), this.#endpoint.token);
+    if (status === 200) {
+      const v = body[key];
+      return { status: 'done', ids: Array.isArray(v) ? v.map(String) : [String(v)] };
+    }
+    const message = String(body.error ?? `HTTP ${status}`);
+    if (status === 404) return { status: 'not-found', message };
+    if (status === 409) return { status: 'busy', message };
+    return { status: 'failed', message: `listener answered HTTP ${status}: ${message}` };
+  }
+}
+
+class DirectActions implements QueueActions {
+  readonly via = 'direct' as const;
+  readonly #spool: Spool;
+  readonly #logger: Logger;
+
+  constructor(spool: Spool, logger: Logger) {
+    this.#spool = spool;
+    this.#logger = logger;
+  }
+
+  retry(id: string) {
+    return this.#act('retry', id, async () => ((await this.#spool.retry(id)) ? [id] : undefined));
+  }
+
+  retryAllFailed() {
+    return this.#act('retry-all-failed', undefined, () => this.#spool.retryAllFailed());
+  }
+
+  delete(id: string) {
+    return this.#act('delete', id, async () => ((await this.#spool.delete(id)) ? [id] : undefined));
+  }
+
+  close(): Promise<void> {
+    return this.#spool.close();
+  }
+
+  async #act(action: string, id: string | undefined, work: () => Promise<string[] | undefined>): Promise<ActionResult> {
+    const fields = { event: 'ADMIN_ACTION' as const, action, mid: id, via: 'cli-direct', user: userInfo().username };
+    try {
+      const ids = await work();
+      this.#logger.info({ ...fields, outcome: ids ? 'done' : 'not-found', count: ids?.length }, 'admin action');
+      return ids ? { status: 'done', ids } : { status: 'not-found', message: `no message ${id ?? ''}`.trim() };
+    } catch (e) {
+      const err = toBridgeError(e);
+      this.#logger.warn({ ...fields, outcome: 'failed', code: err.code }, 'admin action failed');
+      return { status: err.code === 'MESSAGE_IN_PROGRESS' ? 'busy' : 'failed', message: err.message };
+    }
+  }
+}
+
+function postJson(url: URL, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-length': '0' }, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        } catch {
+          // not JSON: the status says enough
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('the listener did not answer within 30 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}

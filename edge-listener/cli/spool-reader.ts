@@ -1,0 +1,93 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { WireResult } from '../../core/wire';
+import { doneRecordSchema, type SpoolEntry, spoolMetaSchema, type SpoolState } from '../spool/entry';
+import { metaName, type SpoolLayout } from '../spool/layout';
+import { isSpoolId } from '../spool/spool-id';
+
+/**
+ * Reads the spool from disk without its lock, so `queue list` and `queue show` work while a listener runs
+ * (or while none does, or when it is wedged). Safe because every state change in the spool is an atomic
+ * rename of a complete .json: a reader sees the old or the new file, never half of one, and a file renamed
+ * away between readdir and read is simply skipped. Only the running process knows which entries are in
+ * flight, so those show as queued or deferred here.
+ */
+export class SpoolReader {
+  readonly #layout: SpoolLayout;
+
+  constructor(layout: SpoolLayout) {
+    this.#layout = layout;
+  }
+
+  async list(filter: { states?: SpoolState[]; limit?: number } = {}, nowMs = Date.now()): Promise<SpoolEntry[]> {
+    const want = (s: SpoolState) => !filter.states || filter.states.includes(s);
+    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+    const out: SpoolEntry[] = [];
+    for (const id of await this.#ids(this.#layout.messages, false)) {
+      if (out.length >= limit) return out;
+      const entry = await this.#live(id, nowMs);
+      if (entry && want(entry.state)) out.push(entry);
+    }
+    if (want('done')) {
+      for (const id of await this.#ids(this.#layout.done, true)) {
+        if (out.length >= limit) break;
+        const entry = await this.#done(id);
+        if (entry) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  async get(id: string, nowMs = Date.now()): Promise<SpoolEntry | undefined> {
+    if (!isSpoolId(id)) return undefined;
+    return (await this.#live(id, nowMs)) ?? (await this.#done(id));
+  }
+
+  /** Entries that could not be read back and were set aside (never deleted). */
+  async quarantined(): Promise<string[]> {
+    return (await readdirOrEmpty(this.#layout.quarantine)).filter((n) => !n.endsWith('.reason.json')).sort();
+  }
+
+  async #ids(dir: string, newestFirst: boolean): Promise<string[]> {
+    const ids = (await readdirOrEmpty(dir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter(isSpoolId).sort();
+    return newestFirst ? ids.reverse() : ids;
+  }
+
+  async #live(id: string, nowMs: number): Promise<SpoolEntry | undefined> {
+    const parsed = spoolMetaSchema.safeParse(await readJson(join(this.#layout.messages, metaName(id))));
+    if (!parsed.success) return undefined;
+    const meta = parsed.data;
+    const state: SpoolState = meta.state === 'failed' ? 'failed' : Date.parse(meta.nextAttemptAt) <= nowMs ? 'queued' : 'deferred';
+    const e: SpoolEntry = { id, state, envelope: meta.envelope, mimeBytes: meta.mimeBytes, attempts: meta.attempts };
+    if (meta.state !== 'failed') e.nextAttemptAt = meta.nextAttemptAt;
+    if (meta.lastAttemptAt) e.lastAttemptAt = meta.lastAttemptAt;
+    if (meta.lastError) e.lastError = meta.lastError as SpoolEntry['lastError'];
+    if (meta.failedAt) e.failedAt = meta.failedAt;
+    return e;
+  }
+
+  async #done(id: string): Promise<SpoolEntry | undefined> {
+    const parsed = doneRecordSchema.safeParse(await readJson(join(this.#layout.done, metaName(id))));
+    if (!parsed.success) return undefined;
+    const r = parsed.data;
+    return { id, state: 'done', envelope: r.envelope, mimeBytes: r.mimeBytes, attempts: r.attempts, completedAt: r.completedAt, outcome: r.outcome, result: r.result as unknown as WireResult };
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}

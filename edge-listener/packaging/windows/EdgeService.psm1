@@ -1,0 +1,90 @@
+# Helpers of install-service.ps1 / uninstall-service.ps1, in a module so they can be tested on any OS
+# (test/edge-listener/packaging runs them under PowerShell 7 on Linux). Works on Windows PowerShell 5.1 too.
+Set-StrictMode -Version 3.0
+
+function ConvertTo-XmlText([string] $Text) {
+    return [System.Security.SecurityElement]::Escape($Text)
+}
+
+<#
+.SYNOPSIS
+Builds the WinSW configuration of the edge listener service.
+.DESCRIPTION
+WinSW (a small .NET service host) starts node.exe with the single-file build, restarts it when it fails,
+rotates its log, and on stop sends Ctrl+C — which the listener treats like SIGTERM: graceful stop within
+BRIDGE_SHUTDOWN_TIMEOUT_MS, the spool keeps everything else. It runs as NT AUTHORITY\LocalService, which can
+write only where the installer granted it (the data directory).
+#>
+function New-EdgeServiceXml {
+    param(
+        [Parameter(Mandatory = $true)] [string] $ServiceName,
+        [Parameter(Mandatory = $true)] [string] $NodePath,
+        [Parameter(Mandatory = $true)] [string] $BundlePath,
+        [Parameter(Mandatory = $true)] [string] $DataDir,
+        [Parameter(Mandatory = $true)] [string] $LogDir,
+        [hashtable] $Environment = @{},
+        [int] $StopTimeoutSeconds = 45
+    )
+    $envLines = foreach ($name in ($Environment.Keys | Sort-Object)) {
+        if ($name -notmatch '^[A-Z][A-Z0-9_]*$') { throw "Not an environment variable name: $name" }
+        '  <env name="{0}" value="{1}" />' -f $name, (ConvertTo-XmlText ([string] $Environment[$name]))
+    }
+    $lines = @(
+        '<service>'
+        "  <id>$(ConvertTo-XmlText $ServiceName)</id>"
+        "  <name>smtp-graph-bridge edge listener ($(ConvertTo-XmlText $ServiceName))</name>"
+        '  <description>Receives SMTP from copiers and applications and relays it to Microsoft 365 through the Graph API.</description>'
+        "  <executable>$(ConvertTo-XmlText $NodePath)</executable>"
+        "  <argument>$(ConvertTo-XmlText $BundlePath)</argument>"
+        '  <argument>start</argument>'
+        "  <workingdirectory>$(ConvertTo-XmlText $DataDir)</workingdirectory>"
+        '  <startmode>Automatic</startmode>'
+        '  <delayedAutoStart>true</delayedAutoStart>'
+        '  <depend>Tcpip</depend>'
+        "  <stoptimeout>$StopTimeoutSeconds sec</stoptimeout>"
+        '  <onfailure action="restart" delay="5 sec" />'
+        '  <onfailure action="restart" delay="30 sec" />'
+        '  <resetfailure>1 hour</resetfailure>'
+        '  <serviceaccount>'
+        '    <domain>NT AUTHORITY</domain>'
+        '    <user>LocalService</user>'
+        '  </serviceaccount>'
+        "  <logpath>$(ConvertTo-XmlText $LogDir)</logpath>"
+        '  <log mode="roll-by-size">'
+        '    <sizeThreshold>10240</sizeThreshold>'
+        '    <keepFiles>8</keepFiles>'
+        '  </log>'
+    ) + @($envLines) + @('</service>')
+    return ($lines -join "`r`n") + "`r`n"
+}
+
+<#
+.SYNOPSIS
+The environment the service gets: data directory, optional settings file and the secret files.
+#>
+function Get-EdgeServiceEnvironment {
+    param(
+        [Parameter(Mandatory = $true)] [string] $DataDir,
+        [string] $ConfigFile,
+        [string] $SiteSecretFile,
+        [string] $FunctionKeyFile
+    )
+    $environment = @{ BRIDGE_DATA_DIR = $DataDir }
+    if ($ConfigFile) { $environment.BRIDGE_CONFIG_FILE = $ConfigFile }
+    if ($SiteSecretFile) { $environment.BRIDGE_SITE_SECRET_FILE = $SiteSecretFile }
+    if ($FunctionKeyFile) { $environment.BRIDGE_FUNCTION_KEY_FILE = $FunctionKeyFile }
+    return $environment
+}
+
+<#
+.SYNOPSIS
+Number of messages still waiting in a spool (queued, deferred or failed): uninstalling must not silently
+strand undelivered mail.
+#>
+function Get-EdgeSpoolBacklog([Parameter(Mandatory = $true)] [string] $DataDir) {
+    $messages = Join-Path (Join-Path $DataDir 'spool') 'messages'
+    if (-not (Test-Path -LiteralPath $messages)) { return 0 }
+    return @(Get-ChildItem -LiteralPath $messages -Filter '*.json' -File).Count
+}
+
+Export-ModuleMember -Function New-EdgeServiceXml, Get-EdgeServiceEnvironment, Get-EdgeSpoolBacklog
