@@ -19,10 +19,12 @@ import {
   type IdentitySettings,
 } from '../graph/credential';
 import { base64Length, DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
-import { expectStatus, GraphTransport } from '../graph/graph-transport';
+import { GraphTransport } from '../graph/graph-transport';
 import { readTokenClaims } from '../graph/token-claims';
 import { invocationLogger } from '../invocation-logger';
+import { isSenderAllowed } from '../mime/sender-policy';
 import type { FunctionServices, ServicesGetter } from '../services';
+import { draftProbe, sendProbe } from './mailbox-probes';
 import { errorResponse } from './responses';
 import { verifySiteRequest } from './verify-request';
 
@@ -34,11 +36,6 @@ import { verifySiteRequest } from './verify-request';
 /** The raw message size whose base64 still fits one Graph request (JSON overhead aside). */
 export const SINGLE_REQUEST_MAX_BYTES = Math.floor((DEFAULT_MAX_REQUEST_BYTES * 3) / 4);
 const PROBE_TIMEOUT_MS = 20_000;
-const PROBE_SUBJECT = 'smtp-graph-bridge doctor probe (never sent; safe to delete)';
-const PROBE_BODY = {
-  contentType: 'text',
-  content: 'A permission probe of smtp-graph-bridge doctor. It has no recipients and is never sent.',
-};
 
 /** One credential provider per services set, so repeated diagnostics reuse MSAL's token cache. */
 const providers = new WeakMap<FunctionServices, CredentialProvider>();
@@ -173,99 +170,27 @@ async function diagnose(
 
 type Target = Pick<MailboxDiagnosis, 'address' | 'role' | 'allowedByPolicy'>;
 
-/** Default sender, then the addresses asked for, then exact allow-list entries (`*@domain` cannot be probed). */
+/** Default sender, then the addresses asked for, then exact allow-list entries (`*`, `*@domain` cannot be probed). */
 function mailboxesToCheck(
   site: { allowedSenders: string[]; defaultSender?: string },
   requested: string[],
 ): Target[] {
   const out: Target[] = [];
   const seen = new Set<string>();
-  const allowed = (a: string) =>
-    site.allowedSenders.some((e) => {
-      const entry = e.trim().toLowerCase();
-      return entry.startsWith('*@')
-        ? addressKey(a).endsWith(entry.slice(1))
-        : addressKey(entry) === addressKey(a);
-    });
   const add = (raw: string, role: Target['role']) => {
     const address = normalizeAddress(raw);
     if (!/^[^@\s]+@[^@\s]+$/.test(address) || address.length > 320 || seen.has(addressKey(address))) return;
     seen.add(addressKey(address));
-    out.push({ address, role, allowedByPolicy: role === 'default-sender' || allowed(address) });
+    out.push({
+      address,
+      role,
+      allowedByPolicy: role === 'default-sender' || isSenderAllowed(address, site.allowedSenders),
+    });
   };
   if (site.defaultSender) add(site.defaultSender, 'default-sender');
   for (const r of requested.slice(0, MAX_DIAGNOSED_MAILBOXES)) add(r, 'requested');
-  for (const entry of site.allowedSenders) if (!entry.startsWith('*@')) add(entry, 'allowed-sender');
+  for (const entry of site.allowedSenders) if (!entry.startsWith('*')) add(entry, 'allowed-sender');
   return out;
-}
-
-const meter = () => ({ graphCalls: 0, bytesSent: 0 });
-const userPath = (mailbox: string) => `/users/${encodeURIComponent(mailbox)}`;
-
-async function sendProbe(transport: GraphTransport, mailbox: string): Promise<ProbeResult> {
-  try {
-    const answer = await transport.call({
-      method: 'POST',
-      path: `${userPath(mailbox)}/sendMail`,
-      route: 'POST /users/{m}/sendMail',
-      body: JSON.stringify({
-        message: { subject: PROBE_SUBJECT, body: PROBE_BODY, toRecipients: [] },
-        saveToSentItems: false,
-      }),
-      contentType: 'application/json',
-      // Without recipients nothing can be delivered, so a lost answer is just unavailable, never "maybe sent".
-      sending: false,
-      meter: meter(),
-    });
-    if (answer.status === 202)
-      return { ok: true, note: 'Graph accepted a message without recipients (nothing can be delivered)' };
-    expectStatus(answer, []);
-    return { ok: true };
-  } catch (err) {
-    const error = toBridgeError(err);
-    // A 400 about the content means Exchange already let the app in: permission, mailbox and scope passed.
-    if (
-      error.graph?.status === 400 &&
-      (error.code === 'GRAPH_INVALID_RECIPIENTS' || error.code === 'GRAPH_REJECTED')
-    )
-      return { ok: true };
-    return { ok: false, error: serializeBridgeError(error) };
-  }
-}
-
-async function draftProbe(transport: GraphTransport, mailbox: string): Promise<ProbeResult> {
-  let id: string;
-  try {
-    const created = await transport.call({
-      method: 'POST',
-      path: `${userPath(mailbox)}/messages`,
-      route: 'POST /users/{m}/messages',
-      body: JSON.stringify({ subject: PROBE_SUBJECT, body: PROBE_BODY }),
-      contentType: 'application/json',
-      sending: false,
-      meter: meter(),
-    });
-    expectStatus(created, [201]);
-    id = String((created.json as { id?: unknown } | undefined)?.id ?? '');
-  } catch (err) {
-    return { ok: false, error: serializeBridgeError(toBridgeError(err)) };
-  }
-  try {
-    const deleted = await transport.call({
-      method: 'DELETE',
-      path: `${userPath(mailbox)}/messages/${encodeURIComponent(id)}`,
-      route: 'DELETE /users/{m}/messages/{id}',
-      sending: false,
-      meter: meter(),
-    });
-    expectStatus(deleted, [204]);
-    return { ok: true };
-  } catch {
-    return {
-      ok: true,
-      note: `the empty probe draft "${PROBE_SUBJECT}" could not be deleted; delete it by hand`,
-    };
-  }
 }
 
 /** The same mapping function-services.ts makes for the mailer (kept beside the one other user). */
