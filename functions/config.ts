@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SITE_ID_PATTERN } from '../core/envelope';
 import { bridgeError } from '../core/errors';
 import { bool, bytes, csvList, durationMs, formatIssues } from '../core/config/define';
+import { MAIL_PERMISSION_MODELS, type MailPermissionModel } from '../core/mail-grants';
 
 /**
  * The function app's settings: exactly the app settings listed in function-settings.md (infra sets the same
@@ -74,7 +75,7 @@ export const functionSettingsSchema = z.object({
   BRIDGE_ALLOWED_SENDERS: csvList()
     .pipe(z.array(senderPattern))
     .default([])
-    .describe('Comma list of mailboxes the bridge may send as; `*@domain` allows a whole domain.'),
+    .describe('Comma list of mailboxes the bridge may send as; `*@domain` allows a whole domain, a lone `*` every sender (the `npm start` sandbox default).'),
   BRIDGE_DEFAULT_SENDER: mailbox
     .optional()
     .describe(
@@ -90,6 +91,12 @@ export const functionSettingsSchema = z.object({
   )
     .default({})
     .describe('JSON object site id → HMAC secret (a Key Vault reference in Azure).'),
+  BRIDGE_MAIL_PERMISSION_MODEL: z
+    .enum(MAIL_PERMISSION_MODELS as [MailPermissionModel, ...MailPermissionModel[]])
+    .optional()
+    .describe(
+      "The deployment's mailPermissionModel: `exchangeRbac` (mailboxes scoped in Exchange, no mail role in the token) or `tenantWideConsent`. Only for diagnostics: doctor and GET /api/health/deep warn when a tenant-wide role makes an Exchange scope moot. Unset: not declared.",
+    ),
   BRIDGE_MAX_MESSAGE_BYTES: bytes()
     .pipe(
       z.number().int().positive().max(MAX_MESSAGE_BYTES_CEILING, 'at most 150MiB (Exchange Online limit)'),
@@ -186,6 +193,8 @@ export interface FunctionConfig {
   defaultSender?: string;
   sites: SiteConfig[];
   siteSecrets: Record<string, string>;
+  /** Declared permission model (diagnostics only); undefined = not declared. */
+  mailPermissionModel?: MailPermissionModel;
   maxMessageBytes: number;
   syncMaxBytes: number;
   syncBudgetMs: number;
@@ -303,6 +312,7 @@ function toConfig(s: FunctionSettings, storage: StorageConnection): FunctionConf
     logLevel: s.BRIDGE_LOG_LEVEL,
   };
   if (s.BRIDGE_DEFAULT_SENDER) config.defaultSender = s.BRIDGE_DEFAULT_SENDER;
+  if (s.BRIDGE_MAIL_PERMISSION_MODEL) config.mailPermissionModel = s.BRIDGE_MAIL_PERMISSION_MODEL;
   return config;
 }
 

@@ -36,7 +36,13 @@ Environment (all optional):
 Ctrl-C stops everything; messages still in the spool are sent on the next start.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, verbose: { type: 'boolean', short: 'v' } }, strict: true });
+  let values: { help?: boolean; quiet?: boolean; verbose?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, verbose: { type: 'boolean', short: 'v' } }, strict: true }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\nRun \`npm start -- --help\` for the options.\n`);
+    return 2;
+  }
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -54,9 +60,14 @@ async function main(argv: string[]): Promise<number> {
     async step(label, work) {
       const started = Date.now();
       out(`  … ${label}`);
-      const result = await work();
-      out(`  ✓ ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      return result;
+      try {
+        const result = await work();
+        out(`  ✓ ${label} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        return result;
+      } catch (e) {
+        out(`  ✗ ${label}`);
+        throw e;
+      }
     },
     childLine(name, line) {
       const formatted = formatLogLine(name, line);

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+
+import { LogTail } from './log-tail';
 
 /**
- * One process of the local stack: a Node script started as `node --import tsx [preload] script args` in
- * its own process group, its output split into lines (kept in a log file, shown through `onLine`), and a
- * stop that takes the whole group down — SIGTERM first so it shuts down cleanly, SIGKILL after a grace
- * period — so no grandchild is left behind holding a port.
+ * One process of the local stack: a Node script started as `node [--import tsx] --require preload script` in
+ * its own process group, its output written straight into its log file (followed for the console through
+ * `onLine`, see log-tail.ts for why not a pipe), and a stop that takes the whole group down — SIGTERM first
+ * so it shuts down cleanly, SIGKILL after a grace period — so no grandchild is left behind holding a port.
  */
 export interface ChildSpec {
   name: string;
@@ -16,10 +17,10 @@ export interface ChildSpec {
   args?: string[];
   env: Record<string, string | undefined>;
   cwd: string;
-  /** File the raw output is appended to. */
+  /** File the output (stdout and stderr) is appended to. */
   logFile: string;
-  /** Called for each output line (stdout and stderr alike). */
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called for each output line. */
+  onLine?: (line: string) => void;
 }
 
 export interface ChildExit {
@@ -28,7 +29,7 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
 }
 
-const PRELOAD = join(__dirname, 'exit-with-parent.ts');
+const PRELOAD = join(__dirname, 'exit-with-parent.cjs');
 const TAIL_LINES = 40;
 
 export class ManagedChild {
@@ -37,44 +38,49 @@ export class ManagedChild {
   /** Settles when the process has exited. */
   readonly exited: Promise<ChildExit>;
   readonly #child: ChildProcess;
-  readonly #tail: string[] = [];
-  readonly #log: WriteStream;
+  /** The last lines of output (filled by the log tail). */
+  readonly #recent: string[];
   #stopping = false;
 
-  private constructor(spec: ChildSpec, child: ChildProcess) {
+  private constructor(spec: ChildSpec, child: ChildProcess, tail: LogTail, recent: string[]) {
     this.name = spec.name;
+    this.#recent = recent;
     this.#child = child;
     if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${process.execPath}`);
     this.pid = child.pid;
-    this.#log = createWriteStream(spec.logFile, { flags: 'a', mode: 0o600 });
-    const exitedEarly = new Promise<never>((_, reject) => child.once('error', reject));
-    this.exited = Promise.race([
-      new Promise<ChildExit>((resolve) => child.once('exit', (code, signal) => resolve({ name: spec.name, code, signal }))),
-      exitedEarly,
-    ]).finally(() => this.#log.end());
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const source = child[stream];
-      if (!source) continue;
-      createInterface({ input: source, crlfDelay: Infinity }).on('line', (line) => {
-        this.#log.write(`${line}\n`);
-        this.#tail.push(line);
-        if (this.#tail.length > TAIL_LINES) this.#tail.shift();
-        spec.onLine?.(line, stream);
-      });
-    }
+    this.exited = new Promise<ChildExit>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve({ name: spec.name, code, signal }));
+    }).finally(() => tail.stop());
   }
 
   static start(spec: ChildSpec): ManagedChild {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PRELOAD, spec.script, ...(spec.args ?? [])], {
-      cwd: spec.cwd,
-      env: spec.env,
-      // Own process group: Ctrl-C reaches only the stack, which stops the children in order.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // TypeScript sources run through tsx's loader (no build step, no global install); JavaScript runs as is.
+    const loader = spec.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const fd = openSync(spec.logFile, 'a', 0o600);
+    const recent: string[] = [];
+    const tail = new LogTail(spec.logFile, (line) => {
+      recent.push(line);
+      if (recent.length > TAIL_LINES) recent.shift();
+      spec.onLine?.(line);
     });
-    // The IPC channel exists only so the child notices when the stack dies (exit-with-parent.ts).
-    child.channel?.unref();
-    return new ManagedChild(spec, child);
+    try {
+      const child = spawn(process.execPath, [...loader, '--require', PRELOAD, spec.script, ...(spec.args ?? [])], {
+        cwd: spec.cwd,
+        env: spec.env,
+        // Own process group: Ctrl-C reaches only the stack, which stops the children in order.
+        detached: true,
+        stdio: ['ignore', fd, fd, 'ipc'],
+      });
+      // The IPC channel exists only so the child notices when the stack dies (exit-with-parent.cjs).
+      child.channel?.unref();
+      return new ManagedChild(spec, child, tail, recent);
+    } catch (e) {
+      tail.stop();
+      throw e;
+    } finally {
+      closeSync(fd); // the child has its own copy
+    }
   }
 
   get running(): boolean {
@@ -88,7 +94,7 @@ export class ManagedChild {
 
   /** The last lines of output, for error messages. */
   recentOutput(): string {
-    return this.#tail.join('\n');
+    return this.#recent.join('\n');
   }
 
   /** SIGTERM to the process group, SIGKILL to the group after `graceMs`; resolves once the process is gone. */

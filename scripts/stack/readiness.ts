@@ -15,7 +15,10 @@ export async function waitUntilReady(child: ManagedChild, what: string, probe: (
   );
   for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 500)) {
     if (await probe().catch(() => false)) return;
-    if (exited || !child.running) throw new Error(`${child.name} exited while starting.\n${indent(child.recentOutput())}`);
+    if (exited || !child.running) {
+      await child.exited.catch(() => undefined); // its last lines are read by then
+      throw new Error(`${child.name} exited while starting.\n${indent(child.recentOutput())}`);
+    }
     if (Date.now() > deadline) throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s.\n${indent(child.recentOutput())}`);
     await sleep(delayMs);
   }

@@ -82,23 +82,27 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
       functionPort: settings.functionPort || (await freePort()),
     };
 
-    await ui.step('Azurite (storage emulator)', async () => {
+    // Storage and the sandbox need nothing from each other: start them side by side.
+    const storageReady = ui.step('Azurite (storage emulator)', async () => {
       const azurite = launch('azurite', azuritePlan(wiring));
       const ports = Object.values(wiring.azurite);
       await waitUntilReady(azurite, 'Azurite', async () => (await Promise.all(ports.map((p) => tcpAccepts(p)))).every(Boolean));
     });
-
-    let sandboxCa: string | undefined;
-    if (settings.mode === 'sandbox') {
-      await ui.step('Graph sandbox (keeps every message instead of sending it)', async () => {
-        const tls = await ensureSelfSignedCert(join(dataDir, 'tls'), { commonName: 'smtp-graph-bridge (local)', altNames: [hostname()] });
-        sandboxCa = readFileSync(tls.certPath, 'utf8');
-        const port = settings.sandboxPort || (await freePort());
-        wiring.sandbox = { port, url: `https://127.0.0.1:${port}`, certPath: tls.certPath, keyPath: tls.keyPath };
-        const sandbox = launch('sandbox', sandboxPlan(wiring));
-        await waitUntilReady(sandbox, 'The Graph sandbox', () => httpOk(`${wiring.sandbox?.url}/_sandbox/messages`, sandboxCa));
-      });
-    }
+    const sandboxReady =
+      settings.mode !== 'sandbox'
+        ? Promise.resolve()
+        : ui.step('Graph sandbox (keeps every message instead of sending it)', async () => {
+            const tls = await ensureSelfSignedCert(join(dataDir, 'tls'), { commonName: 'smtp-graph-bridge (local)', altNames: [hostname()] });
+            const ca = readFileSync(tls.certPath, 'utf8');
+            const port = settings.sandboxPort || (await freePort());
+            const url = `https://127.0.0.1:${port}`;
+            wiring.sandbox = { port, url, certPath: tls.certPath, keyPath: tls.keyPath };
+            const sandbox = launch('sandbox', sandboxPlan(wiring));
+            await waitUntilReady(sandbox, 'The Graph sandbox', () => httpOk(`${url}/_sandbox/messages`, ca));
+          });
+    const started = await Promise.allSettled([storageReady, sandboxReady]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
 
     await ui.step('Function host (HTTP routes and queue trigger)', async () => {
       const host = launch('function', functionHostPlan(wiring));
