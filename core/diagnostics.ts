@@ -1,4 +1,5 @@
 import type { SerializedBridgeError } from './errors';
+import type { GrantOverlap, MailboxGrant, MailPermissionModel } from './mail-grants';
 
 /**
  * The contract of the function's diagnostics route, which `doctor` on the edge calls to learn what only the
@@ -62,4 +63,10 @@ export interface DiagnosticsReport {
   mailboxes: MailboxDiagnosis[];
   /** Addresses beyond MAX_DIAGNOSED_MAILBOXES, not checked. */
   unchecked: string[];
+  /** The deployment's declared permission model (BRIDGE_MAIL_PERMISSION_MODEL), when set. */
+  permissionModel?: MailPermissionModel;
+  /** Where Mail.Send / Mail.ReadWrite come from for each probed mailbox (core/mail-grants.ts). */
+  grants?: MailboxGrant[];
+  /** Set when a tenant-wide role makes the declared Exchange RBAC scope moot. */
+  grantOverlap?: GrantOverlap;
 }

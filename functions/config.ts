@@ -45,7 +45,9 @@ const mailbox = z
   .max(320)
   .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address');
 // A lone `*` allows every sender: the `npm start` sandbox uses it; Exchange RBAC still limits a real tenant.
-const senderPattern = z.string().regex(/^(\*|(\*|[^@\s]+)@[^@\s]+)$/, 'must be a mailbox, *@domain or * (any sender)');
+const senderPattern = z
+  .string()
+  .regex(/^(\*|(\*|[^@\s]+)@[^@\s]+)$/, 'must be a mailbox, *@domain or * (any sender)');
 
 const siteSchema = z.strictObject({
   id: z.string().regex(SITE_ID_PATTERN, 'site id: lower-case letters, digits and dashes'),
@@ -75,7 +77,9 @@ export const functionSettingsSchema = z.object({
   BRIDGE_ALLOWED_SENDERS: csvList()
     .pipe(z.array(senderPattern))
     .default([])
-    .describe('Comma list of mailboxes the bridge may send as; `*@domain` allows a whole domain, a lone `*` every sender (the `npm start` sandbox default).'),
+    .describe(
+      'Comma list of mailboxes the bridge may send as; `*@domain` allows a whole domain, a lone `*` every sender (the `npm start` sandbox default).',
+    ),
   BRIDGE_DEFAULT_SENDER: mailbox
     .optional()
     .describe(

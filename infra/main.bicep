@@ -259,6 +259,7 @@ module functionApp 'app/function-app.bicep' = {
       defaultSender: defaultSender
       sitesJson: string(json(sites))
       siteSecretsUri: '${keyVault.outputs.vaultUri}secrets/${siteSecretsSecretName}'
+      mailPermissionModel: mailPermissionModel
       maxMessageBytes: maxMessageBytes
       syncMaxBytes: syncMaxBytes
       syncBudgetMs: syncBudgetMs

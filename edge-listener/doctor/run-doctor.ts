@@ -24,7 +24,8 @@ export interface DoctorReport {
   functionUrl?: string;
   /** Set when the settings were not the process's own (e.g. the running `npm start` stack). */
   configSource?: string;
-  counts: { pass: number; fail: number; skip: number };
+  /** warn: passed with a warning (counts as healthy). */
+  counts: { pass: number; fail: number; skip: number; warn: number };
   checks: CheckResult[];
 }
 
@@ -133,7 +134,7 @@ async function functionHops(url: string, options: DoctorOptions, checks: CheckRe
 }
 
 function report(checks: CheckResult[], now: Date, loaded: LoadResult): DoctorReport {
-  const counts = { pass: 0, fail: 0, skip: 0 };
+  const counts = { pass: 0, fail: 0, skip: 0, warn: 0 };
   for (const c of checks) counts[c.status]++;
   const out: DoctorReport = { healthy: counts.fail === 0, time: now.toISOString(), counts, checks };
   if ('config' in loaded) {

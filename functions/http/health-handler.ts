@@ -1,19 +1,30 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import {
-  serializeBridgeError,
-  toBridgeError,
-  type BridgeError,
-  type SerializedBridgeError,
-} from '../../core/errors';
+import { MAX_DIAGNOSED_MAILBOXES } from '../../core/diagnostics';
+import { addressKey } from '../../core/envelope';
+import { serializeBridgeError, toBridgeError, type SerializedBridgeError } from '../../core/errors';
+import { grantOverlap, type MailboxGrant, type MailPermissionModel } from '../../core/mail-grants';
+import { siteSettings, type FunctionConfig } from '../config';
+import type { GraphTransport } from '../graph/graph-transport';
 import { invocationLogger } from '../invocation-logger';
 import type { FunctionServices, ServicesGetter } from '../services';
+import {
+  grantsOf,
+  probeMailboxes,
+  probeTransport,
+  readToken,
+  sendersToCheck,
+  type ProbeTarget,
+  type TokenFacts,
+} from './mail-access';
 
 /**
  * GET /api/health: liveness, anonymous, touches nothing; `?deep=1` redirects (307) to the deep check.
  * GET /api/health/deep (function key): proves a Graph token can be obtained for every tenant the sites use,
- * lists the application permissions (roles) each token carries, and checks storage. Problems are
- * BridgeError JSON, so the doctor and the status page can show their hints.
+ * lists the application permissions (roles) each token carries, probes the configured sender mailboxes of
+ * that tenant (core/mail-grants.ts: a token without Mail.Send is normal under Exchange RBAC for
+ * Applications; the probe decides), and checks storage. Problems are BridgeError JSON, so the doctor and the
+ * status page can show their hints.
  */
 export const DEEP_HEALTH_PATH = '/api/health/deep';
 
@@ -28,6 +39,12 @@ export interface TenantHealth {
   expiresOn?: string;
   /** Expected roles the token does not carry. Not a failure by itself: Exchange RBAC for Applications grants them outside the token. */
   missingRoles?: string[];
+  /** Where Mail.Send / Mail.ReadWrite come from for each configured sender mailbox of this tenant. */
+  grants?: MailboxGrant[];
+  /** Sender mailboxes beyond the probe limit, not checked. */
+  unchecked?: string[];
+  /** Not failures: Mail.ReadWrite missing for a mailbox (only large messages fail), or a tenant-wide role making the Exchange scope moot. */
+  warnings?: string[];
   error?: SerializedBridgeError;
 }
 
@@ -37,6 +54,8 @@ export interface DeepHealth {
   storage: { ok: boolean; error?: SerializedBridgeError };
   graph: TenantHealth[];
   problems: SerializedBridgeError[];
+  /** BRIDGE_MAIL_PERMISSION_MODEL, when declared. */
+  permissionModel?: MailPermissionModel;
 }
 
 export function makeHealthHandler() {
@@ -74,24 +93,30 @@ export function makeDeepHealthHandler(getServices: ServicesGetter) {
       return { status: 503, jsonBody: body, headers: { 'cache-control': 'no-store' } };
     }
     const log = invocationLogger(context, services.config.logLevel, { fn: 'healthDeep' });
-    const problems: BridgeError[] = [];
+    const problems: SerializedBridgeError[] = [];
     const storage = await services.probeStorage().then(
       () => ({ ok: true }),
       (err: unknown) => {
-        const error = toBridgeError(err);
+        const error = serializeBridgeError(toBridgeError(err));
         problems.push(error);
-        return { ok: false, error: serializeBridgeError(error) };
+        return { ok: false, error };
       },
     );
+    const senders = sendersByTenant(services.config);
     const graph = await Promise.all(
-      tenantsOf(services).map((tenantId) => checkTenant(services, tenantId, log, problems)),
+      tenantsOf(services).map((tenantId) =>
+        checkTenant(services, tenantId, senders.get(tenantId) ?? [], log, problems),
+      ),
     );
     const body: DeepHealth = {
       status: problems.length === 0 ? 'ok' : 'failing',
       time: services.now().toISOString(),
       storage,
       graph,
-      problems: problems.map(serializeBridgeError),
+      problems,
+      ...(services.config.mailPermissionModel
+        ? { permissionModel: services.config.mailPermissionModel }
+        : {}),
     };
     log.info({
       event: 'HEALTH_CHECK',
@@ -114,29 +139,76 @@ function tenantsOf(services: FunctionServices): Array<string | undefined> {
   return [...tenants];
 }
 
+/**
+ * The sender mailboxes to probe per tenant: each site's default sender and exact allowed senders in the
+ * site's tenant; the global senders (sites without a BRIDGE_SITES entry) in the home tenant.
+ */
+function sendersByTenant(config: FunctionConfig): Map<string | undefined, ProbeTarget[]> {
+  const byTenant = new Map<string | undefined, ProbeTarget[]>();
+  const add = (tenantId: string | undefined, targets: ProbeTarget[]) => {
+    const list = byTenant.get(tenantId) ?? [];
+    const seen = new Set(list.map((t) => addressKey(t.address)));
+    for (const t of targets) if (!seen.has(addressKey(t.address))) list.push(t);
+    byTenant.set(tenantId, list);
+  };
+  add(config.identity.tenantId, sendersToCheck(config));
+  for (const site of config.sites) {
+    const settings = siteSettings(config, site.id);
+    add(settings.tenantId, sendersToCheck(settings));
+  }
+  return byTenant;
+}
+
 async function checkTenant(
   services: FunctionServices,
   tenantId: string | undefined,
+  senders: ProbeTarget[],
   log: ReturnType<typeof invocationLogger>,
-  problems: BridgeError[],
+  problems: SerializedBridgeError[],
 ): Promise<TenantHealth> {
   const label = tenantId ?? '(AZURE_TENANT_ID not set)';
+  let transport: GraphTransport;
+  let token: TokenFacts;
   try {
-    const info = await services.mailerFor(tenantId, log).tokenInfo();
-    const roles = [...info.roles].sort();
-    const out: TenantHealth = {
-      tenantId: info.tenantId ?? label,
-      ok: true,
-      roles,
-      expiresOn: info.expiresOn.toISOString(),
-    };
-    if (info.appId) out.appId = info.appId;
-    const missing = EXPECTED_ROLES.filter((r) => !roles.includes(r));
-    if (missing.length > 0) out.missingRoles = missing;
-    return out;
+    transport = probeTransport(services, tenantId, log);
+    token = await readToken(transport);
   } catch (err) {
-    const error = toBridgeError(err);
+    const error = serializeBridgeError(toBridgeError(err));
     problems.push(error);
-    return { tenantId: label, ok: false, error: serializeBridgeError(error) };
+    return { tenantId: label, ok: false, error };
   }
+  const out: TenantHealth = {
+    tenantId: token.tenantId ?? label,
+    ok: true,
+    roles: token.roles,
+    expiresOn: token.expiresOn,
+  };
+  if (token.appId) out.appId = token.appId;
+  const missing = EXPECTED_ROLES.filter((r) => !token.roles.includes(r));
+  if (missing.length > 0) out.missingRoles = missing;
+
+  const targets = senders.slice(0, MAX_DIAGNOSED_MAILBOXES);
+  if (senders.length > targets.length) out.unchecked = senders.slice(targets.length).map((t) => t.address);
+  const mailboxes = await probeMailboxes(transport, services.config, token.roles, targets);
+  const grants = grantsOf(token.roles, mailboxes);
+  if (grants.length > 0) out.grants = grants;
+  const warnings: string[] = [];
+  for (const g of grants) {
+    // Without Mail.Send a sender cannot send at all; the probe's own error (with its hint) is the problem.
+    // Throttling is Graph asking to wait, not a fault of the bridge.
+    if (g.permission === 'Mail.Send' && g.error && g.error.code !== 'GRAPH_THROTTLED') {
+      out.ok = false;
+      problems.push({ ...g.error, detail: `${g.mailbox}: ${g.error.detail ?? g.error.message}` });
+    }
+    if (g.permission === 'Mail.ReadWrite' && g.source === 'not-granted')
+      warnings.push(`${g.statement}: messages over one Graph request (about 3 MB) from it would fail.`);
+  }
+  const overlap = grantOverlap(
+    token.roles,
+    services.config.mailPermissionModel,
+    services.config.identity.clientId,
+  );
+  if (overlap) warnings.push(`${overlap.summary} ${overlap.fix}`);
+  if (warnings.length > 0) out.warnings = warnings;
+  return out;
 }

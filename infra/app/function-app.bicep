@@ -65,6 +65,8 @@ param bridge {
   sitesJson: string
   @description('Key Vault secret URI (without version) of the site secrets.')
   siteSecretsUri: string
+  @description('exchangeRbac or tenantWideConsent: lets doctor and deep health warn when a tenant-wide grant makes the Exchange scope moot.')
+  mailPermissionModel: string
   @description('Largest message accepted, e.g. 35MiB.')
   maxMessageBytes: string
   @description('Messages up to this size are sent within the HTTP request.')
@@ -143,6 +145,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'BRIDGE_DEFAULT_SENDER', value: bridge.defaultSender }
         { name: 'BRIDGE_SITES', value: bridge.sitesJson }
         { name: 'BRIDGE_SITE_SECRETS', value: '@Microsoft.KeyVault(SecretUri=${bridge.siteSecretsUri})' }
+        { name: 'BRIDGE_MAIL_PERMISSION_MODEL', value: bridge.mailPermissionModel }
         { name: 'BRIDGE_MAX_MESSAGE_BYTES', value: bridge.maxMessageBytes }
         { name: 'BRIDGE_SYNC_MAX_BYTES', value: bridge.syncMaxBytes }
         { name: 'BRIDGE_SYNC_BUDGET_MS', value: bridge.syncBudgetMs }

@@ -151,6 +151,17 @@ describe('function configuration', () => {
     expect(c.identity.tenantId).toBeUndefined();
   });
 
+  it('takes the declared mail permission model for diagnostics and refuses any other value', () => {
+    expect(loadFunctionConfig({ AzureWebJobsStorage: AZURITE }).mailPermissionModel).toBeUndefined();
+    expect(
+      loadFunctionConfig({ AzureWebJobsStorage: AZURITE, BRIDGE_MAIL_PERMISSION_MODEL: 'exchangeRbac' })
+        .mailPermissionModel,
+    ).toBe('exchangeRbac');
+    expect(
+      checkFunctionConfig({ AzureWebJobsStorage: AZURITE, BRIDGE_MAIL_PERMISSION_MODEL: 'rbac' }).join(),
+    ).toMatch(/BRIDGE_MAIL_PERMISSION_MODEL/);
+  });
+
   it('reads exactly the settings of function-settings.md', () => {
     expect([...FUNCTION_SETTING_NAMES].sort()).toEqual(
       [
@@ -165,6 +176,7 @@ describe('function configuration', () => {
         'BRIDGE_DEFAULT_SENDER',
         'BRIDGE_SITES',
         'BRIDGE_SITE_SECRETS',
+        'BRIDGE_MAIL_PERMISSION_MODEL',
         'BRIDGE_MAX_MESSAGE_BYTES',
         'BRIDGE_SYNC_MAX_BYTES',
         'BRIDGE_SYNC_BUDGET_MS',

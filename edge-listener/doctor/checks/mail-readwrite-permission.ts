@@ -1,6 +1,7 @@
 import type { DiagnosticsReport } from '../../../core/diagnostics';
 import type { EdgeConfig } from '../../config';
-import { type CheckResult, fail, pass, skip } from '../check-result';
+import { grantOverlap, mailboxGrants, type MailboxGrant } from '../../../core/mail-grants';
+import { type CheckResult, fail, pass, skip, warn } from '../check-result';
 import { adminConsentUrl, explainFailure } from '../explain-failure';
 
 const ID = 'graph-mail-readwrite';
@@ -24,36 +25,53 @@ export function mailReadWritePermissionCheck(config: EdgeConfig, report: Diagnos
     );
   }
   if (!report.token.ok) return skip(ID, TITLE, 'Cannot tell without a Graph token (see above).');
-  if (report.token.roles.includes('Mail.ReadWrite')) {
-    return pass(
-      ID,
-      TITLE,
-      `The token carries Mail.ReadWrite: messages over about ${limit} (up to ${mib(largest)}) can go through drafts and upload sessions.`,
-      { needed: true, source: 'consent' },
-    );
+  const roles = report.token.roles;
+  if (roles.includes('Mail.ReadWrite')) {
+    const summary = `Mail.ReadWrite: granted tenant-wide (Entra consent). Messages over about ${limit} (up to ${mib(largest)}) can go through drafts and upload sessions.`;
+    // The Mail.Send check already shows an overlap when the token carries Mail.Send too.
+    const overlap = roles.includes('Mail.Send')
+      ? undefined
+      : grantOverlap(roles, report.permissionModel, report.app.clientId);
+    if (overlap)
+      return warn(ID, TITLE, `${summary}\n${overlap.summary}`, overlap.fix, {
+        needed: true,
+        source: 'consent',
+        overlap: overlap.roles,
+      });
+    return pass(ID, TITLE, summary, { needed: true, source: 'consent' });
   }
-  const probed = report.mailboxes.filter((m) => m.draft !== undefined);
-  const refused = probed.find((m) => m.draft && !m.draft.ok);
-  if (refused?.draft && !refused.draft.ok) {
-    const x = explainFailure(refused.draft.error, {
-      mailbox: refused.address,
+  const grants = report.mailboxes
+    .flatMap((m) => mailboxGrants(roles, m))
+    .filter((g) => g.permission === 'Mail.ReadWrite');
+  const granted = grants.filter((g) => g.source === 'exchange-rbac');
+  const refused = grants.filter((g) => g.source === 'not-granted');
+  const statements = (list: MailboxGrant[]) => list.map((g) => `${g.statement}.`).join(' ');
+  // Unlike Mail.Send, no other check would show a mailbox without it: any refusal fails here.
+  const first = refused[0];
+  if (first?.error) {
+    const x = explainFailure(first.error, {
+      mailbox: first.mailbox,
       permission: 'Mail.ReadWrite',
       app: report.app,
     });
+    const fix =
+      report.permissionModel === 'exchangeRbac'
+        ? `This deployment scopes mailboxes with Exchange RBAC for Applications: run infra/scripts/Set-BridgeMailboxScope.ps1 -Mailbox ${refused.map((g) => g.mailbox).join(', ')} without -SkipMailReadWrite.`
+        : x.fix;
     return fail(
       ID,
       TITLE,
-      x.summary,
-      `${x.fix} Or lower BRIDGE_MAX_MESSAGE_BYTES to ${report.singleRequestMaxBytes} so large messages are refused at the device instead.`,
-      { needed: true, source: 'none' },
+      `${statements([...granted, ...refused])} ${x.summary}`,
+      `${fix} Or lower BRIDGE_MAX_MESSAGE_BYTES to ${report.singleRequestMaxBytes} so large messages are refused at the device instead.`,
+      { needed: true, source: 'none', notGranted: refused.map((g) => g.mailbox) },
     );
   }
-  if (probed.length > 0) {
+  if (granted.length > 0) {
     return pass(
       ID,
       TITLE,
-      `The token carries no Mail.ReadWrite, yet Exchange let the app create (and delete) a draft in ${probed.map((m) => m.address).join(', ')}: it comes from Exchange RBAC for Applications.`,
-      { needed: true, source: 'exchange-rbac' },
+      `${statements(granted)} The token carries no Mail.ReadWrite, yet Exchange let the app create (and delete) a draft there: messages over about ${limit} (up to ${mib(largest)}) can go through drafts and upload sessions.`,
+      { needed: true, source: 'exchange-rbac', mailboxes: granted.map((g) => g.mailbox) },
     );
   }
   if (report.mailboxes.length > 0)

@@ -1,4 +1,5 @@
 import type { DiagnosticsReport, MailboxDiagnosis } from '../../../core/diagnostics';
+import { mailboxGrants } from '../../../core/mail-grants';
 import { type CheckResult, fail, pass, skip } from '../check-result';
 import { explainFailure } from '../explain-failure';
 
@@ -50,6 +51,8 @@ export function senderMailboxChecks(report: DiagnosticsReport): CheckResult[] {
 function one(m: MailboxDiagnosis, report: DiagnosticsReport): CheckResult {
   const title = `The app may send as ${m.address} (${ROLE[m.role]})`;
   const details = { address: m.address, role: m.role, allowedByPolicy: m.allowedByPolicy };
+  const roles = report.token.ok ? report.token.roles : [];
+  const sendGrant = mailboxGrants(roles, m).find((g) => g.permission === 'Mail.Send');
   if (!m.send.ok) {
     const x = explainFailure(m.send.error, {
       mailbox: m.address,
@@ -57,7 +60,8 @@ function one(m: MailboxDiagnosis, report: DiagnosticsReport): CheckResult {
       app: report.app,
       siteId: report.site,
     });
-    return fail(ID, title, x.summary, x.fix, {
+    const statement = sendGrant?.source === 'not-granted' ? `${sendGrant.statement}. ` : '';
+    return fail(ID, title, `${statement}${x.summary}`, x.fix, {
       ...details,
       code: m.send.error.code,
       graph: m.send.error.graph,
@@ -70,7 +74,7 @@ function one(m: MailboxDiagnosis, report: DiagnosticsReport): CheckResult {
   return pass(
     ID,
     title,
-    `${m.address} exists, has an Exchange Online mailbox and the app may send as it${note}.${policy}`,
-    details,
+    `${m.address} exists, has an Exchange Online mailbox and the app may send as it${note}.${sendGrant ? ` ${sendGrant.statement}.` : ''}${policy}`,
+    { ...details, ...(sendGrant ? { grant: sendGrant.source } : {}) },
   );
 }

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 
 import type { AccessTokenClaims } from './access-token';
-import type { SandboxMailbox, SandboxOptions } from './options';
+import { ExchangeRbac } from './exchange-rbac';
+import type { ExchangeAppRole, SandboxMailbox, SandboxOptions } from './options';
 
 /**
  * Who exists and who may do what: mailboxes per tenant, Exchange licence, the app's application permissions
- * (token roles) and its Exchange RBAC scope, Send As rights. Answers are Graph's own status/code/message for
- * each refusal (platform-facts §A4).
+ * (token roles, optionally limited by an application access policy), its Exchange RBAC for Applications
+ * assignments, Send As rights. Answers are Graph's own status/code/message for each refusal
+ * (platform-facts §A4–A5).
  */
 
 export interface Refusal {
@@ -16,6 +18,24 @@ export interface Refusal {
 }
 
 export type Permission = 'Mail.Send' | 'Mail.ReadWrite' | 'User.Read';
+export type MailPermission = Exclude<Permission, 'User.Read'>;
+
+/** The Exchange RBAC role that grants each mail permission for a scope. */
+const EXCHANGE_ROLE: Record<MailPermission, ExchangeAppRole> = {
+  'Mail.Send': 'Application Mail.Send',
+  'Mail.ReadWrite': 'Application Mail.ReadWrite',
+};
+
+const ACCESS_DENIED: Refusal = {
+  status: 403,
+  code: 'ErrorAccessDenied',
+  message: 'Access is denied. Check credentials and try again.',
+};
+const OUT_OF_SCOPE: Refusal = {
+  status: 403,
+  code: 'ErrorAccessDenied',
+  message: 'Access to OData is disabled.',
+};
 
 /** Application permissions that grant each need (any one suffices). */
 const GRANTS: Record<Permission, string[]> = {
@@ -38,6 +58,7 @@ export function mailboxObjectId(address: string): string {
 export class Directory {
   readonly #known?: Map<string, SandboxMailbox>;
   readonly #scope?: Set<string>;
+  readonly #rbac: ExchangeRbac;
 
   constructor(options: SandboxOptions) {
     if (options.mailboxes) {
@@ -49,6 +70,7 @@ export class Directory {
       );
     }
     if (options.mailboxScope) this.#scope = new Set(options.mailboxScope.map((a) => a.toLowerCase()));
+    this.#rbac = new ExchangeRbac(options.exchangeRbac);
   }
 
   /** The mailbox as the token's tenant sees it, or the refusal Graph gives for a user it cannot find. */
@@ -67,10 +89,16 @@ export class Directory {
     return byAddress;
   }
 
-  /** Checks for a mail route: permission, Exchange licence, RBAC scope, in that order (as Exchange does). */
-  mailAccess(mailbox: SandboxMailbox, claims: AccessTokenClaims, need: Permission): Refusal | undefined {
-    const denied = this.permission(claims, need);
-    if (denied) return denied;
+  /**
+   * Checks for a mail route, in the order Exchange answers: does the app hold the permission at all (a token
+   * role, or an Exchange RBAC assignment for any scope) → "Access is denied"; is the mailbox licensed; is
+   * this mailbox covered — by the tenant-wide role (unless an access policy leaves it out) OR by an RBAC
+   * assignment's scope (the two add up) → else "Access to OData is disabled".
+   */
+  mailAccess(mailbox: SandboxMailbox, claims: AccessTokenClaims, need: MailPermission): Refusal | undefined {
+    const role = EXCHANGE_ROLE[need];
+    const tenantWide = this.permission(claims, need) === undefined;
+    if (!tenantWide && !this.#rbac.holds(claims.appid, claims.tid, role)) return ACCESS_DENIED;
     if (mailbox.licensed === false) {
       return {
         status: 404,
@@ -78,10 +106,10 @@ export class Directory {
         message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
       };
     }
-    if (this.#scope && !this.#scope.has(mailbox.address.toLowerCase())) {
-      return { status: 403, code: 'ErrorAccessDenied', message: 'Access to OData is disabled.' };
-    }
-    return undefined;
+    const address = mailbox.address.toLowerCase();
+    if (this.#rbac.covers(claims.appid, claims.tid, address, role)) return undefined;
+    if (tenantWide && (!this.#scope || this.#scope.has(address))) return undefined;
+    return OUT_OF_SCOPE;
   }
 
   permission(claims: AccessTokenClaims, need: Permission): Refusal | undefined {
@@ -93,11 +121,7 @@ export class Directory {
         code: 'Authorization_RequestDenied',
         message: 'Insufficient privileges to complete the operation.',
       };
-    return {
-      status: 403,
-      code: 'ErrorAccessDenied',
-      message: 'Access is denied. Check credentials and try again.',
-    };
+    return ACCESS_DENIED;
   }
 
   /** The From address must be the mailbox itself or one it has Send As rights on. */

@@ -41,6 +41,25 @@ export interface SandboxMailbox {
   sendAs?: string[];
 }
 
+/** The Exchange management roles of RBAC for Applications that the bridge uses (platform-facts §A5). */
+export type ExchangeAppRole = 'Application Mail.Send' | 'Application Mail.ReadWrite';
+
+/**
+ * One Exchange Online RBAC for Applications role assignment (`New-ManagementRoleAssignment -App … -Role …
+ * -CustomResourceScope …`). It grants the roles for the scope's mailboxes only, independent of (and added to)
+ * the application permissions in the token: an app granted only this way gets tokens without Mail.* roles.
+ */
+export interface SandboxExchangeRbacGrant {
+  /** App (client) id the assignment is for; '*' = any app. */
+  clientId: string;
+  /** Tenant (Exchange organisation) of the assignment; default every tenant. */
+  tenantId?: string;
+  /** The management scope: addresses, '*@domain', or '*' (an assignment without scope: the whole organisation). */
+  mailboxes: string[];
+  /** Default both roles (what infra/scripts/Set-BridgeMailboxScope.ps1 assigns). */
+  roles?: ExchangeAppRole[];
+}
+
 export interface SandboxOptions {
   /** TLS certificate and key (PEM). Clients must trust the certificate (NODE_EXTRA_CA_CERTS). */
   cert: string;
@@ -53,9 +72,17 @@ export interface SandboxOptions {
   dataDir?: string;
   /** Known mailboxes; undefined = every address exists in every tenant (the `npm start` sandbox). */
   mailboxes?: Array<string | SandboxMailbox>;
-  /** Exchange RBAC for Applications scope: mailboxes outside get 403 "Access to OData is disabled.". */
+  /**
+   * Application access policy (RestrictAccess) on the tenant-wide token roles: a mailbox outside it answers 403
+   * "Access to OData is disabled." unless an Exchange RBAC grant covers it. Undefined = no policy.
+   */
   mailboxScope?: string[];
-  /** Application permissions in issued tokens. Default Mail.Send, Mail.ReadWrite, User.Read.All. */
+  /** Exchange RBAC for Applications role assignments; they add to the token roles, per mailbox. */
+  exchangeRbac?: SandboxExchangeRbacGrant[];
+  /**
+   * Application permissions in issued tokens (Entra admin consent, tenant-wide). Default Mail.Send,
+   * Mail.ReadWrite, User.Read.All; the default deployment (exchangeRbac) has no Mail.* role here.
+   */
   roles?: string[];
   /** Per-tenant override of `roles` (consent differs per tenant). */
   tenantRoles?: Record<string, string[]>;

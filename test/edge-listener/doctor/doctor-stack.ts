@@ -24,6 +24,7 @@ export const SECRETS = {
   noconsent: 'noconsent-secret-0123456789ab',
   nolarge: 'nolarge-secret-0123456789abcd',
   ghost: 'ghost-site-secret-0123456789ab',
+  consented: 'consented-secret-0123456789ab',
 } as const;
 export type SiteId = keyof typeof SECRETS;
 export const SENDER = 'scanner@contoso.com';
@@ -54,15 +55,19 @@ export interface DoctorStack {
   close(): Promise<void>;
 }
 
+/** The app registration the function signs in as (Exchange RBAC grants name it). */
+export const APP_CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+
 export async function startDoctorStack(
   sandbox: Omit<SandboxOptions, 'cert' | 'key'> = SANDBOX,
+  functionSettings: Record<string, string> = {},
 ): Promise<DoctorStack> {
   const graph = await startFakeGraph(sandbox);
   const names = uniqueStorageNames('doctor');
   const config = loadFunctionConfig({
     AzureWebJobsStorage: inject('azuriteConnectionString'),
     AZURE_TENANT_ID: 'tenant-home',
-    AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+    AZURE_CLIENT_ID: APP_CLIENT_ID,
     AZURE_CLIENT_SECRET: 'doctor-app-secret',
     AZURE_AUTHORITY_HOST: graph.authorityHost,
     BRIDGE_GRAPH_ENDPOINT: graph.url,
@@ -72,11 +77,13 @@ export async function startDoctorStack(
       { id: 'noconsent', tenantId: 'tenant-noconsent' },
       { id: 'nolarge', tenantId: 'tenant-nolarge' },
       { id: 'ghost', tenantId: 'tenant-ghost' },
+      { id: 'consented', tenantId: 'tenant-consented' },
     ]),
     BRIDGE_SITE_SECRETS: JSON.stringify(SECRETS),
     BRIDGE_STATE_TABLE: names.table,
     BRIDGE_BLOB_CONTAINER: names.container,
     BRIDGE_QUEUE_NAME: names.queue,
+    ...functionSettings,
   });
   const host = await startLocalFunctionHost(config, {
     functionKey: FUNCTION_KEY,

@@ -1,0 +1,133 @@
+import { MAX_DIAGNOSED_MAILBOXES, type MailboxDiagnosis, type ProbeResult } from '../../core/diagnostics';
+import { addressKey, normalizeAddress } from '../../core/envelope';
+import { bridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import { mailboxGrants, type MailboxGrant } from '../../core/mail-grants';
+import type { FunctionConfig } from '../config';
+import {
+  createCredentialProvider,
+  type CredentialProvider,
+  type IdentitySettings,
+} from '../graph/credential';
+import { base64Length, DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
+import { GraphTransport } from '../graph/graph-transport';
+import { readTokenClaims } from '../graph/token-claims';
+import { isSenderAllowed } from '../mime/sender-policy';
+import type { FunctionServices } from '../services';
+import { draftProbe, sendProbe } from './mailbox-probes';
+
+/**
+ * What the diagnostics route and the deep health share: a Graph transport for a tenant, the token's roles,
+ * and the per-mailbox probes that decide whether the app may use each sender mailbox — because a token
+ * without Mail.Send is normal under Exchange RBAC for Applications (core/mail-grants.ts).
+ */
+
+const PROBE_TIMEOUT_MS = 20_000;
+
+/** One credential provider per services set, so repeated probes reuse MSAL's token cache. */
+const providers = new WeakMap<FunctionServices, CredentialProvider>();
+
+/** Throws CONFIG_INVALID when no credential is configured. */
+export function probeTransport(
+  services: FunctionServices,
+  tenantId: string | undefined,
+  log: Logger,
+): GraphTransport {
+  let provider = providers.get(services);
+  if (!provider) {
+    provider = createCredentialProvider(identitySettings(services.config));
+    providers.set(services, provider);
+  }
+  return new GraphTransport({
+    graphEndpoint: services.config.graphEndpoint,
+    credential: provider.credentialFor(tenantId),
+    requestTimeoutMs: PROBE_TIMEOUT_MS,
+    logger: log,
+  });
+}
+
+export interface TokenFacts {
+  /** Sorted application permissions of the token. */
+  roles: string[];
+  appId?: string;
+  tenantId?: string;
+  expiresOn: string;
+}
+
+/** Throws GRAPH_TOKEN_FAILED (the transport's credential classifies Entra's refusals). */
+export async function readToken(transport: GraphTransport): Promise<TokenFacts> {
+  const token = await transport.credential.getToken(transport.scope);
+  if (!token) throw bridgeError('GRAPH_TOKEN_FAILED', { detail: 'the credential returned no token' });
+  const claims = readTokenClaims(token.token);
+  return {
+    roles: [...claims.roles].sort(),
+    expiresOn: new Date(token.expiresOnTimestamp).toISOString(),
+    ...(claims.appId ? { appId: claims.appId } : {}),
+    ...(claims.tenantId ? { tenantId: claims.tenantId } : {}),
+  };
+}
+
+export type ProbeTarget = Pick<MailboxDiagnosis, 'address' | 'role' | 'allowedByPolicy'>;
+
+/**
+ * Probes each mailbox: Mail.Send always; Mail.ReadWrite with a draft only where it matters — messages larger
+ * than one Graph request are accepted and the token does not already carry the role.
+ */
+export async function probeMailboxes(
+  transport: GraphTransport,
+  config: FunctionConfig,
+  roles: readonly string[],
+  targets: readonly ProbeTarget[],
+): Promise<MailboxDiagnosis[]> {
+  const probeDrafts =
+    base64Length(config.maxMessageBytes) > DEFAULT_MAX_REQUEST_BYTES && !roles.includes('Mail.ReadWrite');
+  const out: MailboxDiagnosis[] = [];
+  for (const target of targets) {
+    const send: ProbeResult = await sendProbe(transport, target.address);
+    const diagnosis: MailboxDiagnosis = { ...target, send };
+    if (probeDrafts && send.ok) diagnosis.draft = await draftProbe(transport, target.address);
+    out.push(diagnosis);
+  }
+  return out;
+}
+
+export function grantsOf(roles: readonly string[], mailboxes: readonly MailboxDiagnosis[]): MailboxGrant[] {
+  return mailboxes.flatMap((m) => mailboxGrants(roles, m));
+}
+
+/** Default sender, then the addresses asked for, then exact allow-list entries (`*`, `*@domain` cannot be probed). */
+export function sendersToCheck(
+  site: { allowedSenders: string[]; defaultSender?: string },
+  requested: readonly string[] = [],
+): ProbeTarget[] {
+  const out: ProbeTarget[] = [];
+  const seen = new Set<string>();
+  const add = (raw: string, role: ProbeTarget['role']) => {
+    const address = normalizeAddress(raw);
+    if (!/^[^@\s]+@[^@\s]+$/.test(address) || address.length > 320 || seen.has(addressKey(address))) return;
+    seen.add(addressKey(address));
+    out.push({
+      address,
+      role,
+      allowedByPolicy: role === 'default-sender' || isSenderAllowed(address, site.allowedSenders),
+    });
+  };
+  if (site.defaultSender) add(site.defaultSender, 'default-sender');
+  for (const r of requested.slice(0, MAX_DIAGNOSED_MAILBOXES)) add(r, 'requested');
+  for (const entry of site.allowedSenders) if (!entry.startsWith('*')) add(entry, 'allowed-sender');
+  return out;
+}
+
+/** The same mapping function-services.ts makes for the mailer (kept beside its other users). */
+export function identitySettings(config: FunctionConfig): IdentitySettings {
+  const id = config.identity;
+  const s: IdentitySettings = {
+    tenantId: id.tenantId ?? '',
+    clientId: id.clientId ?? '',
+    authorityHost: id.authorityHost,
+  };
+  if (id.clientSecret) s.clientSecret = id.clientSecret;
+  if (id.clientCertificatePath) s.clientCertificatePath = id.clientCertificatePath;
+  if (id.managedIdentityClientId) s.managedIdentityClientId = id.managedIdentityClientId;
+  return s;
+}
