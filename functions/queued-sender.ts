@@ -104,7 +104,7 @@ class QueuedSend {
     if (!taken) return this.#requeue(1000, 'record changed meanwhile');
     this.#record = taken;
 
-    const stored = await outbound.load(p);
+    const stored = await outbound.loadChunks(p); // chunks: the message is never joined into a second copy
     if (!stored) return this.#finish(bridgeError('QUEUED_COPY_MISSING'));
     const site = siteSettings(this.#services.config, p.siteId);
     let plan: DeliveryPlan;

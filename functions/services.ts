@@ -5,6 +5,7 @@ import type { FunctionConfig } from './config';
 import type { MessageStore } from './state/message-store';
 import type { OutboundQueue } from './state/outbound-queue';
 import type { MailboxPacer } from './pacing/mailbox-pacer';
+import type { MimeBytes } from './mime/raw-mime';
 import type { SenderPolicy } from './mime/sender-policy';
 
 /**
@@ -25,7 +26,8 @@ export interface Mailer {
 }
 
 export type Planner = (
-  mime: Buffer,
+  /** One Buffer, or the chunks the message was read in (the queue trigger's blob download). */
+  mime: MimeBytes,
   envelope: Envelope,
   policy: SenderPolicy,
   opts?: { saveToSentItems?: boolean },

@@ -48,6 +48,30 @@ export function putRange(
         resolve({ status: res.statusCode ?? 0, header: value, text: Buffer.concat(parts).toString('utf8') });
       });
     });
-    req.end(chunk);
+    writeInSlices(req, chunk);
   });
+}
+
+/**
+ * TLS encrypts what one write hands it all at once and queues the result until the socket takes it: a 4 MiB
+ * chunk written in one go held about 8 MB more until it was sent (measured, bench/function). Slices of
+ * 256 KiB written as the socket drains keep that under one slice. The slices are views: nothing is copied.
+ */
+const WRITE_SLICE_BYTES = 256 * 1024;
+
+function writeInSlices(req: ReturnType<typeof request>, chunk: Buffer): void {
+  let offset = 0;
+  const writeMore = (): void => {
+    while (offset < chunk.length) {
+      if (req.destroyed) return; // timed out or failed: the 'error' handler answers
+      const slice = chunk.subarray(offset, offset + WRITE_SLICE_BYTES);
+      offset += slice.length;
+      if (!req.write(slice)) {
+        req.once('drain', writeMore);
+        return;
+      }
+    }
+    req.end();
+  };
+  writeMore();
 }

@@ -16,11 +16,20 @@ import { rawFieldValue, readHeaderBlock } from './raw-headers';
  * are left to mailparser, which honours RFC 2231/2047 there. Returns the input itself when nothing changed.
  */
 export function repairEightBitHeaders(mime: Buffer): Buffer {
+  const pieces = repairedPieces(mime);
+  return pieces.length === 1 && pieces[0] === mime ? mime : Buffer.concat(pieces);
+}
+
+/**
+ * The same repair as pieces to be read in order: views into `mime` around the re-encoded fields, so a large
+ * message is not copied whole to change a few header bytes. `[mime]` when nothing changed.
+ */
+export function repairedPieces(mime: Buffer): Buffer[] {
   const block = readHeaderBlock(mime);
   const broken = block.fields.filter(
     (f) => hasHighBytes(mime, f.start, f.end) && !isUtf8(mime.subarray(f.start, f.end)),
   );
-  if (broken.length === 0) return mime;
+  if (broken.length === 0) return [mime];
 
   const contentType = block.fields.find((f) => f.name.toLowerCase() === 'content-type');
   const hint = contentType === undefined ? undefined : charsetDecoder(rawFieldValue(mime, contentType));
@@ -32,7 +41,7 @@ export function repairEightBitHeaders(mime: Buffer): Buffer {
     offset = field.end;
   }
   pieces.push(mime.subarray(offset));
-  return Buffer.concat(pieces);
+  return pieces;
 }
 
 function hasHighBytes(mime: Buffer, start: number, end: number): boolean {

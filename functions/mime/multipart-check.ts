@@ -2,6 +2,7 @@ import type { StructuredHeader } from 'mailparser';
 
 import { bridgeError } from '../../core/errors';
 import { bodyOffset, hasNonWhitespace, readHeaderBlock } from './raw-headers';
+import { JoinedBytes, type RawMime } from './raw-mime';
 
 const LF = 0x0a;
 const HYPHEN = 0x2d;
@@ -16,15 +17,16 @@ const HYPHEN = 0x2d;
  * and passes; so does a multipart whose parts are merely unterminated (no closing delimiter: the parts run to
  * the end of the data, RFC 2046 §5.1.1 leniency every client applies).
  */
-export function assertPartsFound(source: Buffer, contentType: StructuredHeader | undefined): void {
+export function assertPartsFound(source: RawMime, contentType: StructuredHeader | undefined): void {
   if (!(contentType?.value.trim().toLowerCase().startsWith('multipart/') ?? false)) return;
-  const body = source.subarray(bodyOffset(source, readHeaderBlock(source)));
-  if (!hasNonWhitespace(body)) return;
+  const { head, tail } = source;
+  const body = [head.subarray(bodyOffset(head, readHeaderBlock(head))), ...tail];
+  if (!body.some(hasNonWhitespace)) return;
   const boundary = contentType?.params.boundary;
   if (
     boundary !== undefined &&
     boundary.length > 0 &&
-    hasOpeningDelimiter(body, Buffer.from(`--${boundary}`, 'utf8'))
+    hasOpeningDelimiter(new JoinedBytes(body), Buffer.from(`--${boundary}`, 'utf8'))
   ) {
     return;
   }
@@ -32,11 +34,11 @@ export function assertPartsFound(source: Buffer, contentType: StructuredHeader |
 }
 
 /** A line starting with `--boundary` that is not the close delimiter `--boundary--` (RFC 2046 §5.1.1). */
-function hasOpeningDelimiter(body: Buffer, delimiter: Buffer): boolean {
+function hasOpeningDelimiter(body: JoinedBytes, delimiter: Buffer): boolean {
   for (let at = body.indexOf(delimiter); at >= 0; at = body.indexOf(delimiter, at + 1)) {
-    const atLineStart = at === 0 || body[at - 1] === LF;
+    const atLineStart = at === 0 || body.at(at - 1) === LF;
     const after = at + delimiter.length;
-    const isClose = body[after] === HYPHEN && body[after + 1] === HYPHEN;
+    const isClose = body.at(after) === HYPHEN && body.at(after + 1) === HYPHEN;
     if (atLineStart && !isClose) return true;
   }
   return false;

@@ -33,6 +33,7 @@ export function mustSendAsMime(contentType: StructuredHeader | undefined): boole
  * Reply-To is added only when the sender was rewritten and the message had none; Date only when missing
  * (RFC 5322 §3.6 requires it). Outer header fields are outside every signature, so nothing signed changes.
  * The new fields take the place of the first field they replace, with the message's own line ending.
+ * `rest` is what follows `source` when the message came in chunks (source then holds the header block).
  */
 export function reconcileMimeHeaders(
   source: Buffer,
@@ -40,6 +41,7 @@ export function reconcileMimeHeaders(
   sender: SenderHeaders,
   headerFrom: readonly Mailbox[],
   receivedAt: Date,
+  rest: readonly Buffer[] = [],
 ): Buffer {
   const block = readHeaderBlock(source);
   const named = (name: string) => block.fields.filter((f) => f.name.toLowerCase() === name);
@@ -77,7 +79,7 @@ export function reconcileMimeHeaders(
     );
     offset = block.end;
   }
-  pieces.push(source.subarray(offset));
+  pieces.push(source.subarray(offset), ...rest);
   return Buffer.concat(pieces);
 }
 

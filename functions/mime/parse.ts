@@ -1,13 +1,15 @@
-import { simpleParser, type ParsedMail, type SimpleParserOptions, type StructuredHeader } from 'mailparser';
+import type { ParsedMail, StructuredHeader } from 'mailparser';
 
 import { bridgeError } from '../../core/errors';
-import { repairEightBitHeaders } from './eight-bit-headers';
+import { parseInChunks } from './chunked-parse';
+import { repairedPieces } from './eight-bit-headers';
 import { assertPartsFound } from './multipart-check';
-import { hasNonWhitespace, readHeaderBlock, stripMboxSeparator } from './raw-headers';
+import { readHeaderBlock } from './raw-headers';
+import { rawHasNonWhitespace, rawMime, type MimeBytes, type RawMime } from './raw-mime';
 
 export interface ParsedMessage {
   /** The message as received, minus a leading mbox "From " line: what an S/MIME pass-through sends. */
-  source: Buffer;
+  source: RawMime;
   mail: ParsedMail;
 }
 
@@ -21,13 +23,13 @@ export interface ParsedMessage {
  * - maxHeadSize / maxChildNodes keep mailparser's defaults (1 MB per header block, 1000 parts): beyond those
  *   the message is refused as unparseable rather than parsed partially.
  */
-const PARSER_OPTIONS: SimpleParserOptions = {
+const PARSER_OPTIONS = {
   keepCidLinks: true,
   ignoreEmbedded: true,
   skipHtmlToText: true,
   skipTextLinks: true,
   checksumAlgo: false,
-};
+} as const;
 
 /**
  * Parses raw MIME into mailparser's model, after the copier repairs that must happen on bytes (mbox line,
@@ -39,16 +41,20 @@ const PARSER_OPTIONS: SimpleParserOptions = {
  * and repair such mail, and refusing it would lose the device's message): it is parsed behind an empty
  * header block, so the first line is not mistaken for a header, and goes out as text with an empty subject.
  */
-export async function parseMime(mime: Buffer): Promise<ParsedMessage> {
-  const source = stripMboxSeparator(mime);
-  if (!hasNonWhitespace(source)) {
+export async function parseMime(mime: MimeBytes): Promise<ParsedMessage> {
+  const source = rawMime(mime);
+  if (!rawHasNonWhitespace(source)) {
     throw bridgeError('MIME_UNPARSEABLE', { detail: 'the message is empty' });
   }
   let mail: ParsedMail;
   try {
+    // Pieces read in order, so neither the empty header block nor a header repair copies the message.
+    const { head, tail } = source;
     const input =
-      readHeaderBlock(source).fields.length === 0 ? Buffer.concat([Buffer.from('\r\n'), source]) : source;
-    mail = await simpleParser(repairEightBitHeaders(input), PARSER_OPTIONS);
+      readHeaderBlock(head).fields.length === 0
+        ? [Buffer.from('\r\n'), head, ...tail]
+        : [...repairedPieces(head), ...tail];
+    mail = await parseInChunks(input, PARSER_OPTIONS);
   } catch (cause) {
     throw bridgeError('MIME_UNPARSEABLE', {
       cause,

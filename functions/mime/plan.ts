@@ -6,6 +6,7 @@ import { planAttachments } from './attachments';
 import { graphMessage } from './graph-message';
 import { mustSendAsMime, reconcileMimeHeaders } from './opaque-mime';
 import { contentTypeOf, parseMime } from './parse';
+import type { MimeBytes } from './raw-mime';
 import { reconcileRecipients } from './recipients';
 import { senderHeaders } from './sender-display';
 import { chooseSender, type SenderPolicy } from './sender-policy';
@@ -17,14 +18,15 @@ export interface PlanOptions {
 
 /**
  * Turns one received message into everything the Graph mailer needs, deciding up front who sends, to whom,
- * and in which form — without calling Graph.
+ * and in which form — without calling Graph. `mime` is the raw message as one Buffer or as the chunks it was
+ * read in (raw-mime.ts); the plan is the same either way, and chunks are never joined into a copy.
  *
  * Throws only BridgeError: MIME_UNPARSEABLE (not a message), SENDER_NOT_ALLOWED, NO_RECIPIENTS,
  * TOO_MANY_RECIPIENTS, RECIPIENT_INVALID; anything unexpected becomes INTERNAL (retryable: a bug of ours must
  * not bounce mail).
  */
 export async function planDelivery(
-  mime: Buffer,
+  mime: MimeBytes,
   envelope: Envelope,
   policy: SenderPolicy,
   opts: PlanOptions = {},
@@ -37,7 +39,7 @@ export async function planDelivery(
 }
 
 async function plan(
-  mime: Buffer,
+  mime: MimeBytes,
   envelope: Envelope,
   policy: SenderPolicy,
   saveToSentItems: boolean,
@@ -60,11 +62,12 @@ async function plan(
   if (mustSendAsMime(contentTypeOf(mail))) {
     const receivedAt = new Date(envelope.receivedAt);
     const bytes = reconcileMimeHeaders(
-      source,
+      source.head,
       recipients,
       visibleSender,
       headerFrom,
       Number.isNaN(receivedAt.getTime()) ? new Date() : receivedAt,
+      source.tail,
     );
     return { ...common, kind: 'mime', mime: bytes, attachments: [] };
   }

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
@@ -5,7 +7,7 @@ import { z } from 'zod';
 import type { Envelope } from '../../core/envelope';
 import { MESSAGE_ID_PATTERN, SITE_ID_PATTERN } from '../../core/envelope';
 import { bridgeError } from '../../core/errors';
-import { decodeFrame, frameHead } from '../../core/wire';
+import { FrameDecoder, frameHead } from '../../core/wire';
 import { statusOf, toStorageError } from './storage-errors';
 
 /**
@@ -43,11 +45,15 @@ export class OutboundQueue {
   async store(envelope: Envelope, mime: Buffer, now: Date = new Date()): Promise<QueuePointer> {
     await this.#ready();
     const blobName = `${envelope.siteId}/${envelope.messageId}`;
-    const frame = Buffer.concat([frameHead(envelope), mime]);
+    const head = frameHead(envelope);
     try {
-      await this.#container.getBlockBlobClient(blobName).uploadData(frame, {
-        blobHTTPHeaders: { blobContentType: 'application/vnd.smtp-graph-bridge.v1' },
-      });
+      // One PUT of head + MIME streamed from the two buffers (a factory, so a retry starts over), instead of
+      // concatenating them into a second copy of the message first.
+      await this.#container
+        .getBlockBlobClient(blobName)
+        .upload(() => Readable.from([head, mime], { objectMode: false }), head.length + mime.length, {
+          blobHTTPHeaders: { blobContentType: 'application/vnd.smtp-graph-bridge.v1' },
+        });
     } catch (err) {
       throw toStorageError(err, 'store queued message');
     }
@@ -72,21 +78,35 @@ export class OutboundQueue {
     }
   }
 
-  /** Reads the stored frame back; a missing or corrupt blob is reported as such (not retryable). */
+  /** Reads the stored frame back as one Buffer; a missing or corrupt blob is reported as such (not retryable). */
   async load(pointer: QueuePointer): Promise<{ envelope: Envelope; mime: Buffer } | undefined> {
+    const loaded = await this.loadChunks(pointer);
+    return loaded && { envelope: loaded.envelope, mime: Buffer.concat(loaded.mime) };
+  }
+
+  /**
+   * Reads the stored frame back with the MIME as the chunks the download delivered (views, never joined):
+   * what the queue trigger plans from (planDelivery takes chunks), so a 30 MB message is held once, not as
+   * the download's chunks plus one Buffer copied from them.
+   */
+  async loadChunks(pointer: QueuePointer): Promise<{ envelope: Envelope; mime: Buffer[] } | undefined> {
     await this.#ready();
-    let frame: Buffer;
+    const chunks: Buffer[] = [];
     try {
-      frame = await this.#container.getBlockBlobClient(pointer.blobName).downloadToBuffer();
+      const download = await this.#container.getBlockBlobClient(pointer.blobName).download();
+      for await (const chunk of (download.readableStreamBody ?? []) as AsyncIterable<Buffer>)
+        chunks.push(chunk);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw toStorageError(err, 'load queued message');
     }
-    const decoded = decodeFrame(frame);
-    if (decoded.envelope.messageId !== pointer.messageId || decoded.envelope.siteId !== pointer.siteId) {
+    const decoder = new FrameDecoder();
+    const mime = chunks.map((chunk) => decoder.push(chunk)).filter((part) => part.length > 0);
+    const envelope = decoder.finish();
+    if (envelope.messageId !== pointer.messageId || envelope.siteId !== pointer.siteId) {
       throw bridgeError('INTERNAL', { detail: 'stored message does not match its queue pointer' });
     }
-    return decoded;
+    return { envelope, mime };
   }
 
   async delete(pointer: QueuePointer): Promise<void> {

@@ -1,0 +1,130 @@
+import { hasNonWhitespace, stripMboxSeparator } from './raw-headers';
+
+/**
+ * The raw message as the caller holds it: one Buffer, or the chunks it arrived in, read in order. Chunks
+ * let a caller that reads the message from a stream (a blob download) hand it over without first copying it
+ * into one Buffer — for a 30 MB scan that copy, and the download chunks it leaves behind as garbage, were the
+ * largest memory cost of the queue trigger.
+ */
+export type MimeBytes = Buffer | readonly Buffer[];
+
+/**
+ * The message split for the byte-level steps around parsing (mbox line, 8-bit header repair, boundary check,
+ * S/MIME header rewrite), all of which only look at or change the top-level header block:
+ * - `head` is contiguous and starts at the first header byte. It is the whole message when the message came
+ *   as one Buffer (nothing is copied, and every step sees exactly the bytes it always saw); for chunks, the
+ *   first HEAD_BYTES or more, copied once.
+ * - `tail` is the rest, as given.
+ */
+export interface RawMime {
+  head: Buffer;
+  tail: readonly Buffer[];
+}
+
+/**
+ * Gathered into `head` from chunks: twice mailparser's limit for a header block (maxHeadSize, 1 MB). A longer
+ * header block is refused by the parser whatever the byte steps did, so they never need to see further.
+ */
+export const HEAD_BYTES = 2 * 1024 * 1024;
+
+const LF = 0x0a;
+
+export function rawMime(input: MimeBytes): RawMime {
+  if (Buffer.isBuffer(input)) return { head: stripMboxSeparator(input), tail: [] };
+  const pieces = withoutMboxLine(input.filter((p) => p.length > 0));
+  const first = pieces[0];
+  if (first === undefined) return { head: Buffer.alloc(0), tail: [] };
+  if (first.length >= HEAD_BYTES || pieces.length === 1) return { head: first, tail: pieces.slice(1) };
+  let count = 0;
+  let bytes = 0;
+  while (count < pieces.length && bytes < HEAD_BYTES) bytes += (pieces[count++] as Buffer).length;
+  return { head: Buffer.concat(pieces.slice(0, count), bytes), tail: pieces.slice(count) };
+}
+
+/** The message's bytes in order, as views. */
+export function piecesOf(raw: RawMime): Buffer[] {
+  return [raw.head, ...raw.tail];
+}
+
+export function rawHasNonWhitespace(raw: RawMime): boolean {
+  return hasNonWhitespace(raw.head) || raw.tail.some(hasNonWhitespace);
+}
+
+/** stripMboxSeparator over chunks: drops a leading "From " line through its LF (all of it without one). */
+function withoutMboxLine(pieces: Buffer[]): Buffer[] {
+  const start = Buffer.concat(pieces.slice(0, 5)).subarray(0, 5);
+  if (start.toString('latin1') !== 'From ') return pieces;
+  for (let i = 0; i < pieces.length; i++) {
+    const lf = (pieces[i] as Buffer).indexOf(LF);
+    if (lf >= 0) return [(pieces[i] as Buffer).subarray(lf + 1), ...pieces.slice(i + 1)];
+  }
+  return [];
+}
+
+/**
+ * Read-only access to chunks as if they were one Buffer, for searches that may cross chunk borders. Only the
+ * few bytes around a border are ever copied.
+ */
+export class JoinedBytes {
+  readonly #pieces: readonly Buffer[];
+  readonly #starts: number[] = [];
+  readonly length: number;
+
+  constructor(pieces: readonly Buffer[]) {
+    this.#pieces = pieces.filter((p) => p.length > 0);
+    let offset = 0;
+    for (const piece of this.#pieces) {
+      this.#starts.push(offset);
+      offset += piece.length;
+    }
+    this.length = offset;
+  }
+
+  /** The byte at `position`, or undefined past the end (as indexing a Buffer). */
+  at(position: number): number | undefined {
+    const i = this.#pieceAt(position);
+    return i < 0 ? undefined : (this.#pieces[i] as Buffer)[position - (this.#starts[i] as number)];
+  }
+
+  /** First position ≥ `from` where `needle` starts, or -1 (as Buffer.indexOf for a non-empty needle). */
+  indexOf(needle: Buffer, from = 0): number {
+    for (let i = Math.max(0, this.#pieceAt(Math.max(0, from))); i >= 0 && i < this.#pieces.length; i++) {
+      const piece = this.#pieces[i] as Buffer;
+      const start = this.#starts[i] as number;
+      const local = Math.max(0, from - start);
+      const inside = piece.indexOf(needle, local);
+      if (inside >= 0 && inside + needle.length <= piece.length) return start + inside;
+      // A match that begins in this piece's last bytes and ends in the following pieces.
+      const windowStart = Math.max(local, piece.length - needle.length + 1);
+      const window = Buffer.concat([piece.subarray(windowStart), this.#following(i, needle.length - 1)]);
+      const across = window.indexOf(needle);
+      if (across >= 0 && windowStart + across < piece.length) return start + windowStart + across;
+    }
+    return -1;
+  }
+
+  /** Up to `count` bytes that follow piece `i`, gathered from as many pieces as it takes. */
+  #following(i: number, count: number): Buffer {
+    const parts: Buffer[] = [];
+    let left = count;
+    for (let j = i + 1; j < this.#pieces.length && left > 0; j++) {
+      const part = (this.#pieces[j] as Buffer).subarray(0, left);
+      parts.push(part);
+      left -= part.length;
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** Index of the piece holding `position`, or -1 outside the data. */
+  #pieceAt(position: number): number {
+    if (position < 0 || position >= this.length) return -1;
+    let low = 0;
+    let high = this.#starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((this.#starts[mid] as number) <= position) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+}
