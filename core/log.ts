@@ -34,6 +34,8 @@ export const LOG_EVENTS = {
   GRAPH_UPLOAD_CHUNK_RETRY: 'An upload-session chunk failed and is retried on its own.',
   GRAPH_DRAFT_DISCARDED: 'A large-message send failed before /send; its draft was deleted (status 0: the delete failed too).',
   SANDBOX_MESSAGE_KEPT: 'The Graph sandbox accepted a message and kept it instead of sending it.',
+  SANDBOX_MESSAGES_LOADED: 'The Graph sandbox started and listed again the kept messages of its data directory (newest first, within its memory bounds).',
+  SANDBOX_MESSAGE_SKIPPED: 'A kept-message folder of the Graph sandbox is incomplete or unreadable; it is not listed, and left on disk untouched.',
   SANDBOX_REQUEST_REFUSED: 'The Graph sandbox refused a request the way Graph would (status and Graph error code).',
   TOKEN_ACQUIRED: 'A Microsoft Graph token was acquired (never the token itself).',
   TOKEN_FAILED: 'A Microsoft Graph token could not be acquired.',

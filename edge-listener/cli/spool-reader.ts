@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { WireResult } from '../../core/wire';
-import { doneRecordSchema, type SpoolEntry, spoolMetaSchema, type SpoolState } from '../spool/entry';
+import { readDoneLog } from '../spool/done-log';
+import { type DoneRecord, type SpoolEntry, spoolMetaSchema, type SpoolState } from '../spool/entry';
 import { metaName, type SpoolLayout } from '../spool/layout';
 import { isSpoolId } from '../spool/spool-id';
 
@@ -20,7 +21,10 @@ export class SpoolReader {
     this.#layout = layout;
   }
 
-  async list(filter: { states?: SpoolState[]; limit?: number } = {}, nowMs = Date.now()): Promise<SpoolEntry[]> {
+  async list(
+    filter: { states?: SpoolState[]; limit?: number } = {},
+    nowMs = Date.now(),
+  ): Promise<SpoolEntry[]> {
     const want = (s: SpoolState) => !filter.states || filter.states.includes(s);
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
     const out: SpoolEntry[] = [];
@@ -30,10 +34,10 @@ export class SpoolReader {
       if (entry && want(entry.state)) out.push(entry);
     }
     if (want('done')) {
-      for (const id of await this.#ids(this.#layout.done, true)) {
+      const done = await readDoneLog(this.#layout.doneLog);
+      for (const [id, r] of [...done].reverse()) {
         if (out.length >= limit) break;
-        const entry = await this.#done(id);
-        if (entry) out.push(entry);
+        out.push(doneEntry(id, r));
       }
     }
     return out;
@@ -50,7 +54,11 @@ export class SpoolReader {
   }
 
   async #ids(dir: string, newestFirst: boolean): Promise<string[]> {
-    const ids = (await readdirOrEmpty(dir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter(isSpoolId).sort();
+    const ids = (await readdirOrEmpty(dir))
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -5))
+      .filter(isSpoolId)
+      .sort();
     return newestFirst ? ids.reverse() : ids;
   }
 
@@ -58,8 +66,15 @@ export class SpoolReader {
     const parsed = spoolMetaSchema.safeParse(await readJson(join(this.#layout.messages, metaName(id))));
     if (!parsed.success) return undefined;
     const meta = parsed.data;
-    const state: SpoolState = meta.state === 'failed' ? 'failed' : Date.parse(meta.nextAttemptAt) <= nowMs ? 'queued' : 'deferred';
-    const e: SpoolEntry = { id, state, envelope: meta.envelope, mimeBytes: meta.mimeBytes, attempts: meta.attempts };
+    const state: SpoolState =
+      meta.state === 'failed' ? 'failed' : Date.parse(meta.nextAttemptAt) <= nowMs ? 'queued' : 'deferred';
+    const e: SpoolEntry = {
+      id,
+      state,
+      envelope: meta.envelope,
+      mimeBytes: meta.mimeBytes,
+      attempts: meta.attempts,
+    };
     if (meta.state !== 'failed') e.nextAttemptAt = meta.nextAttemptAt;
     if (meta.lastAttemptAt) e.lastAttemptAt = meta.lastAttemptAt;
     if (meta.lastError) e.lastError = meta.lastError as SpoolEntry['lastError'];
@@ -68,11 +83,22 @@ export class SpoolReader {
   }
 
   async #done(id: string): Promise<SpoolEntry | undefined> {
-    const parsed = doneRecordSchema.safeParse(await readJson(join(this.#layout.done, metaName(id))));
-    if (!parsed.success) return undefined;
-    const r = parsed.data;
-    return { id, state: 'done', envelope: r.envelope, mimeBytes: r.mimeBytes, attempts: r.attempts, completedAt: r.completedAt, outcome: r.outcome, result: r.result as unknown as WireResult };
+    const r = (await readDoneLog(this.#layout.doneLog)).get(id);
+    return r ? doneEntry(id, r) : undefined;
   }
+}
+
+function doneEntry(id: string, r: DoneRecord): SpoolEntry {
+  return {
+    id,
+    state: 'done',
+    envelope: r.envelope,
+    mimeBytes: r.mimeBytes,
+    attempts: r.attempts,
+    completedAt: r.completedAt,
+    outcome: r.outcome,
+    result: r.result as unknown as WireResult,
+  };
 }
 
 async function readJson(path: string): Promise<unknown> {

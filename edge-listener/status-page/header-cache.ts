@@ -1,4 +1,4 @@
-import { type HeaderSummary, readHeaderSummary } from './message-headers';
+import { headerSummary, type HeaderSummary } from './message-headers';
 
 /**
  * Subject and From of recent messages, by spool id. A finished message keeps no body in the spool, so its
@@ -6,19 +6,22 @@ import { type HeaderSummary, readHeaderSummary } from './message-headers';
  * for entries a previous run left, when the page first lists them. In memory and bounded.
  */
 export class HeaderCache {
-  readonly #pathOf: (id: string) => string;
+  /** The start of a live message (Spool.readHead: from memory while the message is journal-only, else disk). */
+  readonly #readHead: (id: string) => Promise<Buffer | undefined>;
   readonly #max: number;
   readonly #cache = new Map<string, HeaderSummary>();
 
-  constructor(pathOf: (id: string) => string, max = 5000) {
-    this.#pathOf = pathOf;
+  constructor(readHead: (id: string) => Promise<Buffer | undefined>, max = 5000) {
+    this.#readHead = readHead;
     this.#max = max;
   }
 
   /** Reads and keeps the headers of a message whose file exists now. Never throws. */
   async remember(id: string): Promise<HeaderSummary | undefined> {
     try {
-      const summary = await readHeaderSummary(this.#pathOf(id));
+      const head = await this.#readHead(id);
+      if (!head) return undefined;
+      const summary = headerSummary(head);
       this.#cache.set(id, summary);
       while (this.#cache.size > this.#max) this.#cache.delete(this.#cache.keys().next().value as string);
       return summary;

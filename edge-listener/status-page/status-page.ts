@@ -66,7 +66,7 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
   const settings = p.config.statusPage;
   const access = new AdminAccess(settings);
   const activity = new ActivitySeries();
-  const headers = new HeaderCache((id) => p.spool.messagePath(id));
+  const headers = new HeaderCache((id) => p.spool.readHead(id, 64 * 1024));
   const cloud = new CloudStateReader((path, messageId) => signedGet(p.config, path, { messageId, timeoutMs: CLOUD_READ_TIMEOUT_MS }));
   const sandbox = settings.sandboxUrl ? new SandboxClient(settings.sandboxUrl) : undefined;
   const unfollow = activity.follow(p.events);

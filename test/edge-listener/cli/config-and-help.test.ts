@@ -11,7 +11,10 @@ const COMMANDS = ['start', 'queue', 'send-test', 'config', 'health', 'hash-passw
 describe('CLI help and usage', () => {
   it('prints help for every command with exit code 0, and the command list on --help', async () => {
     const env = { PATH: process.env.PATH ?? '' };
-    const [top, ...each] = await Promise.all([runCli(['--help'], env), ...COMMANDS.map((c) => runCli([c, '--help'], env))]);
+    const [top, ...each] = await Promise.all([
+      runCli(['--help'], env),
+      ...COMMANDS.map((c) => runCli([c, '--help'], env)),
+    ]);
     expect(top!.code).toBe(0);
     for (const c of COMMANDS) expect(top!.stdout).toContain(`  ${c} `);
     each.forEach((r, i) => {
@@ -40,7 +43,13 @@ describe('config check', () => {
   it('lists every problem at once with exit code 1 and never prints a secret', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-config-'));
     const file = join(dir, 'edge.json');
-    writeFileSync(file, JSON.stringify({ BRIDGE_FUNCTION_KEY: 'key-from-file-must-not-show', BRIDGE_SMTP_MAX_RECIPIENTS: 9000 }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        BRIDGE_FUNCTION_KEY: 'key-from-file-must-not-show',
+        BRIDGE_SMTP_MAX_RECIPIENTS: 9000,
+      }),
+    );
     const env = {
       PATH: process.env.PATH ?? '',
       BRIDGE_SITE_ID: 'Bad Site',
@@ -52,7 +61,16 @@ describe('config check', () => {
     };
     const r = await runCli(['config', 'check', '--config', file], env);
     expect(r.code).toBe(1);
-    for (const name of ['BRIDGE_SITE_ID', 'BRIDGE_FUNCTION_URL', 'BRIDGE_SITE_SECRET', 'BRIDGE_SMTP_PORT', 'BRIDGE_MAX_MESSAGE_BYTES', 'BRIDGE_ALLOWED_CLIENTS', 'BRIDGE_FUNCTION_KEY', 'BRIDGE_SMTP_MAX_RECIPIENTS']) {
+    for (const name of [
+      'BRIDGE_SITE_ID',
+      'BRIDGE_FUNCTION_URL',
+      'BRIDGE_SITE_SECRET',
+      'BRIDGE_SMTP_PORT',
+      'BRIDGE_MAX_MESSAGE_BYTES',
+      'BRIDGE_ALLOWED_CLIENTS',
+      'BRIDGE_FUNCTION_KEY',
+      'BRIDGE_SMTP_MAX_RECIPIENTS',
+    ]) {
       expect(r.stderr, name).toContain(`- ${name}`);
     }
     expect(r.stderr).toMatch(/Configuration has (\d+) problems/);
@@ -67,7 +85,9 @@ describe('config check', () => {
   });
 
   it('accepts a valid configuration with exit code 0 and shows secrets only as "set"', async () => {
-    const env = edgeEnv(tempDataDir(), 'https://bridge.example', { BRIDGE_FUNCTION_KEY: 'function-key-value-1234' });
+    const env = edgeEnv(tempDataDir(), 'https://bridge.example', {
+      BRIDGE_FUNCTION_KEY: 'function-key-value-1234',
+    });
     const r = await runCli(['config', 'check'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Configuration OK.');
@@ -80,7 +100,10 @@ describe('config check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-config-'));
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, '');
-    const env = edgeEnv(join(blocker, 'spool-under-a-file'), 'https://bridge.example', { BRIDGE_SMTP_PORT: '2525', BRIDGE_HTTP_PORT: '2525' });
+    const env = edgeEnv(join(blocker, 'spool-under-a-file'), 'https://bridge.example', {
+      BRIDGE_SMTP_PORT: '2525',
+      BRIDGE_HTTP_PORT: '2525',
+    });
     const r = await runCli(['config', 'check'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('- BRIDGE_DATA_DIR');

@@ -36,18 +36,34 @@ export async function startFakeFunction(mode: FunctionMode = 'sent'): Promise<Fa
         fake.mode === 'sent'
           ? [200, { id, state: 'sent', sender: 'scanner@contoso.example', graphRequestId: 'req-1' }]
           : fake.mode === 'reject'
-            ? [422, { id, state: 'failed', error: { code: 'SENDER_NOT_ALLOWED', message: 'Sender not allowed', smtp: { reply: 550, enhanced: '5.7.1' }, retryable: false, hint: 'h' } }]
+            ? [
+                422,
+                {
+                  id,
+                  state: 'failed',
+                  error: {
+                    code: 'SENDER_NOT_ALLOWED',
+                    message: 'Sender not allowed',
+                    smtp: { reply: 550, enhanced: '5.7.1' },
+                    retryable: false,
+                    hint: 'h',
+                  },
+                },
+              ]
             : [503, { error: 'down' }];
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+      res
+        .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+        .end(text);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  fake.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return fake;
 }
 
@@ -59,7 +75,11 @@ export function tempDataDir(): string {
 }
 
 /** Environment for a listener on ephemeral ports with a fast retry schedule. */
-export function edgeEnv(dataDir: string, functionUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+export function edgeEnv(
+  dataDir: string,
+  functionUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     BRIDGE_SITE_ID: 'test-site',
@@ -83,9 +103,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string>, cliEntry: string[] = ['--import', 'tsx', CLI_ENTRY]): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  cliEntry: string[] = ['--import', 'tsx', CLI_ENTRY],
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliEntry, ...args], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry, ...args], {
+      env,
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -105,9 +133,16 @@ export interface RunningEdge {
 }
 
 /** `start` as a child process; resolves once HOST_STARTED names the bound ports. */
-export function startEdge(env: Record<string, string>, cliEntry: string[] = ['--import', 'tsx', CLI_ENTRY]): Promise<RunningEdge> {
+export function startEdge(
+  env: Record<string, string>,
+  cliEntry: string[] = ['--import', 'tsx', CLI_ENTRY],
+): Promise<RunningEdge> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliEntry, 'start'], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry, 'start'], {
+      env,
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const logs: Array<Record<string, unknown>> = [];
     let buffered = '';
     let stderr = '';

@@ -5,7 +5,15 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SpoolEntry } from '../../../edge-listener/spool/entry';
-import { edgeEnv, type FakeFunction, runCli, type RunningEdge, startEdge, startFakeFunction, tempDataDir } from './edge-process';
+import {
+  edgeEnv,
+  type FakeFunction,
+  runCli,
+  type RunningEdge,
+  startEdge,
+  startFakeFunction,
+  tempDataDir,
+} from './edge-process';
 
 const untilTrue = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
   const end = Date.now() + timeoutMs;
@@ -15,7 +23,10 @@ const untilTrue = async (check: () => Promise<boolean> | boolean, timeoutMs = 10
   }
 };
 
-const listJson = async (env: Record<string, string>, state = 'queued,deferred,failed,done'): Promise<SpoolEntry[]> => {
+const listJson = async (
+  env: Record<string, string>,
+  state = 'queued,deferred,failed,done',
+): Promise<SpoolEntry[]> => {
   const r = await runCli(['queue', 'list', '--json', '--state', state], env);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as SpoolEntry[];
@@ -33,7 +44,22 @@ describe('queue commands against a running listener', () => {
     edge = await startEdge(env);
     ids = [];
     for (const subject of ['first', 'second']) {
-      const r = await runCli(['send-test', '--to', 'alice@contoso.example', '--from', 'scanner@contoso.example', '--subject', subject, '--host', '127.0.0.1', '--port', String(edge.smtpPort)], env);
+      const r = await runCli(
+        [
+          'send-test',
+          '--to',
+          'alice@contoso.example',
+          '--from',
+          'scanner@contoso.example',
+          '--subject',
+          subject,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(edge.smtpPort),
+        ],
+        env,
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^250 2\.0\.0 Ok: queued as \S+/);
       ids.push(/spool id: (\S+)/.exec(r.stdout)![1]!);
@@ -48,7 +74,9 @@ describe('queue commands against a running listener', () => {
   it('lists the waiting messages from disk while the listener holds the spool lock', async () => {
     const entries = await listJson(env, 'queued,deferred,failed');
     expect(entries.map((e) => e.id).sort()).toEqual([...ids].sort());
-    expect(entries.every((e) => e.state === 'deferred' && e.lastError?.code === 'FUNCTION_UNREACHABLE')).toBe(true);
+    expect(entries.every((e) => e.state === 'deferred' && e.lastError?.code === 'FUNCTION_UNREACHABLE')).toBe(
+      true,
+    );
     const table = await runCli(['queue', 'list'], env);
     expect(table.stdout).toContain('LAST ERROR');
     expect(table.stdout).toContain(ids[0]);
@@ -71,10 +99,17 @@ describe('queue commands against a running listener', () => {
     const r = await runCli(['queue', 'retry', ids[0]!], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('(via listener)');
-    await untilTrue(async () => (await listJson(env, 'done')).some((e) => e.id === ids[0] && e.outcome === 'sent'));
+    await untilTrue(async () =>
+      (await listJson(env, 'done')).some((e) => e.id === ids[0] && e.outcome === 'sent'),
+    );
     expect(fn.received.filter((id) => id === ids[0])).toHaveLength(2);
     // Log lines arrive through the child's stdout pipe, possibly after the HTTP answer.
-    await untilTrue(() => edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.action === 'retry' && l.mid === ids[0] && l.via === 'admin-api'));
+    await untilTrue(() =>
+      edge.logs.some(
+        (l) =>
+          l.event === 'ADMIN_ACTION' && l.action === 'retry' && l.mid === ids[0] && l.via === 'admin-api',
+      ),
+    );
   });
 
   it('deletes a message through the listener and says so when the id is unknown', async () => {
@@ -82,14 +117,19 @@ describe('queue commands against a running listener', () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await listJson(env, 'queued,deferred,failed')).map((e) => e.id)).not.toContain(ids[1]);
     expect(existsSync(join(env.BRIDGE_DATA_DIR!, 'spool', 'messages', `${ids[1]}.eml`))).toBe(false);
-    await untilTrue(() => edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.action === 'delete' && l.mid === ids[1]));
+    await untilTrue(() =>
+      edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.action === 'delete' && l.mid === ids[1]),
+    );
     const again = await runCli(['queue', 'delete', ids[1]!], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('delete failed');
   });
 
   it('refuses admin requests that lack the token', async () => {
-    const res = await fetch(`http://127.0.0.1:${edge.httpPort}/admin/v1/queue/retry?all-failed=1`, { method: 'POST', headers: { authorization: 'Bearer wrong' } });
+    const res = await fetch(`http://127.0.0.1:${edge.httpPort}/admin/v1/queue/retry?all-failed=1`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer wrong' },
+    });
     expect(res.status).toBe(401);
     await untilTrue(() => edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.outcome === 'bad-token'));
   });
@@ -99,12 +139,24 @@ describe('queue commands on failed messages and without a listener', () => {
   it('retries every failed message with --all-failed, and acts directly on the spool when no listener runs', async () => {
     const fn = await startFakeFunction('reject');
     // Budget 0: the device gets its 250 before the function's rejection, so the message ends failed in the spool.
-    const env = edgeEnv(tempDataDir(), fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0', BRIDGE_FORWARD_BUDGET_MS: '0' });
+    const env = edgeEnv(tempDataDir(), fn.url, {
+      BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
+      BRIDGE_FORWARD_BUDGET_MS: '0',
+    });
     const edge = await startEdge(env);
     try {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: edge.smtpPort, ignoreTLS: true });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: edge.smtpPort,
+        ignoreTLS: true,
+      });
       for (let i = 0; i < 3; i++) {
-        const info = await transport.sendMail({ from: 'scanner@contoso.example', to: 'bob@contoso.example', subject: `scan ${i}`, text: 'x' });
+        const info = await transport.sendMail({
+          from: 'scanner@contoso.example',
+          to: 'bob@contoso.example',
+          subject: `scan ${i}`,
+          text: 'x',
+        });
         expect(info.response).toMatch(/^250 /);
       }
       transport.close();
@@ -116,7 +168,9 @@ describe('queue commands on failed messages and without a listener', () => {
       const r = await runCli(['queue', 'retry', '--all-failed'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Retrying 3 message(s) (via listener)');
-      await untilTrue(async () => (await listJson(env, 'done')).filter((e) => e.outcome === 'sent').length === 3);
+      await untilTrue(
+        async () => (await listJson(env, 'done')).filter((e) => e.outcome === 'sent').length === 3,
+      );
     } finally {
       expect(await edge.stop()).toBe(0);
     }
@@ -124,7 +178,10 @@ describe('queue commands on failed messages and without a listener', () => {
     // No listener now: a fresh failed message is acted on with the spool opened by the CLI itself.
     fn.mode = 'reject';
     const again = await startEdge(env);
-    const sent = await runCli(['send-test', '--to', 'carol@contoso.example', '--host', '127.0.0.1', '--port', String(again.smtpPort)], env);
+    const sent = await runCli(
+      ['send-test', '--to', 'carol@contoso.example', '--host', '127.0.0.1', '--port', String(again.smtpPort)],
+      env,
+    );
     const id = /spool id: (\S+)/.exec(sent.stdout)![1]!;
     await untilTrue(async () => (await listJson(env, 'failed')).some((e) => e.id === id));
     expect(await again.stop()).toBe(0);
@@ -132,8 +189,15 @@ describe('queue commands on failed messages and without a listener', () => {
     const del = await runCli(['queue', 'delete', id], env);
     expect(del.code, del.stderr).toBe(0);
     expect(del.stdout).toContain('(via direct)');
-    const logged = del.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logged.some((l) => l.event === 'ADMIN_ACTION' && l.action === 'delete' && l.mid === id && l.via === 'cli-direct')).toBe(true);
+    const logged = del.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      logged.some(
+        (l) => l.event === 'ADMIN_ACTION' && l.action === 'delete' && l.mid === id && l.via === 'cli-direct',
+      ),
+    ).toBe(true);
     expect(await listJson(env, 'failed')).toEqual([]);
   });
 });

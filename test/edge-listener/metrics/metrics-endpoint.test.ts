@@ -48,7 +48,12 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
   beforeAll(async () => {
     fn = await startFakeFunction('sent');
     const users = `copier:${await hashPassword('right-password', 10)}`;
-    const env = edgeEnv(tempDataDir(), fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0', BRIDGE_SMTP_USERS: users, BRIDGE_SMTP_AUTH_ALLOW_PLAINTEXT: 'true', BRIDGE_SMTP_ALLOWED_SENDERS: '*@contoso.example' });
+    const env = edgeEnv(tempDataDir(), fn.url, {
+      BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
+      BRIDGE_SMTP_USERS: users,
+      BRIDGE_SMTP_AUTH_ALLOW_PLAINTEXT: 'true',
+      BRIDGE_SMTP_ALLOWED_SENDERS: '*@contoso.example',
+    });
     const loaded = loadEdgeConfig({ env });
     if (!('config' in loaded)) throw new Error(loaded.issues.join('; '));
     listener = await startEdgeListener(loaded.config, { logger: memoryLogger(lines) });
@@ -61,12 +66,23 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
 
   const send = (opts: { from?: string; pass?: string } = {}) =>
     nodemailer
-      .createTransport({ host: '127.0.0.1', port: listener.smtpPort, ignoreTLS: true, ...(opts.pass ? { auth: { user: 'copier', pass: opts.pass } } : {}) })
-      .sendMail({ from: opts.from ?? 'scanner@contoso.example', to: 'alice@contoso.example', subject: 'scan', text: 'x'.repeat(1000) });
+      .createTransport({
+        host: '127.0.0.1',
+        port: listener.smtpPort,
+        ignoreTLS: true,
+        ...(opts.pass ? { auth: { user: 'copier', pass: opts.pass } } : {}),
+      })
+      .sendMail({
+        from: opts.from ?? 'scanner@contoso.example',
+        to: 'alice@contoso.example',
+        subject: 'scan',
+        text: 'x'.repeat(1000),
+      });
 
   it('starts with every outcome series at zero', async () => {
     const s = await scrape(listener.httpPort!);
-    for (const outcome of ['sent', 'queued', 'deferred', 'rejected', 'failed']) expect(s.get(`bridge_edge_forward_outcomes_total{outcome="${outcome}"}`)).toBe(0);
+    for (const outcome of ['sent', 'queued', 'deferred', 'rejected', 'failed'])
+      expect(s.get(`bridge_edge_forward_outcomes_total{outcome="${outcome}"}`)).toBe(0);
     expect(s.get('bridge_edge_messages_accepted_total')).toBe(0);
     expect(s.get('bridge_edge_info{instance="ops-test",site="test-site"}')).toBe(1);
   });
@@ -90,7 +106,9 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
     expect(s.get('bridge_edge_forward_duration_seconds_bucket{le="+Inf"}')).toBe(2);
     expect(s.get('bridge_edge_forward_duration_seconds_sum')).toBeGreaterThan(0);
     expect(s.get('bridge_edge_spool_messages{state="done"}')).toBe(2);
-    expect(s.get('bridge_edge_function_last_answer_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(s.get('bridge_edge_function_last_answer_timestamp_seconds')).toBeGreaterThan(
+      Date.now() / 1000 - 60,
+    );
     expect(s.get('process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
@@ -108,7 +126,11 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
 
     const res = await fetch(`http://127.0.0.1:${listener.httpPort}/healthz`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; spoolWritable: { writable: boolean }; function: { status: string; lastFailureCode: string; lastAnswerAt: string } };
+    const body = (await res.json()) as {
+      status: string;
+      spoolWritable: { writable: boolean };
+      function: { status: string; lastFailureCode: string; lastAnswerAt: string };
+    };
     expect(body.status).toBe('ok');
     expect(body.spoolWritable.writable).toBe(true);
     expect(body.function).toMatchObject({ status: 'unreachable', lastFailureCode: 'FUNCTION_UNREACHABLE' });
@@ -131,7 +153,10 @@ describe('/healthz when the spool cannot be written', () => {
       writeFileSync(tmp, '');
       const res = await fetch(`http://127.0.0.1:${listener.httpPort}/healthz`);
       expect(res.status).toBe(503);
-      const body = (await res.json()) as { status: string; spoolWritable: { writable: boolean; error: string } };
+      const body = (await res.json()) as {
+        status: string;
+        spoolWritable: { writable: boolean; error: string };
+      };
       expect(body.status).toBe('degraded');
       expect(body.spoolWritable).toMatchObject({ writable: false, error: 'ENOTDIR' });
     } finally {

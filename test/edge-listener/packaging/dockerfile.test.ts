@@ -13,7 +13,10 @@ const text = readFileSync(join(PACKAGING, 'Dockerfile'), 'utf8');
 
 /** Instructions of the final stage, continuation lines joined, comments dropped. */
 function finalStage(dockerfile: string): Array<{ op: string; args: string }> {
-  const joined = dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const joined = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
   const instructions = joined.map((l) => {
     const m = /^\s*([A-Z]+)\s+(.*)$/.exec(l)!;
     return { op: m[1]!, args: m[2]!.trim() };
@@ -37,7 +40,9 @@ describe('edge listener Dockerfile', () => {
     const chown = args('RUN').join(' ');
     expect(chown).toContain(`chown ${user}:${user} /var/lib/smtp-graph-bridge`);
     // USER comes before the process starts, not just somewhere in the file.
-    expect(stage.findIndex((i) => i.op === 'USER')).toBeLessThan(stage.findIndex((i) => i.op === 'ENTRYPOINT'));
+    expect(stage.findIndex((i) => i.op === 'USER')).toBeLessThan(
+      stage.findIndex((i) => i.op === 'ENTRYPOINT'),
+    );
   });
 
   it('keeps the spool on a volume at BRIDGE_DATA_DIR', () => {

@@ -6,7 +6,14 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildEdgeBundle } from '../../../edge-listener/packaging/build-bundle';
-import { edgeEnv, type FakeFunction, runCli, startEdge, startFakeFunction, tempDataDir } from '../cli/edge-process';
+import {
+  edgeEnv,
+  type FakeFunction,
+  runCli,
+  startEdge,
+  startFakeFunction,
+  tempDataDir,
+} from '../cli/edge-process';
 
 describe('single-file build (dist/edge-listener.cjs)', () => {
   let bundle: string;
@@ -34,8 +41,17 @@ describe('single-file build (dist/edge-listener.cjs)', () => {
     const env = edgeEnv(tempDataDir(), fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' });
     const edge = await startEdge(env, [bundle]);
     try {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: edge.smtpPort, ignoreTLS: true });
-      const info = await transport.sendMail({ from: 'scanner@contoso.example', to: 'alice@contoso.example', subject: 'bundle', text: 'hello' });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: edge.smtpPort,
+        ignoreTLS: true,
+      });
+      const info = await transport.sendMail({
+        from: 'scanner@contoso.example',
+        to: 'alice@contoso.example',
+        subject: 'bundle',
+        text: 'hello',
+      });
       transport.close();
       expect(info.response).toMatch(/^250 2\.0\.0 Ok: sent as (\S+)$/);
       expect(fn.received).toContain(/sent as (\S+)$/.exec(info.response)![1]);

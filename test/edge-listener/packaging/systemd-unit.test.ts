@@ -5,7 +5,16 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-const UNIT = join(__dirname, '..', '..', '..', 'edge-listener', 'packaging', 'systemd', 'smtp-graph-bridge-edge.service');
+const UNIT = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'edge-listener',
+  'packaging',
+  'systemd',
+  'smtp-graph-bridge-edge.service',
+);
 
 /** Directive values of the [Service] section (repeated directives keep every value). */
 function serviceDirectives(): Map<string, string[]> {

@@ -11,11 +11,17 @@ const WINDOWS = join(REPO_ROOT, 'edge-listener', 'packaging', 'windows');
 const PWSH = join(REPO_ROOT, '.ci', 'tools', 'pwsh', 'pwsh');
 
 function pwsh(script: string): Promise<{ code: number; out: string }> {
-  if (!existsSync(PWSH)) throw new Error(`PowerShell missing at ${PWSH}: run bash infra/tools/get-pwsh.sh (.ci/run does)`);
+  if (!existsSync(PWSH))
+    throw new Error(`PowerShell missing at ${PWSH}: run bash infra/tools/get-pwsh.sh (.ci/run does)`);
   return new Promise((resolve) => {
-    execFile(PWSH, ['-NoProfile', '-NonInteractive', '-Command', script], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      PWSH,
+      ['-NoProfile', '-NonInteractive', '-Command', script],
+      { encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
   });
 }
 
@@ -23,7 +29,9 @@ const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 describe('Windows service scripts', () => {
   it('install, uninstall and their module parse without errors in PowerShell', async () => {
-    const files = ['install-service.ps1', 'uninstall-service.ps1', 'EdgeService.psm1'].map((f) => join(WINDOWS, f));
+    const files = ['install-service.ps1', 'uninstall-service.ps1', 'EdgeService.psm1'].map((f) =>
+      join(WINDOWS, f),
+    );
     const { code, out } = await pwsh(
       `$bad = 0; foreach ($f in @(${files.map(quote).join(',')})) { $t = $null; $e = $null; [void][System.Management.Automation.Language.Parser]::ParseFile($f, [ref]$t, [ref]$e); foreach ($x in $e) { Write-Output "$f $($x.Extent.StartLineNumber): $($x.Message)"; $bad++ } }; Write-Output "errors=$bad"`,
     );
@@ -45,7 +53,16 @@ describe('Windows service scripts', () => {
       } | ConvertTo-Json -Depth 4 -Compress`;
     const { code, out } = await pwsh(script);
     expect(code, out).toBe(0);
-    const cfg = JSON.parse(out.trim().split('\n').at(-1)!) as { id: string; executable: string; arguments: string[]; account: string; stoptimeout: string; onfailure: string[]; logmode: string; env: Array<{ name: string; value: string }> };
+    const cfg = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      id: string;
+      executable: string;
+      arguments: string[];
+      account: string;
+      stoptimeout: string;
+      onfailure: string[];
+      logmode: string;
+      env: Array<{ name: string; value: string }>;
+    };
     expect(cfg.id).toBe('smtp-graph-bridge-edge');
     expect(cfg.executable).toBe('C:\\Program Files\\nodejs\\node.exe');
     expect(cfg.arguments).toEqual(['C:\\Program Files\\smtp-graph-bridge\\edge-listener.cjs', 'start']);

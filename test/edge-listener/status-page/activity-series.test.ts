@@ -18,7 +18,15 @@ describe('ActivitySeries', () => {
     events.emit('outcome', { id: 'e', kind: 'failed', attempt: 3, durationMs: 5 });
     const [oldest, previous, current] = series.buckets();
     expect(oldest).toEqual({ t: 990_000, accepted: 0, sent: 0, failed: 0, deferred: 0 });
-    expect(previous).toEqual({ t: 1_000_000, accepted: 1, sent: 2, failed: 0, deferred: 0, latencyAvgMs: 200, latencyMaxMs: 300 });
+    expect(previous).toEqual({
+      t: 1_000_000,
+      accepted: 1,
+      sent: 2,
+      failed: 0,
+      deferred: 0,
+      latencyAvgMs: 200,
+      latencyMaxMs: 300,
+    });
     expect(current).toEqual({ t: 1_010_000, accepted: 0, sent: 0, failed: 2, deferred: 1 });
   });
 

@@ -4,8 +4,13 @@ import { decodeWords, headerSummary } from '../../../edge-listener/status-page/m
 
 describe('message headers for the status page', () => {
   it('reads Subject and From from the header block only, unfolded', () => {
-    const mime = Buffer.from('Received: x\r\nFrom: "Scanner 3F" <scan@example.com>\r\nSubject: Scan of\r\n  12 pages\r\n\r\nSubject: not a header\r\n');
-    expect(headerSummary(mime)).toEqual({ from: '"Scanner 3F" <scan@example.com>', subject: 'Scan of 12 pages' });
+    const mime = Buffer.from(
+      'Received: x\r\nFrom: "Scanner 3F" <scan@example.com>\r\nSubject: Scan of\r\n  12 pages\r\n\r\nSubject: not a header\r\n',
+    );
+    expect(headerSummary(mime)).toEqual({
+      from: '"Scanner 3F" <scan@example.com>',
+      subject: 'Scan of 12 pages',
+    });
   });
 
   it('decodes RFC 2047 words in B and Q encoding and other charsets, joining adjacent words', () => {

@@ -39,14 +39,27 @@ interface Answer {
 }
 
 /** node:http rather than fetch: these tests must choose the Host header, which fetch does not allow. */
-function call(target: TestEdge, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function call(
+  target: TestEdge,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: target.listener.httpPort, path, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: target.listener.httpPort,
+        path,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -54,7 +67,11 @@ function call(target: TestEdge, path: string, opts: { method?: string; headers?:
 
 const snapshot = '/status/api/snapshot';
 const retry = (target: TestEdge, headers: Record<string, string>, body = '{"id":"unknown-message-0001"}') =>
-  call(target, '/status/api/retry', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  call(target, '/status/api/retry', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 
 describe('status page access', () => {
   it('lets this machine read the status without a token', async () => {
@@ -74,7 +91,13 @@ describe('status page access', () => {
     const rebound = await call(edge, snapshot, { headers: { host: 'attacker.example:8025' } });
     expect(rebound.status).toBe(401);
     expect(JSON.parse(rebound.body).error).toMatch(/host name/);
-    expect((await call(edge, snapshot, { headers: { host: 'attacker.example:8025', authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect(
+      (
+        await call(edge, snapshot, {
+          headers: { host: 'attacker.example:8025', authorization: `Bearer ${TOKEN}` },
+        })
+      ).status,
+    ).toBe(200);
     expect((await call(edge, snapshot, { headers: { host: 'localhost:8025' } })).status).toBe(200);
   });
 
@@ -82,7 +105,9 @@ describe('status page access', () => {
     const refused = await call(strangers, snapshot);
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.body).error).toBe('this address needs the admin token');
-    expect((await call(strangers, snapshot, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await call(strangers, snapshot, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
+      200,
+    );
     // The token opens the actions too (404: the id does not exist, but the request got through).
     expect((await retry(strangers, { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
   });
@@ -94,13 +119,33 @@ describe('status page access', () => {
   });
 
   it('refuses actions another web page could send: form bodies, foreign origins, cross-site fetches', async () => {
-    const form = await call(edge, '/status/api/retry', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=x' });
+    const form = await call(edge, '/status/api/retry', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'id=x',
+    });
     expect(form.status).toBe(403);
     expect((await retry(edge, { origin: 'https://attacker.example' })).status).toBe(403);
     expect((await retry(edge, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     // The page's own request passes the guards.
-    expect((await retry(edge, { origin: `http://127.0.0.1:${edge.listener.httpPort}`, 'sec-fetch-site': 'same-origin' })).status).toBe(404);
-    expect(edge.lines).toContainEqual(expect.objectContaining({ event: 'ADMIN_ACTION', via: 'status-page', action: 'retry', outcome: 'refused', reason: 'cross-origin request', client: '127.0.0.1' }));
+    expect(
+      (
+        await retry(edge, {
+          origin: `http://127.0.0.1:${edge.listener.httpPort}`,
+          'sec-fetch-site': 'same-origin',
+        })
+      ).status,
+    ).toBe(404);
+    expect(edge.lines).toContainEqual(
+      expect.objectContaining({
+        event: 'ADMIN_ACTION',
+        via: 'status-page',
+        action: 'retry',
+        outcome: 'refused',
+        reason: 'cross-origin request',
+        client: '127.0.0.1',
+      }),
+    );
   });
 
   it('serves the page itself to anyone: it holds no message data', async () => {
@@ -121,6 +166,8 @@ describe('status page access', () => {
     const configFile = join(dir, 'edge.json');
     writeFileSync(configFile, JSON.stringify({ BRIDGE_ADMIN_TOKEN: TOKEN }));
     const fromConfig = loadEdgeConfig({ env: edgeEnv(fn, dir), file: configFile });
-    expect('issues' in fromConfig && fromConfig.issues.join('\n')).toMatch(/BRIDGE_ADMIN_TOKEN \(from config file\): secrets are not read from the config file/);
+    expect('issues' in fromConfig && fromConfig.issues.join('\n')).toMatch(
+      /BRIDGE_ADMIN_TOKEN \(from config file\): secrets are not read from the config file/,
+    );
   });
 });

@@ -34,7 +34,10 @@ export interface StatusStack {
 
 export const ADMIN_TOKEN = 'status-page-admin-token-0123456789';
 
-export async function startStatusStack(name: string, edgeEnv: Record<string, string> = {}): Promise<StatusStack> {
+export async function startStatusStack(
+  name: string,
+  edgeEnv: Record<string, string> = {},
+): Promise<StatusStack> {
   // Any sender may send, as in the `npm start` sandbox.
   const fn = await startFunctionStack(name, { settings: { BRIDGE_ALLOWED_SENDERS: '*' } });
   const functionSwitch = await FunctionSwitch.start(fn.url);
@@ -63,7 +66,12 @@ export async function startStatusStack(name: string, edgeEnv: Record<string, str
   const logger = memoryLogger();
   const edge = await startEdgeListener(loaded.config, { logger });
   const baseUrl = `http://127.0.0.1:${edge.httpPort}`;
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: edge.smtpPort, secure: false, ignoreTLS: true });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: edge.smtpPort,
+    secure: false,
+    ignoreTLS: true,
+  });
   return {
     fn,
     functionSwitch,

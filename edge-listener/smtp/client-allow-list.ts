@@ -1,0 +1,51 @@
+import { BlockList, isIP } from 'node:net';
+
+/** Loopback and the private ranges (RFC 1918, RFC 4193 unique-local, link-local): where copiers live. */
+export const DEFAULT_ALLOWED_CLIENTS = [
+  '127.0.0.0/8',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+];
+
+/** Returns a problem text for an entry that is not an address or CIDR block, else undefined. */
+export function cidrProblem(entry: string): string | undefined {
+  const [addr = '', prefix, extra] = entry.split('/');
+  const family = isIP(addr);
+  if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR block`;
+  if (prefix === undefined) return undefined;
+  const bits = Number(prefix);
+  const max = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefix) || bits > max) return `"${entry}": prefix must be 0–${max}`;
+  return undefined;
+}
+
+/**
+ * The CIDR allow-list checked in onConnect, before the greeting. node:net's BlockList does the matching;
+ * smtp-server already strips the ::ffff: prefix a dual-stack socket reports for an IPv4 client.
+ */
+export class ClientAllowList {
+  readonly #list = new BlockList();
+  readonly entries: readonly string[];
+
+  /** Entries must have passed cidrProblem (the config does that and lists every bad one). */
+  constructor(entries: readonly string[]) {
+    this.entries = entries;
+    for (const entry of entries) {
+      const [addr = '', prefix] = entry.split('/');
+      const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) this.#list.addAddress(addr, type);
+      else this.#list.addSubnet(addr, Number(prefix), type);
+    }
+  }
+
+  allows(address: string): boolean {
+    const family = isIP(address);
+    if (family === 0) return false;
+    return this.#list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  }
+}

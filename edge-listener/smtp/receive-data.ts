@@ -1,0 +1,136 @@
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+
+import { type BridgeError, bridgeError, toBridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { EdgeEvents } from '../events';
+import { ClientReply } from '../forward/client-reply';
+import type { Forwarder, FreshOutcome } from '../forward/forwarder';
+import type { EnvelopeParts } from '../spool/intake-writer';
+import type { Spool } from '../spool/spool';
+import { DataGuard } from './data-guard';
+import { acceptedText, smtpReply, type SmtpReplyError } from './replies';
+
+export interface ReceiveDeps {
+  spool: Spool;
+  forwarder: Forwarder;
+  budgetMs: number;
+  maxMessageBytes: number;
+  logger: Logger;
+  events: EdgeEvents;
+}
+
+export type ReceiveResult = { text: string } | { error: SmtpReplyError };
+
+/**
+ * One DATA transaction: stream into the spool while checking line endings, refuse (nothing kept) or commit,
+ * then "try, then hold" — post to the function and wait up to the budget for its answer:
+ *   sent / queued by the function  → 250 "sent as <id>" / "queued as <id>"
+ *   rejected (definite, permanent) → the function's 5xx with code and reason, shown on the device panel
+ *   slow, failing, ambiguous       → 250 "queued as <id>"; the spool retries
+ * The whole stream is always read, even when refusing early, so the session stays in sync.
+ */
+export async function receiveMessage(
+  stream: SMTPServerDataStream,
+  session: SMTPServerSession,
+  parts: EnvelopeParts,
+  deps: ReceiveDeps,
+): Promise<ReceiveResult> {
+  const { spool, logger, events } = deps;
+  const log = { sid: session.id, client: session.remoteAddress };
+  let refusal: BridgeError | undefined;
+  const writer = await spool.beginMessage().catch((e: unknown) => {
+    refusal = toBridgeError(e);
+    return undefined;
+  });
+  const guard = new DataGuard();
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      guard.push(chunk);
+      if (writer && !stream.sizeExceeded) await writer.write(chunk);
+    }
+  } catch (e) {
+    // The client went away mid-DATA: it got no reply, so nothing may be kept.
+    await writer?.discard();
+    logger.info(
+      { event: 'SMTP_ERROR', ...log, err: toBridgeError(e).code, detail: 'connection lost during DATA' },
+      'client left during DATA',
+    );
+    return { error: smtpReply(bridgeError('INTERNAL', { detail: 'connection lost' })) };
+  }
+  const violation = guard.finish();
+  if (stream.sizeExceeded)
+    refusal = bridgeError('MESSAGE_TOO_LARGE', { detail: `limit is ${deps.maxMessageBytes} bytes` });
+  else if (violation) refusal = bridgeError(violation);
+  else if (!refusal && writer?.bytes === 0)
+    refusal = bridgeError('MIME_UNPARSEABLE', { detail: 'empty message' });
+  refusal ??= writer?.failure;
+  if (refusal || !writer) {
+    await writer?.discard();
+    const err = refusal ?? bridgeError('INTERNAL');
+    logger.warn(
+      {
+        event: err.code === 'SPOOL_FULL' ? 'SPOOL_FULL' : 'SMTP_MESSAGE_REFUSED',
+        ...log,
+        code: err.code,
+        bytes: stream.byteLength,
+      },
+      'message refused',
+    );
+    events.emit('refused', { stage: 'data', code: err.code });
+    return { error: smtpReply(err) };
+  }
+
+  let meta;
+  try {
+    meta = await writer.commit(parts, deps.forwarder.firstRetryAtMs());
+  } catch (e) {
+    const err = toBridgeError(e);
+    logger.error(
+      {
+        event: err.code === 'SPOOL_FULL' ? 'SPOOL_FULL' : 'SPOOL_WRITE_FAILED',
+        ...log,
+        code: err.code,
+        detail: err.detail,
+      },
+      'could not store the message',
+    );
+    return { error: smtpReply(err) };
+  }
+  const id = writer.id;
+  logger.info(
+    { event: 'SPOOL_STORED', ...log, mid: id, bytes: meta.mimeBytes, rcpts: meta.envelope.rcptTo.length },
+    'message stored',
+  );
+  events.emit('accepted', { id, bytes: meta.mimeBytes, rcpts: meta.envelope.rcptTo.length });
+
+  const outcome = await tryThenHold(deps.forwarder, meta, writer.body, deps.budgetMs, logger);
+  if (outcome.kind === 'rejected') return { error: smtpReply(outcome.error, id) };
+  return { text: acceptedText(id, outcome.kind === 'sent') };
+}
+
+async function tryThenHold(
+  forwarder: Forwarder,
+  meta: Parameters<Forwarder['forwardFresh']>[0],
+  body: Buffer | undefined,
+  budgetMs: number,
+  logger: Logger,
+): Promise<FreshOutcome> {
+  const reply = new ClientReply();
+  const attempt = forwarder.forwardFresh(meta, reply, body).catch((e: unknown): FreshOutcome => {
+    // A bug in forwarding must not lose the message or the 250: it is durable and will be retried.
+    logger.error(
+      { event: 'SMTP_ERROR', mid: meta.envelope.messageId, err: toBridgeError(e) },
+      'first forward attempt failed unexpectedly',
+    );
+    return { kind: 'deferred' };
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<'budget'>((resolve) => {
+    timer = setTimeout(() => resolve('budget'), budgetMs);
+  });
+  const first = await Promise.race([attempt, budget]);
+  clearTimeout(timer);
+  if (first !== 'budget') return first;
+  // Budget spent: answer 250 now, unless the forwarder is already settling a rejection for this client.
+  return reply.release() ? { kind: 'deferred' } : attempt;
+}

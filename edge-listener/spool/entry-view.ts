@@ -1,0 +1,32 @@
+import type { WireResult } from '../../core/wire';
+import type { DoneRecord, SpoolEntry, SpoolMeta, SpoolState } from './entry';
+
+/** A live entry as the spool API shows it. */
+export function liveEntry(id: string, state: SpoolState, meta: SpoolMeta): SpoolEntry {
+  const e: SpoolEntry = {
+    id,
+    state,
+    envelope: meta.envelope,
+    mimeBytes: meta.mimeBytes,
+    attempts: meta.attempts,
+  };
+  if (meta.state !== 'failed') e.nextAttemptAt = meta.nextAttemptAt;
+  if (meta.lastAttemptAt) e.lastAttemptAt = meta.lastAttemptAt;
+  if (meta.lastError) e.lastError = meta.lastError as SpoolEntry['lastError'];
+  if (meta.failedAt) e.failedAt = meta.failedAt;
+  return e;
+}
+
+/** A finished message as the spool API shows it. */
+export function doneEntry(id: string, rec: DoneRecord): SpoolEntry {
+  return {
+    id,
+    state: 'done',
+    envelope: rec.envelope,
+    mimeBytes: rec.mimeBytes,
+    attempts: rec.attempts,
+    completedAt: rec.completedAt,
+    outcome: rec.outcome,
+    result: rec.result as unknown as WireResult,
+  };
+}
