@@ -1,6 +1,9 @@
+import type { Envelope } from '../core/envelope';
 import { toBridgeError, type BridgeError } from '../core/errors';
 import type { Logger } from '../core/log';
+import type { siteSettings } from './config';
 import type { DeliveryPlan, SendReport } from './delivery-plan';
+import type { MimeBytes } from './mime/raw-mime';
 import { applyChanges, type MessageRecord, type RecordChanges } from './state/message-record';
 import type { Mailer, FunctionServices } from './services';
 
@@ -76,4 +79,17 @@ async function recordOutcome(
     if (again) return again;
   }
   return applyChanges(record, changes, services.now()); // not stored: storage refused twice; the caller still answers
+}
+
+/** Plans a message under its site's sender policy (siteSettings), the same way on both paths. */
+export function planForSite(
+  services: FunctionServices,
+  site: ReturnType<typeof siteSettings>,
+  mime: MimeBytes,
+  envelope: Envelope,
+): Promise<DeliveryPlan> {
+  const policy = site.defaultSender
+    ? { allowedSenders: site.allowedSenders, defaultSender: site.defaultSender }
+    : { allowedSenders: site.allowedSenders };
+  return services.plan(mime, envelope, policy, { saveToSentItems: services.config.saveToSentItems });
 }

@@ -82,7 +82,8 @@ export function createFunctionServices(
   };
 }
 
-function identitySettings(config: FunctionConfig): IdentitySettings {
+/** The credential settings of the app registration (the mailer, the deep health and diagnostics use them). */
+export function identitySettings(config: FunctionConfig): IdentitySettings {
   const id = config.identity;
   const s: IdentitySettings = {
     tenantId: id.tenantId ?? '',

@@ -4,8 +4,9 @@ import type { InvocationContext } from '@azure/functions';
 
 import { bridgeError, toBridgeError, type BridgeError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { failureLevel, finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
 import { siteSettings } from './config';
-import { deliverOnce } from './deliver-message';
+import { deliverOnce, planForSite } from './deliver-message';
 import type { DeliveryPlan } from './delivery-plan';
 import { invocationLogger } from './invocation-logger';
 import type { FunctionServices, Mailer, ServicesGetter } from './services';
@@ -110,12 +111,7 @@ class QueuedSend {
     let plan: DeliveryPlan;
     let mailer: Mailer;
     try {
-      const policy = site.defaultSender
-        ? { allowedSenders: site.allowedSenders, defaultSender: site.defaultSender }
-        : { allowedSenders: site.allowedSenders };
-      plan = await this.#services.plan(stored.mime, stored.envelope, policy, {
-        saveToSentItems: this.#services.config.saveToSentItems,
-      });
+      plan = await planForSite(this.#services, site, stored.mime, stored.envelope);
       mailer = this.#services.mailerFor(site.tenantId, this.#log);
     } catch (err) {
       const error = toBridgeError(err);
@@ -130,21 +126,10 @@ class QueuedSend {
         case 'lost-race':
           return;
         case 'sent':
-          this.#record = outcome.record;
-          await outbound.delete(p);
-          this.#summary('info', 'MESSAGE_SENT', {
-            graphRequestId: outcome.report.requestId,
-            graphCalls: outcome.report.graphCalls,
-            path: outcome.report.path,
-          });
-          return;
         case 'failed':
           this.#record = outcome.record;
           await outbound.delete(p);
-          this.#summary(outcome.error.userError ? 'warn' : 'error', 'MESSAGE_FAILED', {
-            code: outcome.error.code,
-            graph: outcome.error.graph,
-          });
+          this.#summary(finalSummary(outcome));
           return;
         case 'retryable':
           this.#record = outcome.record;
@@ -173,7 +158,11 @@ class QueuedSend {
     const delays = tuning.queueRetryDelaysMs;
     const delayMs = error.retryAfterMs ?? delays[Math.min(attempts - 1, delays.length - 1)] ?? 60_000;
     await this.#services.outbound.enqueue({ ...this.#pointer, attempts }, delayMs);
-    this.#summary('info', 'MESSAGE_DEFERRED', { code: error.code, graph: error.graph, delayMs });
+    this.#summary({
+      level: 'info',
+      event: 'MESSAGE_DEFERRED',
+      facts: { code: error.code, graph: error.graph, delayMs },
+    });
   }
 
   /** Waits without counting an attempt (pacing, another live attempt). */
@@ -201,7 +190,7 @@ class QueuedSend {
         (await store.tryUpdate(record, { state: 'failed', phase: 'done', error }, this.#services.now())) ??
         record;
     await outbound.delete(this.#pointer);
-    this.#summary(error.userError ? 'warn' : 'error', 'MESSAGE_FAILED', { code: error.code });
+    this.#summary({ level: failureLevel(error), event: 'MESSAGE_FAILED', facts: { code: error.code } });
   }
 
   #owned(): MessageRecord {
@@ -209,21 +198,11 @@ class QueuedSend {
     return this.#record;
   }
 
-  #summary(
-    level: 'info' | 'warn' | 'error',
-    event: 'MESSAGE_SENT' | 'MESSAGE_FAILED' | 'MESSAGE_DEFERRED',
-    extra: Record<string, unknown>,
-  ): void {
-    const r = this.#record;
-    this.#log[level]({
-      event,
-      mailbox: r?.sender,
-      bytes: r?.sizeBytes,
-      rcptCount: r?.recipientCount,
-      attempts: r?.attempts,
-      dequeueCount: this.#dequeueCount,
-      durationMs: Date.now() - this.#startedMs,
-      ...extra,
+  /** The attempt's summary line; on this path it also says how often the queue delivered the pointer. */
+  #summary(summary: AttemptSummary): void {
+    logAttemptSummary(this.#log, this.#record, this.#startedMs, {
+      ...summary,
+      facts: { dequeueCount: this.#dequeueCount, ...summary.facts },
     });
   }
 }

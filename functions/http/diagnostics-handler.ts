@@ -11,22 +11,20 @@ import type { Logger } from '../../core/log';
 import { grantOverlap } from '../../core/mail-grants';
 import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
 import { siteSettings } from '../config';
+import { identitySettings } from '../function-services';
 import { credentialKind } from '../graph/credential';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
 import type { GraphTransport } from '../graph/graph-transport';
-import { invocationLogger } from '../invocation-logger';
 import type { FunctionServices, ServicesGetter } from '../services';
+import { authenticateSiteRequest } from './authenticate-site-request';
 import {
   grantsOf,
-  identitySettings,
   probeMailboxes,
   probeTransport,
   readToken,
   sendersToCheck,
   type TokenFacts,
 } from './mail-access';
-import { errorResponse } from './responses';
-import { verifySiteRequest } from './verify-request';
 
 /**
  * GET /api/v1/diagnostics (function key + site signature): what `doctor` needs from the cloud side, for the
@@ -42,32 +40,24 @@ export function makeDiagnosticsHandler(getServices: ServicesGetter) {
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
     const nonce = request.headers.get(WIRE_HEADERS.messageId)?.slice(0, 128) ?? '';
-    let services: FunctionServices;
-    try {
-      services = getServices();
-    } catch (err) {
-      return errorResponse(toBridgeError(err), nonce);
-    }
-    const log = invocationLogger(context, services.config.logLevel, { fn: 'diagnostics' });
-    let siteId: string;
-    try {
-      const verified = verifySiteRequest(request, services.config.siteSecrets, services.now());
-      if (verified.bodySha256 !== EMPTY_SHA256 || !verified.messageId.startsWith(DIAGNOSTICS_NONCE_PREFIX)) {
-        throw bridgeError('SITE_SIGNATURE_INVALID', {
-          detail: `a diagnostics request signs an empty body and a ${DIAGNOSTICS_NONCE_PREFIX}… nonce`,
-        });
-      }
-      siteId = verified.siteId;
-    } catch (err) {
-      const error = toBridgeError(err);
-      log.warn({
-        event: 'REQUEST_REJECTED',
-        code: error.code,
-        site: request.headers.get(WIRE_HEADERS.site)?.slice(0, 64),
-        err: error,
-      });
-      return errorResponse(error, nonce);
-    }
+    const auth = authenticateSiteRequest(request, context, getServices, {
+      fn: 'diagnostics',
+      answerId: nonce,
+      logAnswerId: false,
+      check: (verified) => {
+        if (
+          verified.bodySha256 !== EMPTY_SHA256 ||
+          !verified.messageId.startsWith(DIAGNOSTICS_NONCE_PREFIX)
+        ) {
+          throw bridgeError('SITE_SIGNATURE_INVALID', {
+            detail: `a diagnostics request signs an empty body and a ${DIAGNOSTICS_NONCE_PREFIX}… nonce`,
+          });
+        }
+      },
+    });
+    if (!auth.ok) return auth.response;
+    const { services, log } = auth;
+    const siteId = auth.verified.siteId;
     const report = await diagnose(services, siteId, new URL(request.url).searchParams.getAll('mailbox'), log);
     const problems = [
       report.token,

@@ -4,11 +4,8 @@ import { bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { mailboxGrants, type MailboxGrant } from '../../core/mail-grants';
 import type { FunctionConfig } from '../config';
-import {
-  createCredentialProvider,
-  type CredentialProvider,
-  type IdentitySettings,
-} from '../graph/credential';
+import { identitySettings } from '../function-services';
+import { createCredentialProvider, type CredentialProvider } from '../graph/credential';
 import { base64Length, DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
 import { GraphTransport } from '../graph/graph-transport';
 import { readTokenClaims } from '../graph/token-claims';
@@ -116,18 +113,4 @@ export function sendersToCheck(
   for (const r of requested.slice(0, MAX_DIAGNOSED_MAILBOXES)) add(r, 'requested');
   for (const entry of site.allowedSenders) if (!entry.startsWith('*')) add(entry, 'allowed-sender');
   return out;
-}
-
-/** The same mapping function-services.ts makes for the mailer (kept beside its other users). */
-export function identitySettings(config: FunctionConfig): IdentitySettings {
-  const id = config.identity;
-  const s: IdentitySettings = {
-    tenantId: id.tenantId ?? '',
-    clientId: id.clientId ?? '',
-    authorityHost: id.authorityHost,
-  };
-  if (id.clientSecret) s.clientSecret = id.clientSecret;
-  if (id.clientCertificatePath) s.clientCertificatePath = id.clientCertificatePath;
-  if (id.managedIdentityClientId) s.managedIdentityClientId = id.managedIdentityClientId;
-  return s;
 }

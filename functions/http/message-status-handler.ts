@@ -1,12 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import { bridgeError, toBridgeError } from '../../core/errors';
-import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
-import { invocationLogger } from '../invocation-logger';
-import type { FunctionServices, ServicesGetter } from '../services';
+import { bridgeError } from '../../core/errors';
+import { EMPTY_SHA256 } from '../../core/wire';
+import type { ServicesGetter } from '../services';
 import { toWireResult } from '../state/message-record';
+import { authenticateSiteRequest, refuseSiteRequest, type SiteRoute } from './authenticate-site-request';
 import { errorResponse, wireResponse } from './responses';
-import { verifySiteRequest } from './verify-request';
 
 /**
  * GET /api/v1/messages/{id}: the recorded state of one message, only to the site that sent it. The request
@@ -19,34 +18,27 @@ export function makeMessageStatusHandler(getServices: ServicesGetter) {
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
     const id = (request.params.id ?? '').slice(0, 128);
-    let services: FunctionServices;
+    const route: SiteRoute = {
+      fn: 'messageStatus',
+      answerId: id,
+      logAnswerId: true,
+      check: (verified) => {
+        if (verified.messageId !== id || verified.bodySha256 !== EMPTY_SHA256) {
+          throw bridgeError('SITE_SIGNATURE_INVALID', {
+            detail: 'a status request signs its id and an empty body',
+          });
+        }
+      },
+    };
+    const auth = authenticateSiteRequest(request, context, getServices, route);
+    if (!auth.ok) return auth.response;
     try {
-      services = getServices();
-    } catch (err) {
-      return errorResponse(toBridgeError(err), id);
-    }
-    const log = invocationLogger(context, services.config.logLevel, { fn: 'messageStatus' });
-    try {
-      const verified = verifySiteRequest(request, services.config.siteSecrets, services.now());
-      if (verified.messageId !== id || verified.bodySha256 !== EMPTY_SHA256) {
-        throw bridgeError('SITE_SIGNATURE_INVALID', {
-          detail: 'a status request signs its id and an empty body',
-        });
-      }
-      const record = await services.store.get(verified.siteId, id);
+      const record = await auth.services.store.get(auth.verified.siteId, id);
       if (!record) return errorResponse(bridgeError('MESSAGE_NOT_FOUND'), id);
       // The read succeeded whatever the message's state: 200, and the state is in the body.
       return wireResponse(200, toWireResult(record, false));
     } catch (err) {
-      const error = toBridgeError(err);
-      log.warn({
-        event: 'REQUEST_REJECTED',
-        code: error.code,
-        site: request.headers.get(WIRE_HEADERS.site)?.slice(0, 64),
-        id,
-        err: error,
-      });
-      return errorResponse(error, id);
+      return refuseSiteRequest(auth.log, request, err, route);
     }
   };
 }

@@ -6,16 +6,17 @@ import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors'
 import type { Logger } from '../../core/log';
 import { WIRE_HEADERS } from '../../core/wire';
 import { siteSettings } from '../config';
-import { deliverOnce } from '../deliver-message';
+import { finalSummary, logAttemptSummary, type AttemptSummary } from '../attempt-summary';
+import { deliverOnce, planForSite } from '../deliver-message';
 import type { DeliveryPlan } from '../delivery-plan';
-import { invocationLogger } from '../invocation-logger';
 import type { MailboxLease } from '../pacing/mailbox-pacer';
 import type { FunctionServices, ServicesGetter } from '../services';
 import { toWireResult, type MessageRecord } from '../state/message-record';
+import { authenticateSiteRequest } from './authenticate-site-request';
 import { claimMessage } from './claim-message';
 import { checkAnnouncedLength, readFramedBody, type FramedBody } from './read-framed-body';
 import { errorResponse, statusForState, wireResponse } from './responses';
-import { verifySiteRequest, type VerifiedRequest } from './verify-request';
+import type { VerifiedRequest } from './verify-request';
 
 /**
  * POST /api/v1/messages: verify the site (headers only) → claim the id → stream and check the body → plan →
@@ -26,29 +27,15 @@ export function makeSendMessageHandler(getServices: ServicesGetter) {
     request: HttpRequest,
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
-    const headerId = (request.headers.get(WIRE_HEADERS.messageId) ?? '').slice(0, 128);
-    let services: FunctionServices;
-    try {
-      services = getServices();
-    } catch (err) {
-      return errorResponse(toBridgeError(err), headerId);
-    }
-    const log = invocationLogger(context, services.config.logLevel, { fn: 'sendMessage' });
-    let verified: VerifiedRequest;
-    try {
-      verified = verifySiteRequest(request, services.config.siteSecrets, services.now());
-      checkAnnouncedLength(request.headers.get('content-length'), services.config.maxMessageBytes);
-    } catch (err) {
-      const error = toBridgeError(err);
-      log.warn({
-        event: 'REQUEST_REJECTED',
-        code: error.code,
-        site: request.headers.get(WIRE_HEADERS.site)?.slice(0, 64),
-        id: headerId,
-        err: error,
-      });
-      return errorResponse(error, headerId);
-    }
+    const auth = authenticateSiteRequest(request, context, getServices, {
+      fn: 'sendMessage',
+      answerId: (request.headers.get(WIRE_HEADERS.messageId) ?? '').slice(0, 128),
+      logAnswerId: true,
+      check: (_verified, services) =>
+        checkAnnouncedLength(request.headers.get('content-length'), services.config.maxMessageBytes),
+    });
+    if (!auth.ok) return auth.response;
+    const { services, log, verified } = auth;
     const intake = new MessageIntake(
       services,
       log.child({ site: verified.siteId, id: verified.messageId }),
@@ -114,12 +101,7 @@ class MessageIntake {
     const site = siteSettings(this.#services.config, this.#req.siteId);
     let plan: DeliveryPlan;
     try {
-      const policy = site.defaultSender
-        ? { allowedSenders: site.allowedSenders, defaultSender: site.defaultSender }
-        : { allowedSenders: site.allowedSenders };
-      plan = await this.#services.plan(body.mime, body.envelope, policy, {
-        saveToSentItems: this.#services.config.saveToSentItems,
-      });
+      plan = await planForSite(this.#services, site, body.mime, body.envelope);
     } catch (err) {
       const error = toBridgeError(err);
       if (!error.retryable)
@@ -168,18 +150,11 @@ class MessageIntake {
           return errorResponse(bridgeError('MESSAGE_IN_PROGRESS'), this.#req.messageId);
         case 'sent':
           this.#record = outcome.record;
-          this.#summary('info', 'MESSAGE_SENT', {
-            graphRequestId: outcome.report.requestId,
-            graphCalls: outcome.report.graphCalls,
-            path: outcome.report.path,
-          });
+          this.#summary(finalSummary(outcome));
           return wireResponse(200, toWireResult(outcome.record, false));
         case 'failed':
           this.#record = outcome.record;
-          this.#summary(outcome.error.userError ? 'warn' : 'error', 'MESSAGE_FAILED', {
-            code: outcome.error.code,
-            graph: outcome.error.graph,
-          });
+          this.#summary(finalSummary(outcome));
           return wireResponse(statusForState('failed', outcome.error), toWireResult(outcome.record, false));
         case 'retryable':
           this.#record = outcome.record;
@@ -210,7 +185,7 @@ class MessageIntake {
     const record =
       queued ?? (await this.#services.store.get(this.#req.siteId, this.#req.messageId)) ?? this.#owned();
     this.#record = record;
-    this.#summary('info', 'MESSAGE_QUEUED', { why, delayMs });
+    this.#summary({ level: 'info', event: 'MESSAGE_QUEUED', facts: { why, delayMs } });
     return wireResponse(202, toWireResult(record, false));
   }
 
@@ -225,7 +200,7 @@ class MessageIntake {
       this.#services.now(),
     );
     if (failed) this.#record = failed;
-    this.#summary('warn', event, { code: error.code });
+    this.#summary({ level: 'warn', event, facts: { code: error.code } });
     return failed
       ? wireResponse(statusForState('failed', error), toWireResult(failed, false))
       : errorResponse(error, this.#req.messageId);
@@ -258,20 +233,7 @@ class MessageIntake {
     return this.#record;
   }
 
-  #summary(
-    level: 'info' | 'warn' | 'error',
-    event: 'MESSAGE_SENT' | 'MESSAGE_QUEUED' | 'MESSAGE_FAILED' | 'MESSAGE_REJECTED',
-    extra: Record<string, unknown>,
-  ): void {
-    const r = this.#record;
-    this.#log[level]({
-      event,
-      mailbox: r?.sender,
-      bytes: r?.sizeBytes,
-      rcptCount: r?.recipientCount,
-      attempts: r?.attempts,
-      durationMs: Date.now() - this.#startedMs,
-      ...extra,
-    });
+  #summary(summary: AttemptSummary): void {
+    logAttemptSummary(this.#log, this.#record, this.#startedMs, summary);
   }
 }

@@ -13,24 +13,14 @@ import { statusOf, toStorageError } from './storage-errors';
 export type ClaimResult =
   { kind: 'new'; record: MessageRecord } | { kind: 'existing'; record: MessageRecord };
 
-interface RecordEntity {
+/** The table row: the record's own fields, keyed by site and id, with the error as JSON text. */
+type RecordEntity = Omit<MessageRecord, 'siteId' | 'messageId' | 'state' | 'phase' | 'error' | 'etag'> & {
   partitionKey: string;
   rowKey: string;
   state: string;
   phase: string;
-  attemptId: string;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  sender?: string;
-  senderRewritten?: boolean;
-  sizeBytes?: number;
-  recipientCount?: number;
-  graphRequestId?: string;
-  errorCode?: string;
-  reason?: string;
   errorJson?: string;
-}
+};
 
 export class MessageStore {
   readonly #table: TableClient;

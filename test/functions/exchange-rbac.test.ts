@@ -2,33 +2,25 @@ import { randomBytes } from 'node:crypto';
 
 import { HttpRequest } from '@azure/functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 
 import { DIAGNOSTICS_PATH, type DiagnosticsReport } from '../../core/diagnostics';
 import { EMPTY_SHA256, signedHeaders } from '../../core/wire';
-import { loadFunctionConfig } from '../../functions/config';
 import { createFunctionServices } from '../../functions/function-services';
 import { makeDiagnosticsHandler } from '../../functions/http/diagnostics-handler';
-import { makeDeepHealthHandler, type DeepHealth } from '../../functions/http/health-handler';
-import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
-import type { FunctionServices } from '../../functions/services';
 import {
-  bodyOf,
-  envelopeFor,
-  frame,
+  callDeepHealth,
   invocation,
+  kitConfig,
   mimeMessage,
-  newMessageId,
   OTHER_SECRET,
   OTHER_SITE,
-  postRequest,
+  postMessage,
   SENDER,
   SITE,
   SITE_SECRET,
   startKit,
   type Kit,
 } from './function-test-kit';
-import { uniqueStorageNames } from './storage-names';
 
 /**
  * The default deployment (mailPermissionModel exchangeRbac) seen from the function: tokens without Mail.*
@@ -58,14 +50,6 @@ beforeAll(async () => {
 afterAll(() => kit.close());
 beforeEach(() => kit.graph.clear());
 
-async function deepHealth(services: FunctionServices) {
-  const res = await makeDeepHealthHandler(() => services)(
-    new HttpRequest({ method: 'GET', url: 'https://bridge.example/api/health/deep' }),
-    invocation('healthDeep').context,
-  );
-  return { status: res.status, body: res.jsonBody as DeepHealth };
-}
-
 async function diagnostics(site: string, secret: string): Promise<DiagnosticsReport> {
   const nonce = `doctor-${randomBytes(8).toString('hex')}`;
   const headers = signedHeaders({
@@ -86,22 +70,14 @@ async function diagnostics(site: string, secret: string): Promise<DiagnosticsRep
 
 describe('a deployment whose only mail permission is Exchange RBAC for Applications', () => {
   it('sends as the mailbox in scope, and defers one outside it as GRAPH_ACCESS_DENIED naming the RBAC scope', async () => {
-    const send = makeSendMessageHandler(() => kit.services);
-    const inScope = newMessageId();
-    const ok = await send(
-      postRequest(frame(envelopeFor(inScope), mimeMessage({ subject: 'In scope' })), inScope),
-      invocation().context,
-    );
-    expect(bodyOf(ok)).toMatchObject({ id: inScope, state: 'sent', sender: SENDER });
+    const inScope = await postMessage(kit.services, { mime: mimeMessage({ subject: 'In scope' }) });
+    expect(inScope.body).toMatchObject({ id: inScope.id, state: 'sent', sender: SENDER });
     expect(kit.graph.messages().map((m) => [m.mailbox, m.subject])).toEqual([[SENDER, 'In scope']]);
 
-    const outside = newMessageId();
-    const mime = mimeMessage({ subject: 'Outside', from: OUTSIDE });
-    const refused = await send(
-      postRequest(frame(envelopeFor(outside, { mailFrom: OUTSIDE }), mime), outside),
-      invocation().context,
-    );
-    const body = bodyOf(refused);
+    const { id: outside, body } = await postMessage(kit.services, {
+      mime: mimeMessage({ subject: 'Outside', from: OUTSIDE }),
+      envelope: { mailFrom: OUTSIDE },
+    });
     expect(body).toMatchObject({
       id: outside,
       sender: OUTSIDE,
@@ -116,7 +92,7 @@ describe('a deployment whose only mail permission is Exchange RBAC for Applicati
   });
 
   it('deep health: healthy although the token has no Mail.* role, the grants come from Exchange RBAC', async () => {
-    const { status, body } = await deepHealth(kit.services);
+    const { status, body } = await callDeepHealth(() => kit.services);
     expect(body.problems).toEqual([]);
     expect(status).toBe(200);
     expect(body.permissionModel).toBe('exchangeRbac');
@@ -136,7 +112,7 @@ describe('a deployment whose only mail permission is Exchange RBAC for Applicati
   });
 
   it('deep health: warns, without failing, about a tenant where consent makes the scope moot', async () => {
-    const { status, body } = await deepHealth(kit.services);
+    const { status, body } = await callDeepHealth(() => kit.services);
     expect(status).toBe(200);
     const branch = body.graph.find((g) => g.tenantId === 'tenant-consented');
     expect(branch?.grants?.map((g) => [g.permission, g.source])).toEqual([
@@ -152,22 +128,10 @@ describe('a deployment whose only mail permission is Exchange RBAC for Applicati
   });
 
   it('deep health: fails for a configured sender outside the scope, saying which and why', async () => {
-    const names = uniqueStorageNames('rbacout');
     const services = createFunctionServices(
-      loadFunctionConfig({
-        AzureWebJobsStorage: inject('azuriteConnectionString'),
-        AZURE_TENANT_ID: 'tenant-home',
-        AZURE_CLIENT_ID: APP,
-        AZURE_CLIENT_SECRET: 'app-client-secret',
-        AZURE_AUTHORITY_HOST: kit.graph.authorityHost,
-        BRIDGE_GRAPH_ENDPOINT: kit.graph.url,
-        BRIDGE_ALLOWED_SENDERS: `${SENDER},${OUTSIDE}`,
-        BRIDGE_STATE_TABLE: names.table,
-        BRIDGE_BLOB_CONTAINER: names.container,
-        BRIDGE_QUEUE_NAME: names.queue,
-      }),
+      kitConfig(kit.graph, 'rbacout', { BRIDGE_ALLOWED_SENDERS: `${SENDER},${OUTSIDE}` }),
     );
-    const { status, body } = await deepHealth(services);
+    const { status, body } = await callDeepHealth(() => services);
     expect(status).toBe(503);
     expect(body.problems).toEqual([
       expect.objectContaining({

@@ -20,7 +20,13 @@ import {
 import { loadFunctionConfig, type FunctionConfig } from '../../functions/config';
 import { createFunctionServices, type ServiceOverrides } from '../../functions/function-services';
 import { startFakeGraph, type GraphSandbox, type SandboxOptions } from '../helpers/fake-graph';
-import type { FunctionServices } from '../../functions/services';
+import {
+  DEEP_HEALTH_PATH,
+  makeDeepHealthHandler,
+  type DeepHealth,
+} from '../../functions/http/health-handler';
+import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
+import type { FunctionServices, ServicesGetter } from '../../functions/services';
 import { uniqueStorageNames } from './storage-names';
 
 /**
@@ -57,8 +63,22 @@ export async function startKit(
   } = {},
 ): Promise<Kit> {
   const graph = await startFakeGraph(opts.sandbox);
+  const config = kitConfig(graph, name, opts.settings);
+  const services = createFunctionServices(config, {
+    ...opts.overrides,
+    tuning: { ...FAST_TUNING, ...opts.overrides?.tuning },
+  });
+  return { graph, config, services, close: () => graph.close() };
+}
+
+/** The kit's app settings against a Graph sandbox, with storage names unique to `name`; `settings` win. */
+export function kitConfig(
+  graph: GraphSandbox,
+  name: string,
+  settings: Record<string, string> = {},
+): FunctionConfig {
   const names = uniqueStorageNames(name);
-  const config = loadFunctionConfig({
+  return loadFunctionConfig({
     AzureWebJobsStorage: inject('azuriteConnectionString'),
     AZURE_TENANT_ID: 'tenant-home',
     AZURE_CLIENT_ID: 'app-client-id',
@@ -70,13 +90,8 @@ export async function startKit(
     BRIDGE_STATE_TABLE: names.table,
     BRIDGE_BLOB_CONTAINER: names.container,
     BRIDGE_QUEUE_NAME: names.queue,
-    ...opts.settings,
+    ...settings,
   });
-  const services = createFunctionServices(config, {
-    ...opts.overrides,
-    tuning: { ...FAST_TUNING, ...opts.overrides?.tuning },
-  });
-  return { graph, config, services, close: () => graph.close() };
 }
 
 export function newMessageId(): string {
@@ -187,6 +202,36 @@ export function statusRequest(messageId: string, opts: { site?: string; secret?:
     headers,
     params: { id: messageId },
   });
+}
+
+export interface Posted {
+  id: string;
+  res: HttpResponseInit;
+  body: WireResult;
+  inv: CapturedContext;
+}
+
+/** Frames and signs a message as the edge does and hands it to the send handler as the host does. */
+export async function postMessage(
+  services: FunctionServices,
+  opts: { id?: string; mime?: Buffer; envelope?: Partial<Envelope>; post?: PostOptions } = {},
+): Promise<Posted> {
+  const id = opts.id ?? newMessageId();
+  const inv = invocation();
+  const framed = frame(envelopeFor(id, opts.envelope), opts.mime ?? mimeMessage());
+  const res = await makeSendMessageHandler(() => services)(postRequest(framed, id, opts.post), inv.context);
+  return { id, res, body: bodyOf(res), inv };
+}
+
+/** GET /api/health/deep through its handler, with the services `getServices` gives (or throws). */
+export async function callDeepHealth(
+  getServices: ServicesGetter,
+): Promise<{ status: number | undefined; body: DeepHealth }> {
+  const res = await makeDeepHealthHandler(getServices)(
+    new HttpRequest({ method: 'GET', url: `https://bridge.example${DEEP_HEALTH_PATH}` }),
+    invocation('healthDeep').context,
+  );
+  return { status: res.status, body: res.jsonBody as DeepHealth };
 }
 
 export interface CapturedContext {

@@ -1,14 +1,10 @@
 import { HttpRequest } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import {
-  makeDeepHealthHandler,
-  makeHealthHandler,
-  type DeepHealth,
-} from '../../functions/http/health-handler';
+import { makeHealthHandler } from '../../functions/http/health-handler';
 import { createFunctionServices } from '../../functions/function-services';
 import { loadFunctionConfig } from '../../functions/config';
-import { invocation, startKit, type Kit } from './function-test-kit';
+import { callDeepHealth, invocation, startKit, type Kit } from './function-test-kit';
 
 const request = (path: string) => new HttpRequest({ method: 'GET', url: `https://bridge.example${path}` });
 let kit: Kit | undefined;
@@ -16,14 +12,7 @@ afterEach(async () => {
   await kit?.close();
   kit = undefined;
 });
-
-async function deep(k: Kit) {
-  const res = await makeDeepHealthHandler(() => k.services)(
-    request('/api/health/deep'),
-    invocation('healthDeep').context,
-  );
-  return { status: res.status, body: res.jsonBody as DeepHealth };
-}
+const deep = (k: Kit) => callDeepHealth(() => k.services);
 
 describe('health', () => {
   it('answers liveness without touching configuration or storage', async () => {
@@ -82,23 +71,18 @@ describe('health', () => {
       BRIDGE_GRAPH_ENDPOINT: kit.graph.url,
     });
     const services = createFunctionServices(config, { storageMaxRetries: 0 });
-    const res = await makeDeepHealthHandler(() => services)(
-      request('/api/health/deep'),
-      invocation('healthDeep').context,
-    );
-    const body = res.jsonBody as DeepHealth;
-    expect(res.status).toBe(503);
+    const { status, body } = await callDeepHealth(() => services);
+    expect(status).toBe(503);
     expect(body.storage).toMatchObject({ ok: false, error: { code: 'STORAGE_UNAVAILABLE' } });
     expect(body.graph[0]?.ok).toBe(true);
   });
 
   it('reports an invalid configuration as CONFIG_INVALID listing the problems', async () => {
-    const handler = makeDeepHealthHandler(() =>
+    const { status, body } = await callDeepHealth(() =>
       createFunctionServices(loadFunctionConfig({ BRIDGE_SITES: 'nope' })),
     );
-    const res = await handler(request('/api/health/deep'), invocation('healthDeep').context);
-    expect(res.status).toBe(503);
-    expect((res.jsonBody as DeepHealth).problems[0]).toMatchObject({ code: 'CONFIG_INVALID' });
-    expect((res.jsonBody as DeepHealth).problems[0]?.message).toMatch(/BRIDGE_SITES/);
+    expect(status).toBe(503);
+    expect(body.problems[0]).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(body.problems[0]?.message).toMatch(/BRIDGE_SITES/);
   });
 });

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
+/** Every function the app deploys: the HTTP routes and the queue trigger. */
+const FUNCTION_NAMES = ['sendMessage', 'messageStatus', 'health', 'healthDeep', 'diagnostics', 'sendQueued'];
 
 describe('function app entry', () => {
   it('is what package.json "main" points the Functions host at', () => {
@@ -29,7 +31,7 @@ describe('function app entry', () => {
       timeout: 30_000,
     });
     expect(run.status).toBe(0);
-    for (const name of ['sendMessage', 'messageStatus', 'health', 'healthDeep', 'sendQueued']) {
+    for (const name of FUNCTION_NAMES) {
       expect(run.stderr).toContain(`register function "${name}"`);
     }
   });

@@ -3,17 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sha256Hex, signedHeaders, WIRE_PATH } from '../../core/wire';
 import { makeMessageStatusHandler } from '../../functions/http/message-status-handler';
-import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
 import {
   bodyOf,
-  envelopeFor,
-  frame,
   invocation,
-  mimeMessage,
   newMessageId,
   OTHER_SECRET,
   OTHER_SITE,
-  postRequest,
+  postMessage,
   SENDER,
   SITE,
   SITE_SECRET,
@@ -28,12 +24,9 @@ const status = makeMessageStatusHandler(() => kit.services);
 
 beforeAll(async () => {
   kit = await startKit('status');
-  sentId = newMessageId();
-  const res = await makeSendMessageHandler(() => kit.services)(
-    postRequest(frame(envelopeFor(sentId), mimeMessage()), sentId),
-    invocation().context,
-  );
-  expect(res.status).toBe(200);
+  const sent = await postMessage(kit.services);
+  sentId = sent.id;
+  expect(sent.res.status).toBe(200);
 });
 afterAll(() => kit.close());
 

@@ -11,7 +11,7 @@ import {
   mimeMessage,
   newMessageId,
   OTHER_SECRET,
-  postRequest,
+  postMessage,
   SENDER,
   SITE,
   SITE_SECRET,
@@ -19,6 +19,7 @@ import {
   startKit,
   streamedPostRequest,
   type Kit,
+  type PostOptions,
 } from './function-test-kit';
 
 let kit: Kit;
@@ -33,12 +34,8 @@ beforeAll(async () => {
 afterAll(() => kit.close());
 beforeEach(() => kit.graph.clear());
 
-async function post(messageId: string, mime = mimeMessage(), opts: Parameters<typeof postRequest>[2] = {}) {
-  const body = frame(envelopeFor(messageId), mime);
-  const inv = invocation();
-  const res = await sendMessage(postRequest(body, messageId, opts), inv.context);
-  return { res, body: bodyOf(res), inv };
-}
+const post = (id: string, mime?: Buffer, opts?: PostOptions) =>
+  postMessage(kit.services, { id, mime, post: opts });
 
 const sends = () => kit.graph.requests().filter((r) => r.route === 'sendMail' || r.route === 'send');
 

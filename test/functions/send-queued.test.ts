@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { makeMessageStatusHandler } from '../../functions/http/message-status-handler';
-import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
 import { makeSendQueuedHandler } from '../../functions/queued-sender';
-import { createStorageClients } from '../../functions/state/storage-clients';
+import { createStorageClients, type StorageClients } from '../../functions/state/storage-clients';
 import { parseQueuePointer, type QueuePointer } from '../../functions/state/outbound-queue';
 import {
   bodyOf,
   envelopeFor,
-  frame,
   invocation,
   mimeMessage,
-  newMessageId,
-  postRequest,
+  postMessage,
   SITE,
   startKit,
   statusRequest,
@@ -20,8 +17,8 @@ import {
 } from './function-test-kit';
 
 let kit: Kit;
-let queue: ReturnType<typeof createStorageClients>['queue'];
-const sendMessage = makeSendMessageHandler(() => kit.services);
+/** The kit's table, container and queue, for what the tests do behind the function's back. */
+let clients: StorageClients;
 const sendQueued = makeSendQueuedHandler(() => kit.services);
 
 beforeAll(async () => {
@@ -29,37 +26,32 @@ beforeAll(async () => {
     settings: { BRIDGE_SYNC_MAX_BYTES: '1000' },
     overrides: { tuning: { maxQueueAttempts: 3 } },
   });
-  const clients = createStorageClients(kit.config.storage, {
+  clients = createStorageClients(kit.config.storage, {
     table: kit.config.stateTable,
     container: kit.config.blobContainer,
     queue: kit.config.queueName,
   });
   await clients.ensureCreated();
-  queue = clients.queue;
 });
 afterAll(() => kit.close());
 beforeEach(async () => {
   kit.graph.clear();
-  await queue.clearMessages();
+  await clients.queue.clearMessages();
 });
 
 /** Posts a message over the sync size: it is queued. */
 async function queueMessage(subject = 'Queued scan'): Promise<string> {
-  const id = newMessageId();
-  const res = await sendMessage(
-    postRequest(frame(envelopeFor(id), mimeMessage({ subject, bodyBytes: 5000 })), id),
-    invocation().context,
-  );
+  const { id, res } = await postMessage(kit.services, { mime: mimeMessage({ subject, bodyBytes: 5000 }) });
   expect(res.status).toBe(202);
   return id;
 }
 
 /** Takes the next visible pointer off the queue, as the host would before invoking the trigger. */
 async function nextPointer(): Promise<{ item: unknown; dequeueCount: number } | undefined> {
-  const [m] = (await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 30 }))
+  const [m] = (await clients.queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 30 }))
     .receivedMessageItems;
   if (!m) return undefined;
-  await queue.deleteMessage(m.messageId, m.popReceipt);
+  await clients.queue.deleteMessage(m.messageId, m.popReceipt);
   return { item: JSON.parse(m.messageText) as unknown, dequeueCount: m.dequeueCount };
 }
 
@@ -134,11 +126,6 @@ describe('queue trigger (handler called as the host calls it)', () => {
     const id = await queueMessage();
     const pointer = parseQueuePointer((await nextPointer())!.item);
     await kit.services.outbound.store(envelopeFor(id), Buffer.from('x'));
-    const clients = createStorageClients(kit.config.storage, {
-      table: kit.config.stateTable,
-      container: kit.config.blobContainer,
-      queue: kit.config.queueName,
-    });
     await clients.container
       .getBlockBlobClient(pointer.blobName)
       .uploadData(Buffer.from('SGB/1 5\r\nnope!\r\n'));
@@ -173,11 +160,6 @@ describe('queue trigger (handler called as the host calls it)', () => {
   it('sends a pointer whose state record is missing, recording the message afresh', async () => {
     const id = await queueMessage('Orphan pointer');
     const item = (await nextPointer())!.item;
-    const clients = createStorageClients(kit.config.storage, {
-      table: kit.config.stateTable,
-      container: kit.config.blobContainer,
-      queue: kit.config.queueName,
-    });
     await clients.table.deleteEntity(SITE, id);
     await runTrigger(item);
     expect(kit.graph.messages().map((m) => m.subject)).toEqual(['Orphan pointer']);
