@@ -18,6 +18,17 @@ import { bridgeError, type SerializedBridgeError } from './errors';
  *
  * Response: JSON `WireResult`. 200 sent, 202 queued, 422 rejected (permanent), 401 auth, 413 too large,
  * 409/429/503 retryable (with Retry-After).
+ *
+ * Idempotency: `envelope.messageId` (= x-bridge-message-id) is the key. The function records each id's
+ * outcome per site and answers a repeated id with the recorded outcome — it never sends twice. The edge posts
+ * a message under its spool id, and every automatic retry reuses that id. An explicit admin retry of a
+ * message the FUNCTION failed for good (422: a sender not allowed yet, Graph access denied, expired in the
+ * cloud) is a resubmission: the edge persists a counter n in the spool entry, then posts under
+ * `<spoolId>.r<n>` (spool ids contain no '.', so this never collides; it matches MESSAGE_ID_PATTERN). The
+ * function sees a new id and takes the message afresh; the old id keeps its recorded failure. Status reads
+ * (GET /api/v1/messages/{id}) use the current submission id. Only a definite failure answered by the function
+ * is resubmitted: a message the edge expired itself (no definite answer) keeps its id, because the function
+ * may have taken it.
  */
 export const WIRE_PATH = '/api/v1/messages';
 export const WIRE_CONTENT_TYPE = 'application/vnd.smtp-graph-bridge.v1';

@@ -14,6 +14,7 @@ import { registerHealth } from './http/health';
 import { HttpRouter } from './http/router';
 import { attachOperations } from './metrics/operations';
 import { SmtpIntake } from './smtp/intake';
+import { QueueAdmin } from './admin/queue-admin';
 import { Spool } from './spool/spool';
 import { attachStatusPage } from './status-page/status-page';
 
@@ -80,6 +81,8 @@ export async function startEdgeListener(
   const intake = new SmtpIntake({ config, spool, forwarder, tls, logger, events });
   const router = new HttpRouter();
   let listening = false;
+  // One implementation of retry/delete for the CLI's admin API and the status page (one log line each).
+  const admin = new QueueAdmin(spool, logger);
   const operations = attachOperations({
     router,
     spool,
@@ -88,7 +91,7 @@ export async function startEdgeListener(
     siteId: config.siteId,
     instanceId: config.instanceId,
     openConnections: () => intake.activeConnections,
-    logger,
+    admin,
   });
   registerHealth(
     router,
@@ -100,6 +103,7 @@ export async function startEdgeListener(
   const statusPage = attachStatusPage({
     router,
     spool,
+    admin,
     events,
     config,
     logger,

@@ -36,6 +36,8 @@ export function entryRows(entries: SpoolEntry[]): string {
 export function entryDetails(e: SpoolEntry, messagePath?: string): string {
   const lines: Array<[string, string | undefined]> = [
     ['id', e.id],
+    // Shown only when an admin resubmission gave the message a new idempotency key at the function.
+    ['submission id', e.submissionId !== e.id ? e.submissionId : undefined],
     ['state', e.state === 'done' ? `done (${e.outcome ?? '?'})` : e.state],
     ['received', e.envelope.receivedAt],
     ['size', `${sizeText(e.mimeBytes)} (${e.mimeBytes} bytes)`],

@@ -3,11 +3,13 @@ import { userInfo } from 'node:os';
 
 import { bridgeError, toBridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { type ActedEntry, type AdminActor, type QueueActionResult, QueueAdmin } from '../admin/queue-admin';
 import { Spool } from '../spool/spool';
 import { ADMIN_PATHS } from './admin-api';
 import { type AdminEndpoint, runningAdminEndpoint } from './admin-endpoint';
 
-export type ActionResult = { status: 'done'; ids: string[] } | { status: 'not-found' | 'busy' | 'failed'; message: string };
+/** `entries` name the submission id each retried message now goes out under (`<id>.r<n>`: resubmitted). */
+export type ActionResult = { status: 'done'; ids: string[]; entries: ActedEntry[] } | { status: 'not-found' | 'busy' | 'failed'; message: string };
 
 /** retry / delete on the spool, wherever the spool's owner is. */
 export interface QueueActions {
@@ -66,7 +68,9 @@ class ListenerActions implements QueueActions {
     const { status, body } = await postJson(new URL(path, this.#endpoint.url), this.#endpoint.token);
     if (status === 200) {
       const v = body[key];
-      return { status: 'done', ids: Array.isArray(v) ? v.map(String) : [String(v)] };
+      const ids = Array.isArray(v) ? v.map(String) : [String(v)];
+      const entries = Array.isArray(body.entries) ? (body.entries as ActedEntry[]) : ids.map((id) => ({ id, submissionId: id, state: 'done' as const }));
+      return { status: 'done', ids, entries };
     }
     const message = String(body.error ?? `HTTP ${status}`);
     if (status === 404) return { status: 'not-found', message };
@@ -75,44 +79,37 @@ class ListenerActions implements QueueActions {
   }
 }
 
+/** This process holds the spool lock: the same QueueAdmin the listener uses acts (and logs) here. */
 class DirectActions implements QueueActions {
   readonly via = 'direct' as const;
   readonly #spool: Spool;
-  readonly #logger: Logger;
+  readonly #admin: QueueAdmin;
+  readonly #actor: AdminActor = { via: 'cli-direct', user: userInfo().username };
 
   constructor(spool: Spool, logger: Logger) {
     this.#spool = spool;
-    this.#logger = logger;
+    this.#admin = new QueueAdmin(spool, logger);
   }
 
-  retry(id: string) {
-    return this.#act('retry', id, async () => ((await this.#spool.retry(id)) ? [id] : undefined));
+  async retry(id: string) {
+    return toActionResult(await this.#admin.retry(id, this.#actor));
   }
 
-  retryAllFailed() {
-    return this.#act('retry-all-failed', undefined, () => this.#spool.retryAllFailed());
+  async retryAllFailed() {
+    return toActionResult(await this.#admin.retryAllFailed(this.#actor));
   }
 
-  delete(id: string) {
-    return this.#act('delete', id, async () => ((await this.#spool.delete(id)) ? [id] : undefined));
+  async delete(id: string) {
+    return toActionResult(await this.#admin.delete(id, this.#actor));
   }
 
   close(): Promise<void> {
     return this.#spool.close();
   }
+}
 
-  async #act(action: string, id: string | undefined, work: () => Promise<string[] | undefined>): Promise<ActionResult> {
-    const fields = { event: 'ADMIN_ACTION' as const, action, mid: id, via: 'cli-direct', user: userInfo().username };
-    try {
-      const ids = await work();
-      this.#logger.info({ ...fields, outcome: ids ? 'done' : 'not-found', count: ids?.length }, 'admin action');
-      return ids ? { status: 'done', ids } : { status: 'not-found', message: `no message ${id ?? ''}`.trim() };
-    } catch (e) {
-      const err = toBridgeError(e);
-      this.#logger.warn({ ...fields, outcome: 'failed', code: err.code }, 'admin action failed');
-      return { status: err.code === 'MESSAGE_IN_PROGRESS' ? 'busy' : 'failed', message: err.message };
-    }
-  }
+function toActionResult(r: QueueActionResult): ActionResult {
+  return r.status === 'done' ? { status: 'done', ids: r.entries.map((e) => e.id), entries: r.entries } : { status: r.status, message: r.message };
 }
 
 function postJson(url: URL, token: string): Promise<{ status: number; body: Record<string, unknown> }> {

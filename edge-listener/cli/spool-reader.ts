@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { WireResult } from '../../core/wire';
 import { readDoneLog } from '../spool/done-log';
-import { type DoneRecord, type SpoolEntry, spoolMetaSchema, type SpoolState } from '../spool/entry';
+import { type SpoolEntry, spoolMetaSchema, type SpoolState } from '../spool/entry';
+import { doneEntry, liveEntry } from '../spool/entry-view';
 import { metaName, type SpoolLayout } from '../spool/layout';
 import { isSpoolId } from '../spool/spool-id';
 
@@ -68,37 +68,13 @@ export class SpoolReader {
     const meta = parsed.data;
     const state: SpoolState =
       meta.state === 'failed' ? 'failed' : Date.parse(meta.nextAttemptAt) <= nowMs ? 'queued' : 'deferred';
-    const e: SpoolEntry = {
-      id,
-      state,
-      envelope: meta.envelope,
-      mimeBytes: meta.mimeBytes,
-      attempts: meta.attempts,
-    };
-    if (meta.state !== 'failed') e.nextAttemptAt = meta.nextAttemptAt;
-    if (meta.lastAttemptAt) e.lastAttemptAt = meta.lastAttemptAt;
-    if (meta.lastError) e.lastError = meta.lastError as SpoolEntry['lastError'];
-    if (meta.failedAt) e.failedAt = meta.failedAt;
-    return e;
+    return liveEntry(id, state, meta);
   }
 
   async #done(id: string): Promise<SpoolEntry | undefined> {
     const r = (await readDoneLog(this.#layout.doneLog)).get(id);
     return r ? doneEntry(id, r) : undefined;
   }
-}
-
-function doneEntry(id: string, r: DoneRecord): SpoolEntry {
-  return {
-    id,
-    state: 'done',
-    envelope: r.envelope,
-    mimeBytes: r.mimeBytes,
-    attempts: r.attempts,
-    completedAt: r.completedAt,
-    outcome: r.outcome,
-    result: r.result as unknown as WireResult,
-  };
 }
 
 async function readJson(path: string): Promise<unknown> {

@@ -7,6 +7,7 @@ import { type BackoffPolicy, retryDelayMs } from './backoff';
 import { classifyAnswer, classifyNoAnswer, type ForwardOutcome } from './classify';
 import type { ClientReply } from './client-reply';
 import type { FunctionClient } from './function-client';
+import { submissionId } from '../spool/submission-id';
 import { Semaphore } from './semaphore';
 
 export interface ForwarderOptions {
@@ -154,15 +155,17 @@ export class Forwarder {
   async #attempt(id: string, meta: SpoolMeta, reply?: ClientReply, body?: Buffer): Promise<FreshOutcome> {
     const started = Date.now();
     const { logger, client, spool } = this.#o;
-    logger.debug({ event: 'FORWARD_ATTEMPT', mid: id, attempt: meta.attempts }, 'posting to the function');
+    // The idempotency key: the spool id, or its admin resubmission (submission-id.ts); never changed here.
+    const sid = submissionId(id, meta.resubmissions);
+    logger.debug({ event: 'FORWARD_ATTEMPT', mid: id, sid, attempt: meta.attempts }, 'posting to the function');
     let outcome: ForwardOutcome;
     try {
       outcome = classifyAnswer(
         await client.post(
-          meta.envelope,
+          { ...meta.envelope, messageId: sid },
           body ? { buffer: body } : { path: spool.messagePath(id), bytes: meta.mimeBytes },
         ),
-        id,
+        sid,
         Date.now(),
       );
     } catch (e) {
@@ -215,7 +218,7 @@ export class Forwarder {
     if (outcome.kind === 'rejected') {
       const toClient = reply?.claim() ?? false;
       if (toClient) await spool.complete(id, meta, 'rejected', outcome.result);
-      else await this.#fail(id, meta, outcome.error);
+      else await this.#fail(id, meta, outcome.error, 'function');
       logger.warn(
         { event: 'MESSAGE_REJECTED', ...base, status: outcome.status, code: outcome.error.code, toClient },
         'function rejected the message',
@@ -239,6 +242,7 @@ export class Forwarder {
         bridgeError('MESSAGE_EXPIRED', {
           detail: `last error ${outcome.error.code}${outcome.error.detail ? `: ${outcome.error.detail}` : ''}`,
         }),
+        'edge',
       );
       logger.warn(
         { event: 'MESSAGE_FAILED', ...base, code: 'MESSAGE_EXPIRED', lastCode: outcome.error.code },
@@ -282,10 +286,12 @@ export class Forwarder {
     return { kind: 'deferred' };
   }
 
-  async #fail(id: string, meta: SpoolMeta, error: BridgeError): Promise<void> {
+  /** `by`: a definite answer of the function (an admin retry then resubmits) or the edge's own expiry. */
+  async #fail(id: string, meta: SpoolMeta, error: BridgeError, by: 'function' | 'edge'): Promise<void> {
     const failed: SpoolMeta = {
       ...meta,
       state: 'failed',
+      failedBy: by,
       failedAt: new Date().toISOString(),
       lastError: error.toJSON(),
     };

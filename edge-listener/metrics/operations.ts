@@ -1,4 +1,4 @@
-import type { Logger } from '../../core/log';
+import type { QueueAdmin } from '../admin/queue-admin';
 import { registerAdminApi } from '../cli/admin-api';
 import { localUrl, newAdminToken, publishAdminEndpoint } from '../cli/admin-endpoint';
 import type { EdgeEvents } from '../events';
@@ -17,7 +17,8 @@ export interface OperationsParts {
   siteId: string;
   instanceId: string;
   openConnections: () => number;
-  logger: Logger;
+  /** The queue actions the admin API exposes (shared with the status page). */
+  admin: QueueAdmin;
 }
 
 export interface Operations {
@@ -45,7 +46,7 @@ export function attachOperations(p: OperationsParts): Operations {
     res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
     res.end(text);
   });
-  registerAdminApi(p.router, { spool: p.spool, token, logger: p.logger });
+  registerAdminApi(p.router, { admin: p.admin, token });
 
   return {
     metrics,

@@ -1,10 +1,12 @@
 import type { WireResult } from '../../core/wire';
 import type { DoneRecord, SpoolEntry, SpoolMeta, SpoolState } from './entry';
+import { submissionId } from './submission-id';
 
-/** A live entry as the spool API shows it. */
+/** A live entry as the spool API (and the lock-free SpoolReader of the CLI) shows it. */
 export function liveEntry(id: string, state: SpoolState, meta: SpoolMeta): SpoolEntry {
   const e: SpoolEntry = {
     id,
+    submissionId: submissionId(id, meta.resubmissions),
     state,
     envelope: meta.envelope,
     mimeBytes: meta.mimeBytes,
@@ -21,6 +23,7 @@ export function liveEntry(id: string, state: SpoolState, meta: SpoolMeta): Spool
 export function doneEntry(id: string, rec: DoneRecord): SpoolEntry {
   return {
     id,
+    submissionId: rec.submissionId ?? id,
     state: 'done',
     envelope: rec.envelope,
     mimeBytes: rec.mimeBytes,

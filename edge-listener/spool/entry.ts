@@ -51,6 +51,15 @@ export const spoolMetaSchema = z.object({
   failedAt: isoTime.optional(),
   /** Set by an admin retry: the maximum queue age counts from here instead of receivedAt. */
   retriedAt: isoTime.optional(),
+  /**
+   * Admin resubmissions (submission-id.ts): how many times an admin retried this entry after the FUNCTION had
+   * answered it with a definite failure. Posts go out under `<spoolId>.r<n>` so the function, which replays
+   * the recorded outcome of an id it has seen, takes the message afresh. Bumped and persisted by the admin
+   * retry before any attempt; automatic retries never touch it (that would break exactly-once).
+   */
+  resubmissions: z.number().int().positive().optional(),
+  /** Who ended the entry as failed: the function's definite answer, or the edge (MESSAGE_EXPIRED). */
+  failedBy: z.enum(['function', 'edge']).optional(),
 });
 export type SpoolMeta = z.infer<typeof spoolMetaSchema>;
 
@@ -61,6 +70,8 @@ export const doneRecordSchema = z.object({
   attempts: z.number().int().nonnegative(),
   outcome: z.enum(['sent', 'queued', 'rejected']),
   completedAt: isoTime,
+  /** The idempotency key of the submission that finished (submission-id.ts); absent: the spool id. */
+  submissionId: z.string().optional(),
   /** The function's answer, as received (state, sender, graph request id, error). */
   result: z.looseObject({ id: z.string(), state: z.string() }),
 });
@@ -69,6 +80,8 @@ export type DoneRecord = z.infer<typeof doneRecordSchema>;
 /** One entry as the spool API returns it. */
 export interface SpoolEntry {
   id: string;
+  /** The id the function knows this message by now: the spool id, or `<id>.r<n>` after n admin resubmissions. */
+  submissionId: string;
   state: SpoolState;
   envelope: Envelope;
   mimeBytes: number;

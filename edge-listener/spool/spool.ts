@@ -30,6 +30,7 @@ import { quarantineFiles } from './quarantine';
 import { checkEntry, recoverSpool } from './recover';
 import { newSpoolId } from './spool-id';
 import { SpoolIndex } from './spool-index';
+import { submissionId } from './submission-id';
 
 export interface SpoolOptions {
   dataDir: string;
@@ -241,7 +242,13 @@ export class Spool extends EventEmitter {
 
   // ── admin ─────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Makes an entry due now; a failed one is revived and its maximum age counts from now. */
+  /**
+   * Makes an entry due now; a failed one is revived and its maximum age counts from now. A failed entry the
+   * FUNCTION failed for good is resubmitted: its submission id moves on (submission-id.ts), persisted here,
+   * before any attempt — the function would otherwise replay its recorded failure. One the edge failed
+   * (MESSAGE_EXPIRED after answers that were not definite) keeps its id: the function may have taken it.
+   * Logging is the caller's (queue-admin.ts), so each admin action is logged once.
+   */
   async retry(id: string): Promise<SpoolEntry | undefined> {
     this.#assertNotInflight(id);
     const meta = this.#index.has(id) ? await this.readMeta(id) : undefined;
@@ -250,21 +257,23 @@ export class Spool extends EventEmitter {
     const next: SpoolMeta = { ...meta, state: 'queued', nextAttemptAt: now };
     if (meta.state === 'failed') {
       delete next.failedAt;
+      delete next.failedBy;
       next.retriedAt = now;
+      if (meta.failedBy === 'function') next.resubmissions = (meta.resubmissions ?? 0) + 1;
     }
     await this.saveMeta(id, next);
-    this.#logger.info(
-      { event: 'ADMIN_ACTION', action: 'retry', mid: id, previousState: meta.state },
-      'message retried',
-    );
     this.emit('due');
     return liveEntry(id, this.#index.stateOf(id, Date.now()), next);
   }
 
-  async retryAllFailed(): Promise<string[]> {
-    const ids = this.#index.failedIds();
-    for (const id of ids) await this.retry(id);
-    return ids;
+  /** Retries every failed entry (as `retry`); the entries retried. */
+  async retryAllFailed(): Promise<SpoolEntry[]> {
+    const out: SpoolEntry[] = [];
+    for (const id of this.#index.failedIds()) {
+      const entry = await this.retry(id);
+      if (entry) out.push(entry);
+    }
+    return out;
   }
 
   /** Removes a live entry (message and metadata) or a done record; false when there is no such id. */
@@ -274,7 +283,6 @@ export class Spool extends EventEmitter {
     if (!this.#index.pendingOf(id)) await this.#files.remove(id);
     this.#index.drop(id);
     await this.#journal?.done(id);
-    this.#logger.info({ event: 'ADMIN_ACTION', action: 'delete', mid: id }, 'message deleted');
     return true;
   }
 
@@ -339,6 +347,7 @@ export class Spool extends EventEmitter {
       attempts: meta.attempts,
       outcome,
       completedAt: new Date().toISOString(),
+      ...(meta.resubmissions ? { submissionId: submissionId(id, meta.resubmissions) } : {}),
       result: { ...result },
     };
     await this.#done.add(id, record);

@@ -4,14 +4,14 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 import { MESSAGE_ID_PATTERN } from '../../core/envelope';
-import { toBridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { type AdminActor, httpStatusOf, type QueueAdmin } from '../admin/queue-admin';
 import type { EdgeConfig } from '../config';
 import { signedGet } from '../doctor/function-requests';
 import type { EdgeEvents } from '../events';
 import { type HttpRouter, sendJson } from '../http/router';
 import type { Spool } from '../spool/spool';
-import { type AccessDecision, AdminAccess } from './admin-access';
+import { AdminAccess } from './admin-access';
 import { ActivitySeries } from './activity-series';
 import { CloudStateReader } from './cloud-state';
 import { HeaderCache } from './header-cache';
@@ -31,11 +31,14 @@ import { buildSnapshot } from './status-snapshot';
  *   GET  /status/api/sandbox/attachment?id=…&n=…    attachment n (1-based) of a kept message, as a download
  *   GET  /status/api/sandbox/eml?id=…               the kept message as .eml
  *
- * Access: admin-access.ts. Every action, allowed or refused, is logged as ADMIN_ACTION.
+ * Access: admin-access.ts. Actions run through QueueAdmin, which logs each one (allowed or refused) as one
+ * ADMIN_ACTION. A retry answers the submission id the message now goes out under (a resubmission: `<id>.r<n>`).
  */
 export interface StatusPageParts {
   router: HttpRouter;
   spool: Spool;
+  /** The one implementation of retry/delete, shared with the CLI's admin API (admin/queue-admin.ts). */
+  admin: QueueAdmin;
   events: EdgeEvents;
   config: EdgeConfig;
   logger: Logger;
@@ -104,20 +107,21 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
   for (const action of ['retry', 'delete'] as const) {
     p.router.add('POST', STATUS_API[action], async (req, res) => {
       const decision = access.checkAction(req);
-      const id = decision.ok ? await readId(req) : undefined;
-      const log = { event: 'ADMIN_ACTION' as const, via: 'status-page', action, client: decision.client, ...(id ? { mid: id } : {}) };
+      const actor: AdminActor = { via: 'status-page', client: decision.client };
       if (!decision.ok) {
-        p.logger.warn({ ...log, outcome: 'refused', reason: decision.reason }, 'status page action refused');
+        p.admin.refused(action, actor, 'refused', decision.reason);
         return sendJson(res, decision.status, { error: decision.reason });
       }
+      const id = await readId(req);
       if (!id) return sendJson(res, 400, { error: 'send {"id": "<spool id>"}' });
-      await runAction(res, p.logger, { ...log, auth: (decision as Extract<AccessDecision, { ok: true }>).via }, async () => {
-        if (action === 'retry') {
-          const entry = await p.spool.retry(id);
-          return entry ? { status: 200, body: { retried: id, state: entry.state } } : { status: 404, body: { error: 'no waiting or failed message with this id' } };
-        }
-        return (await p.spool.delete(id)) ? { status: 200, body: { deleted: id } } : { status: 404, body: { error: 'no message with this id' } };
-      });
+      actor.auth = decision.via;
+      const result = action === 'retry' ? await p.admin.retry(id, actor) : await p.admin.delete(id, actor);
+      if (result.status !== 'done') {
+        const message = result.status === 'not-found' ? (action === 'retry' ? 'no waiting or failed message with this id' : 'no message with this id') : result.message;
+        return sendJson(res, httpStatusOf(result), { error: message, ...(result.code ? { code: result.code, hint: result.hint } : {}) });
+      }
+      const entry = result.entries[0];
+      sendJson(res, 200, action === 'retry' ? { retried: id, submissionId: entry?.submissionId, state: entry?.state } : { deleted: id });
     });
   }
 
@@ -163,19 +167,6 @@ function registerSandboxRoutes(router: HttpRouter, sandbox: SandboxClient, guard
     if (!found) return sendJson(res, 404, { error: 'no kept message with this id' });
     await download(res, found.view.id, 'eml', `${found.view.id}.eml`);
   });
-}
-
-async function runAction(res: ServerResponse, logger: Logger, log: Record<string, unknown> & { event: 'ADMIN_ACTION' }, work: () => Promise<{ status: number; body: unknown }>): Promise<void> {
-  try {
-    const { status, body } = await work();
-    logger.info({ ...log, outcome: status === 200 ? 'done' : 'not-found', status }, 'status page action');
-    sendJson(res, status, body);
-  } catch (e) {
-    const err = toBridgeError(e);
-    const status = err.code === 'MESSAGE_IN_PROGRESS' ? 409 : 500;
-    logger.warn({ ...log, outcome: 'failed', status, code: err.code }, 'status page action failed');
-    sendJson(res, status, { error: err.message, code: err.code, hint: err.hint });
-  }
 }
 
 /** The `id` of a small JSON body, when it is a well-formed spool id. */

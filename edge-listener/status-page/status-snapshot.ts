@@ -13,7 +13,10 @@ import type { SandboxClient, SandboxList } from './sandbox-client';
  * data; the page escapes everything it shows.
  */
 export interface EntryView {
+  /** The spool id (what the actions take). */
   id: string;
+  /** What the function knows the message by: the spool id, or `<id>.r<n>` after an admin resubmission. */
+  submissionId: string;
   state: SpoolState;
   mailFrom: string;
   rcptTo: string[];
@@ -84,7 +87,7 @@ export async function buildSnapshot(src: SnapshotSources): Promise<StatusSnapsho
       recent.map(async (e) => {
         const v = await view(e);
         // Only what the function took over has a cloud side worth asking about.
-        if (e.outcome === 'sent' || e.outcome === 'queued') v.cloud = src.cloud.view(e.id);
+        if (e.outcome === 'sent' || e.outcome === 'queued') v.cloud = src.cloud.view(e.submissionId);
         return v;
       }),
     ),
@@ -97,6 +100,7 @@ export async function buildSnapshot(src: SnapshotSources): Promise<StatusSnapsho
 function entryView(e: SpoolEntry, headers: { subject?: string; from?: string } | undefined): EntryView {
   const v: EntryView = {
     id: e.id,
+    submissionId: e.submissionId,
     state: e.state,
     mailFrom: e.envelope.mailFrom,
     rcptTo: e.envelope.rcptTo.slice(0, LIST_LIMITS.recipients),

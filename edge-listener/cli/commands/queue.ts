@@ -104,7 +104,9 @@ function report(action: 'retry' | 'delete', result: ActionResult, via: string, j
   if (json) out(JSON.stringify({ action, via, ...result }) + '\n');
   else if (result.status === 'done') {
     const verb = action === 'retry' ? 'Retrying' : 'Deleted';
-    out(result.ids.length === 0 ? 'No failed messages to retry.\n' : `${verb} ${result.ids.length} message(s) (via ${via}):\n${result.ids.map((i) => `  ${i}\n`).join('')}`);
+    // A resubmission (the function had failed it for good) goes out under a new submission id: say which.
+    const line = (e: { id: string; submissionId: string }) => (e.submissionId !== e.id ? `  ${e.id}  (resubmitted as ${e.submissionId})\n` : `  ${e.id}\n`);
+    out(result.ids.length === 0 ? 'No failed messages to retry.\n' : `${verb} ${result.ids.length} message(s) (via ${via}):\n${result.entries.map(line).join('')}`);
   } else err(`${action} failed: ${result.message}\n`);
   return result.status === 'done' ? 0 : 1;
 }

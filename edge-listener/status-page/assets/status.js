@@ -138,7 +138,9 @@
     return h('td', {}, [
       h('div', { className: 'subject', title: e.subject || '', text: e.subject === undefined ? '(subject not recorded)' : e.subject || '(no subject)' }),
       h('div', { className: 'addr', title: (e.mailFrom || '<>') + ' → ' + to, text: (e.mailFrom || '<>') + ' → ' + to }),
-      h('div', { className: 'id', text: e.id }),
+      h('div', { className: 'id', title: 'spool id', text: e.id }),
+      // After an admin resubmission the function knows the message under a new id (<spool id>.r<n>).
+      e.submissionId && e.submissionId !== e.id ? h('div', { className: 'id', title: 'submission id at the function', text: 'submitted as ' + e.submissionId }) : null,
     ]);
   }
 
