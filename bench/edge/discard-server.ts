@@ -21,5 +21,7 @@ const options: SMTPServerOptions = {
   },
 };
 const server = kind === 'stock' ? new SMTPServer(options) : new LanSmtpServer(options);
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.server.address() as AddressInfo).port })));
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ port: (server.server.address() as AddressInfo).port })),
+);
 process.on('SIGTERM', () => process.exit(0));

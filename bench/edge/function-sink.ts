@@ -17,8 +17,12 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       return;
     }
     const body = JSON.stringify({ id, state: 'sent', sender: 'bench@example.com' });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+      .end(body);
   });
 });
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
+server.listen(0, '127.0.0.1', () =>
+  console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })),
+);
 process.on('SIGTERM', () => process.exit(0));

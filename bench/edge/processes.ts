@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 
 /** Child processes of the benchmark and what /proc says about them (Linux only, like the build machines). */
@@ -10,9 +10,16 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-export function startProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; logFile?: string } = {}): Started {
+export function startProcess(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; logFile?: string } = {},
+): Started {
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', out === 'ignore' ? 'pipe' : out, out === 'ignore' ? 'pipe' : out] });
+  const child = spawn(cmd, args, {
+    env: opts.env ?? process.env,
+    stdio: ['ignore', out === 'ignore' ? 'pipe' : out, out === 'ignore' ? 'pipe' : out],
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return {
     child,
@@ -64,6 +71,32 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
 }
 
+/**
+ * CPU seconds of a process and every descendant, for servers that fork (Postfix's master and its daemons):
+ * live processes count their own time, and the time of exited ones is in their parent's cutime/cstime.
+ */
+export function cpuSecondsTree(root: number): number {
+  const stats = new Map<number, string[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      stats.set(Number(name), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+    } catch {
+      // exited while we looked
+    }
+  }
+  let ticks = 0;
+  const visit = (pid: number) => {
+    const f = stats.get(pid);
+    if (!f) return;
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    for (const [child, cf] of stats) if (Number(cf[1]) === pid) visit(child);
+  };
+  visit(root);
+  return ticks / CLOCK_TICKS_PER_S;
+}
+
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -74,10 +107,31 @@ export function loadAverage(): string {
 }
 
 /** Postfix's smtp-source: `-s` sessions in parallel, `-m` messages in all, `-l` bytes each; a new connection per message. */
-export function smtpSource(port: number, sessions: number, messages: number, sizeBytes: number): Promise<{ seconds: number; errors: string }> {
+export function smtpSource(
+  port: number,
+  sessions: number,
+  messages: number,
+  sizeBytes: number,
+): Promise<{ seconds: number; errors: string }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/sbin/smtp-source', ['-s', String(sessions), '-m', String(messages), '-l', String(sizeBytes), '-f', 'scanner@example.com', '-t', 'user@example.com', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      '/usr/sbin/smtp-source',
+      [
+        '-s',
+        String(sessions),
+        '-m',
+        String(messages),
+        '-l',
+        String(sizeBytes),
+        '-f',
+        'scanner@example.com',
+        '-t',
+        'user@example.com',
+        `127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let errors = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => (errors += c));
     child.on('error', reject);

@@ -54,10 +54,16 @@ for (const [id, us] of selfUs) {
   const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
   if (functionName === '(idle)') continue;
   busyUs += us;
-  const key = url.endsWith('.cjs') ? `js     ${sectionOf(lineNumber)}` : url ? `node   ${url.replace(/^node:/, '')}` : `native ${functionName}`;
+  const key = url.endsWith('.cjs')
+    ? `js     ${sectionOf(lineNumber)}`
+    : url
+      ? `node   ${url.replace(/^node:/, '')}`
+      : `native ${functionName}`;
   totals.set(key, (totals.get(key) ?? 0) + us);
 }
 console.log(`busy ${(busyUs / 1000).toFixed(0)} ms (idle excluded)`);
 for (const [key, us] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 30))) {
-  console.log(`${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busyUs).toFixed(1).padStart(5)}%  ${key}`);
+  console.log(
+    `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / busyUs).toFixed(1).padStart(5)}%  ${key}`,
+  );
 }

@@ -10,6 +10,8 @@ export interface Target {
   port: number;
   /** The process whose CPU is reported per message. */
   pid: number;
+  /** Charge the CPU of every process under pid (a forking server), not just pid itself. */
+  cpuOfTree?: boolean;
   /** Messages it has stored so far, when it can tell (the edge's /metrics). */
   accepted?(): Promise<number>;
   stop(): Promise<void>;
@@ -33,9 +35,14 @@ export async function smtpSinkTarget(): Promise<Target> {
 }
 
 export async function discardTarget(kind: 'stock' | 'lan'): Promise<Target> {
-  const p = startProcess(process.execPath, [...TSX, join(__dirname, 'discard-server.ts'), kind], { env: { ...process.env } });
+  const p = startProcess(process.execPath, [...TSX, join(__dirname, 'discard-server.ts'), kind], {
+    env: { ...process.env },
+  });
   const { port } = (await firstJsonLine(p.child)) as { port: number };
-  const name = kind === 'stock' ? 'smtp-server 3.21, stock (100 ms greeting delay), discards' : 'smtp-server without greeting delay (LanSmtpServer), discards';
+  const name =
+    kind === 'stock'
+      ? 'smtp-server 3.21, stock (100 ms greeting delay), discards'
+      : 'smtp-server without greeting delay (LanSmtpServer), discards';
   return { name, port, pid: p.pid, stop: p.stop };
 }
 
@@ -66,7 +73,10 @@ export async function edgeTarget(o: EdgeTargetOptions): Promise<Target> {
     BRIDGE_SPOOL_MIN_FREE_BYTES: '64MiB',
     ...o.env,
   };
-  const edge = startProcess(process.execPath, [o.bundle, 'start'], { env, logFile: join(o.workDir, 'edge.log') });
+  const edge = startProcess(process.execPath, [o.bundle, 'start'], {
+    env,
+    logFile: join(o.workDir, 'edge.log'),
+  });
   await waitForPort(smtpPort);
   await waitForPort(httpPort);
   return {
