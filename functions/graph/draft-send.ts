@@ -4,7 +4,7 @@ import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { DeliveryPlan, PlannedAttachment, SendReport } from '../delivery-plan';
 import { UPLOAD_SESSION_MIN_BYTES } from './graph-limits';
-import { bareMessage, fileAttachmentResource, uploadSessionRequest } from './graph-payload';
+import { bareMessage, fileAttachmentBody, uploadSessionRequest } from './graph-payload';
 import {
   expectStatus,
   type CallMeter,
@@ -63,7 +63,7 @@ async function addAttachment(
   a: PlannedAttachment,
 ): Promise<void> {
   if (a.content.length < UPLOAD_SESSION_MIN_BYTES) {
-    const body = JSON.stringify(fileAttachmentResource(a, a.content.toString('base64')));
+    const body = fileAttachmentBody(a);
     await step(
       ctx,
       {

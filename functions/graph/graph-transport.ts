@@ -18,6 +18,8 @@ import {
   classifyTransportError,
   parseRetryAfterMs,
 } from './classify';
+import { httpsRequest } from './https-request';
+import { slicedBody, type SlicedBody } from './sliced-body';
 
 /**
  * The one door to Microsoft Graph: @microsoft/microsoft-graph-client v3 with a custom middleware chain.
@@ -25,7 +27,10 @@ import {
  * Why a custom chain: the default one contains the SDK RetryHandler, which silently repeats POSTs on
  * 429/503/504 — and sendMail is not idempotent (platform-facts §A3). Here nothing is retried below us; callers
  * decide. The chain is: probe (keeps the raw error, counts) → AuthenticationHandler (bearer only for the Graph
- * host: `customHosts`) → TelemetryHandler (client-request-id) → fetch with a timeout.
+ * host: `customHosts`) → TelemetryHandler (client-request-id) → node:https with a timeout (https-request.ts),
+ * which writes a body slice by slice as the socket drains, so a message's bytes never exist whole twice.
+ * Not fetch: it copies a body whole before sending, and one HTTP stack for all Graph requests (upload PUTs
+ * too) means undici is never loaded in the function at all.
  */
 
 export interface CallMeter {
@@ -37,7 +42,8 @@ export interface GraphCall {
   method: 'GET' | 'POST' | 'DELETE';
   /** Path under /v1.0, e.g. `/users/x%40y/sendMail`. */
   path: string;
-  body?: string;
+  /** A SlicedBody for requests that carry message or attachment bytes: it never exists whole in memory. */
+  body?: string | SlicedBody;
   contentType?: string;
   /** A POST that delivers mail: a lost answer is GRAPH_OUTCOME_UNKNOWN, never retryable. */
   sending: boolean;
@@ -54,10 +60,16 @@ export interface GraphAnswer {
   json?: unknown;
 }
 
-/** Per-request channel between our middlewares (MiddlewareControl looks options up by constructor). */
+/**
+ * Per-request channel between our middlewares (MiddlewareControl looks options up by constructor). The
+ * body travels here, past the SDK, which would JSON.stringify any body that is not a string or Buffer.
+ */
 class CallProbe implements MiddlewareOptions {
   error: unknown;
-  constructor(readonly meter: CallMeter) {}
+  constructor(
+    readonly meter: CallMeter,
+    readonly body?: SlicedBody,
+  ) {}
 }
 
 function probeOf(context: Context): CallProbe | undefined {
@@ -82,24 +94,32 @@ class ProbeHandler implements Middleware {
 }
 
 /** Last in the chain: the actual request, bounded by a timeout, counted once it leaves. */
-class FetchHandler implements Middleware {
+class HttpsHandler implements Middleware {
   readonly #timeoutMs: number;
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
   }
   async execute(context: Context): Promise<void> {
     const probe = probeOf(context);
-    const body = context.options?.body;
-    if (probe) {
-      probe.meter.graphCalls += 1;
-      probe.meter.bytesSent +=
-        typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
-    }
-    context.response = await fetch(context.request, {
-      ...(context.options as RequestInit),
-      signal: AbortSignal.timeout(this.#timeoutMs),
-    });
+    if (!probe) throw new BridgeError('INTERNAL', { detail: 'Graph request without its CallProbe' });
+    probe.meter.graphCalls += 1;
+    probe.meter.bytesSent += probe.body?.byteLength ?? 0;
+    context.response = await httpsRequest(
+      typeof context.request === 'string' ? context.request : context.request.url,
+      { method: context.options?.method ?? 'GET', headers: requestHeaders(context) },
+      probe.body,
+      this.#timeoutMs,
+    );
   }
+}
+
+/** The headers the middlewares set (Authorization, client-request-id, SdkVersion, Content-Type). */
+function requestHeaders(context: Context): Headers {
+  const headers = new Headers(typeof context.request === 'string' ? undefined : context.request.headers);
+  new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => {
+    headers.set(name, value);
+  });
+  return headers;
 }
 
 export interface GraphTransportOptions {
@@ -138,14 +158,15 @@ export class GraphTransport {
         new ProbeHandler(),
         new AuthenticationHandler(authProvider),
         new TelemetryHandler(),
-        new FetchHandler(opts.requestTimeoutMs),
+        new HttpsHandler(opts.requestTimeoutMs),
       ],
     });
   }
 
   /** One Graph request. Resolves with any HTTP answer; rejects only with a BridgeError when there was none. */
   async call(c: GraphCall): Promise<GraphAnswer> {
-    const probe = new CallProbe(c.meter);
+    const body = typeof c.body === 'string' ? slicedBody([c.body]) : c.body;
+    const probe = new CallProbe(c.meter, body);
     let request = this.#client.api(c.path).middlewareOptions([probe]).responseType(ResponseType.RAW);
     if (c.contentType) request = request.header('Content-Type', c.contentType);
     const startedMs = performance.now();
@@ -156,7 +177,7 @@ export class GraphTransport {
           ? await request.get()
           : c.method === 'DELETE'
             ? await request.delete()
-            : await request.post(c.body ?? '');
+            : await request.post(''); // the body goes in the probe
       response = raw as Response;
     } catch (e) {
       const raw = probe.error ?? e;

@@ -6,8 +6,9 @@ import type { DeliveryPlan, SendReport } from '../delivery-plan';
 import { classifyCredentialError } from './classify';
 import { sendAsDraft } from './draft-send';
 import { base64Length, DEFAULT_MAX_REQUEST_BYTES, MAX_UPLOAD_CHUNK_BYTES } from './graph-limits';
-import { sendMailJson, sendMailJsonBytes } from './graph-payload';
+import { mimeSendMailBody, sendMailJsonBody } from './graph-payload';
 import { expectStatus, GraphTransport, type CallMeter } from './graph-transport';
+import type { SlicedBody } from './sliced-body';
 import { readTokenClaims } from './token-claims';
 import type { ChunkRetryOptions } from './upload-session';
 
@@ -75,7 +76,7 @@ export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
 
   async function sendMail(
     plan: DeliveryPlan,
-    body: string,
+    body: SlicedBody,
     contentType: string,
     meter: CallMeter,
   ): Promise<SendReport> {
@@ -107,11 +108,12 @@ export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
           detail: `a signed or encrypted (S/MIME) message must go to Graph whole, as one MIME request; this one is ${plan.mime.length} bytes (${requestBytes} as base64) and Graph accepts about 4 MB per request, so S/MIME over about 3 MB cannot be sent through Graph`,
         });
       }
-      return sendMail(plan, plan.mime.toString('base64'), 'text/plain', meter);
+      return sendMail(plan, mimeSendMailBody(plan.mime), 'text/plain', meter);
     }
     if (!plan.message) throw new BridgeError('INTERNAL', { detail: 'JSON delivery plan without a message' });
-    if (sendMailJsonBytes(plan) <= maxRequestBytes)
-      return sendMail(plan, sendMailJson(plan), 'application/json', meter);
+    // Cheap to make: the attachments' base64 is only produced while the request is written.
+    const body = sendMailJsonBody(plan);
+    if (body.byteLength <= maxRequestBytes) return sendMail(plan, body, 'application/json', meter);
     return sendAsDraft(
       {
         transport,

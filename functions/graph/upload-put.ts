@@ -1,5 +1,7 @@
 import { request } from 'node:https';
 
+import { timeoutError, writeSlices } from './https-request';
+
 /**
  * One PUT of a byte range to a pre-authenticated upload URL, with node:https rather than fetch: fetch copies
  * a Uint8Array body before sending it (4 MiB of garbage per chunk, about the size of the message in total
@@ -27,14 +29,7 @@ export function putRange(
       },
       timeout: timeoutMs,
     });
-    req.on('timeout', () =>
-      req.destroy(
-        Object.assign(new Error(`no answer within ${timeoutMs} ms`), {
-          name: 'TimeoutError',
-          code: 'TimeoutError',
-        }),
-      ),
-    );
+    req.on('timeout', () => req.destroy(timeoutError(timeoutMs)));
     req.on('error', reject);
     req.on('response', (res) => {
       const parts: Buffer[] = [];
@@ -48,7 +43,7 @@ export function putRange(
         resolve({ status: res.statusCode ?? 0, header: value, text: Buffer.concat(parts).toString('utf8') });
       });
     });
-    writeInSlices(req, chunk);
+    writeSlices(req, viewsOf(chunk));
   });
 }
 
@@ -59,19 +54,7 @@ export function putRange(
  */
 const WRITE_SLICE_BYTES = 256 * 1024;
 
-function writeInSlices(req: ReturnType<typeof request>, chunk: Buffer): void {
-  let offset = 0;
-  const writeMore = (): void => {
-    while (offset < chunk.length) {
-      if (req.destroyed) return; // timed out or failed: the 'error' handler answers
-      const slice = chunk.subarray(offset, offset + WRITE_SLICE_BYTES);
-      offset += slice.length;
-      if (!req.write(slice)) {
-        req.once('drain', writeMore);
-        return;
-      }
-    }
-    req.end();
-  };
-  writeMore();
+function* viewsOf(chunk: Buffer): Generator<Buffer> {
+  for (let at = 0; at < chunk.length; at += WRITE_SLICE_BYTES)
+    yield chunk.subarray(at, at + WRITE_SLICE_BYTES);
 }

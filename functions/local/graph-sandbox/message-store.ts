@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../../core/log';
 import { emlFromGraph, emlStreamFromGraph, type MimeSummary } from './eml';
 import type { GraphMessageJson } from './graph-message';
+import { loadKeptMessages } from './kept-message-loader';
 import type { SandboxAttachment, SandboxGraphRequest, SandboxMessage } from './options';
 
 /**
@@ -58,6 +59,21 @@ export class MessageStore {
     this.#maxKept = opts.maxKept;
     this.#maxKeptBytes = opts.maxKeptBytes;
     this.#logger = opts.logger;
+  }
+
+  /**
+   * Lists again what an earlier run kept on disk (newest first within the bounds), so a restart does not
+   * empty the status page's list. Call once, before serving.
+   */
+  async loadFromDisk(): Promise<void> {
+    if (!this.#dataDir) return;
+    const loaded = await loadKeptMessages(this.#dataDir, {
+      maxKept: this.#maxKept,
+      maxKeptBytes: this.#maxKeptBytes,
+      logger: this.#logger,
+    });
+    this.#kept.unshift(...loaded);
+    this.#keptBytes += loaded.reduce((n, m) => n + bytesOf(m), 0);
   }
 
   list(): SandboxMessage[] {

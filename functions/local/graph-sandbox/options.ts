@@ -192,6 +192,8 @@ export interface SandboxRequestLog {
   bytes: number;
   /** Whether an Authorization header came with it. */
   authorization: boolean;
+  /** The client's client-request-id header (the Graph SDK's TelemetryHandler sets one per request). */
+  clientRequestId?: string;
   contentType?: string;
   contentRange?: string;
   /** 'hang' or 'drop' when a fault swallowed the answer. */

@@ -40,6 +40,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     maxKeptBytes: opts.maxKeptBytes ?? 512 * 1024 * 1024,
     logger,
   });
+  await store.loadFromDisk();
   const mail = new MailRoutes({ directory, store, maxMessageBytes });
   const uploads = new UploadRoutes({ mail, directory, maxMessageBytes });
   const faults = new FaultQueue();
@@ -180,6 +181,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       status: 0,
       bytes: read.size,
       authorization: req.headers.authorization !== undefined,
+      ...(clientRequestId ? { clientRequestId } : {}),
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
       ...(typeof req.headers['content-range'] === 'string'
         ? { contentRange: req.headers['content-range'] }

@@ -152,6 +152,21 @@ describe('createGraphMailer: messages over the one-request limit', () => {
     expect(fake.messages()).toHaveLength(1);
   });
 
+  it('posts a throttled attachment again, whole, after Retry-After', async () => {
+    const medium = pdfLike(2_500_000);
+    fake.inject({ route: 'addAttachment', status: 429, retryAfterSec: 0 });
+    await mailer().send(
+      jsonPlan({
+        mailbox: MAILBOX,
+        attachments: [attachment('medium.pdf', medium), attachment('big.pdf', pdfLike(5 * MiB))],
+      }),
+    );
+    const posts = byRoute('addAttachment');
+    expect(posts.map((r) => r.status)).toEqual([429, 201]);
+    expect(posts[1]?.bytes).toBe(posts[0]?.bytes);
+    expect(fake.messages()[0]?.attachments[0]?.sha256).toBe(sha256(medium));
+  });
+
   it('deletes the draft and reports the error when an upload fails for good', async () => {
     fake.inject({ route: 'uploadChunk', status: 400, code: 'ErrorInvalidRequest', message: 'bad chunk' });
     const e = (await mailer()

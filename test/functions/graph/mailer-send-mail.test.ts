@@ -6,7 +6,7 @@ import { createCredentialProvider } from '../../../functions/graph/credential';
 import { createGraphMailer, type GraphMailer } from '../../../functions/graph/mailer';
 import { freePort } from '../../helpers/azurite';
 import { startFakeGraph, type GraphSandbox } from '../../helpers/fake-graph';
-import { attachment, jsonPlan, mimeMessage, sha256 } from './plans';
+import { attachment, jsonPlan, mimeMessage, pdfLike, sha256 } from './plans';
 
 const TENANT = '11111111-1111-1111-1111-111111111111';
 const APP = '22222222-2222-2222-2222-222222222222';
@@ -75,6 +75,7 @@ describe('createGraphMailer: one sendMail request', () => {
     expect(report.graphCalls).toBe(1);
     const [request] = sendMailRequests();
     expect(request?.authorization).toBe(true);
+    expect(request?.clientRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(report.bytesSent).toBe(request?.bytes);
     expect(report.requestId).toBe(request?.requestId);
 
@@ -86,6 +87,19 @@ describe('createGraphMailer: one sendMail request', () => {
     expect(fake.tokenRequests()).toMatchObject([
       { tenantId: TENANT, clientId: APP, auth: 'client_secret', status: 200 },
     ]);
+  });
+
+  it('sends a scan just under the one-request budget in one sendMail, byte for byte, with its exact length', async () => {
+    const scan = pdfLike(2_900_000);
+    const report = await mailer().send(
+      jsonPlan({ mailbox: MAILBOX, attachments: [attachment('scan.pdf', scan)] }),
+    );
+    expect(report.path).toBe('sendMail');
+    const [request] = sendMailRequests();
+    expect(request?.status).toBe(202);
+    expect(request?.bytes).toBeGreaterThan((scan.length * 4) / 3);
+    expect(report.bytesSent).toBe(request?.bytes);
+    expect(fake.messages()[0]?.attachments.map((a) => a.sha256)).toEqual([sha256(scan)]);
   });
 
   it('asks Entra for one token and reuses it for many sends', async () => {
