@@ -1,6 +1,7 @@
 import { toBridgeError } from '../core/errors';
 import { edgeSettingsSchema, loadEdgeConfigFromProcess } from './config';
 import { startEdgeListener } from './edge';
+import { runUntilSignal } from './run-until-signal';
 import { createEdgeLogger } from './logger';
 
 /**
@@ -49,27 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createEdgeLogger(config.log.level, { site: config.siteId, instance: config.instanceId });
   const listener = await startEdgeListener(config, { logger });
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.warn({ event: 'HOST_STOPPED', signal }, 'second signal: exiting now');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      logger.info({ event: 'HOST_STOPPED', signal }, 'stopping');
-      listener.close().then(
-        () => resolve(0),
-        (e: unknown) => {
-          logger.error({ event: 'HOST_STOPPED', err: toBridgeError(e) }, 'error while stopping');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+  return runUntilSignal(listener, logger);
 }
 
 if (require.main === module) {

@@ -1,5 +1,6 @@
 import { toBridgeError } from '../../../core/errors';
 import { startEdgeListener } from '../../edge';
+import { runUntilSignal } from '../../run-until-signal';
 import { createEdgeLogger } from '../../logger';
 import { parseArgs, UsageError } from '../args';
 import { type Command, CONFIG_OPTION_HELP, err, out } from '../command';
@@ -32,7 +33,9 @@ export const startCommand: Command = {
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
     const loaded = loadFullConfig(cliContext(args.values.get('config')));
     if ('issues' in loaded) {
-      err(`Configuration invalid (${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'}):\n${loaded.issues.map((s) => `  - ${s}`).join('\n')}\n`);
+      err(
+        `Configuration invalid (${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'}):\n${loaded.issues.map((s) => `  - ${s}`).join('\n')}\n`,
+      );
       return 2;
     }
     const { config } = loaded;
@@ -46,28 +49,6 @@ export const startCommand: Command = {
       err(`edge listener failed to start: ${error.code} ${error.message}\n`);
       return 1;
     }
-    const started = listener;
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) {
-          logger.warn({ event: 'HOST_STOPPED', signal }, 'second signal: exiting now');
-          resolve(1);
-          return;
-        }
-        stopping = true;
-        started.close().then(
-          () => resolve(0),
-          (e: unknown) => {
-            logger.error({ event: 'HOST_STOPPED', err: toBridgeError(e) }, 'error while stopping');
-            resolve(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-      // Windows console close / Ctrl+Break (service wrappers may send it instead of Ctrl+C).
-      process.on('SIGBREAK', () => stop('SIGBREAK'));
-    });
+    return runUntilSignal(listener, logger);
   },
 };
