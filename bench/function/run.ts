@@ -43,6 +43,18 @@ const GRAPH_ROUTES = new Set<SandboxRoute>([
   'getUser',
 ]);
 
+const USAGE = `usage: npm run bench:function [-- OPTIONS]
+
+CPU time, peak memory, Graph calls and bytes per message for 50 KB, 3 MB and 30 MB scans through the
+compiled function app (Azurite + the Graph sandbox), and its module load time. Writes
+bench/results/function.md and prints it.
+
+  --sizes=BYTES,BYTES   run only these scan sizes (e.g. --sizes=50000,3000000)
+  --cpu-runs=N          repetitions of the CPU measurement (default 5; 0 skips it)
+  --load-runs=N         repetitions of the module load measurement (default 7; 0 skips it)
+  --help, -h            print this and exit
+`;
+
 function option(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
@@ -242,6 +254,10 @@ async function main(): Promise<void> {
   console.log(`written to ${RESULTS}`);
 }
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 main().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;

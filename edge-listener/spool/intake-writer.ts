@@ -69,7 +69,10 @@ export class SpoolWriter {
 
   /** The whole message while it is small enough to be held in memory (see KEEP_IN_MEMORY_BYTES). */
   get body(): Buffer | undefined {
-    return this.#kept ? Buffer.concat(this.#kept, this.#bytes) : undefined;
+    if (!this.#kept) return undefined;
+    // Joined once and kept joined: the commit and the first forward both ask for it.
+    if (this.#kept.length !== 1) this.#kept = [Buffer.concat(this.#kept, this.#bytes)];
+    return this.#kept[0];
   }
 
   /** Set once writing failed (quota, disk); later chunks are dropped. */
