@@ -65,96 +65,55 @@ function checkClient(
   tokenEndpoint: string,
 ): ClientCheck {
   const clients = deps.options.clients;
+  // Every refusal of a client credential is an `invalid_client` error with its AADSTS code, as Entra answers.
+  const refuse = (status: number, aadsts: number, description: string): ClientCheck => ({
+    ok: false,
+    reply: entraError(ctx, status, 'invalid_client', aadsts, description),
+  });
   const assertion = form.get('client_assertion');
   if (assertion !== null) {
     const jwt = decodeJwt(assertion);
-    if (!jwt)
-      return {
-        ok: false,
-        reply: entraError(ctx, 400, 'invalid_client', 50027, 'JWT token is invalid or malformed.'),
-      };
+    if (!jwt) return refuse(400, 50027, 'JWT token is invalid or malformed.');
     const exp = typeof jwt.claims.exp === 'number' ? jwt.claims.exp : 0;
     if (exp * 1000 < Date.now() - 300_000)
-      return {
-        ok: false,
-        reply: entraError(
-          ctx,
-          401,
-          'invalid_client',
-          700024,
-          'Client assertion is not within its valid time range.',
-        ),
-      };
+      return refuse(401, 700024, 'Client assertion is not within its valid time range.');
     if (!clients) return { ok: true };
     const client = clients.find((c) => c.clientId === clientId) as SandboxClient;
     const selfIssued = jwt.claims.iss === clientId && jwt.claims.sub === clientId;
     if (selfIssued) {
       // MSAL puts the token endpoint it used in aud; the host may be either loopback name, the path must match.
       if (!String(jwt.claims.aud).split('?')[0]?.endsWith(new URL(tokenEndpoint).pathname))
-        return {
-          ok: false,
-          reply: entraError(
-            ctx,
-            401,
-            'invalid_client',
-            700021,
-            'Client assertion audience claim does not match Realm issuer.',
-          ),
-        };
+        return refuse(401, 700021, 'Client assertion audience claim does not match Realm issuer.');
       if (!client.certificatePem || !assertionSignedBy(jwt, client.certificatePem)) {
-        return {
-          ok: false,
-          reply: entraError(
-            ctx,
-            401,
-            'invalid_client',
-            700027,
-            'Client assertion failed signature validation.',
-          ),
-        };
+        return refuse(401, 700027, 'Client assertion failed signature validation.');
       }
       return { ok: true };
     }
     const federated = client.federatedSubjects ?? [];
     if (jwt.claims.aud !== TOKEN_EXCHANGE_AUDIENCE || !federated.includes(String(jwt.claims.sub))) {
-      return {
-        ok: false,
-        reply: entraError(
-          ctx,
-          401,
-          'invalid_client',
-          700213,
-          `No matching federated identity record found for presented assertion subject '${String(jwt.claims.sub)}'.`,
-        ),
-      };
+      return refuse(
+        401,
+        700213,
+        `No matching federated identity record found for presented assertion subject '${String(jwt.claims.sub)}'.`,
+      );
     }
     return { ok: true };
   }
   const secret = form.get('client_secret');
   if (secret === null)
-    return {
-      ok: false,
-      reply: entraError(
-        ctx,
-        401,
-        'invalid_client',
-        7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-      ),
-    };
+    return refuse(
+      401,
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   if (!clients) return { ok: true };
   const client = clients.find((c) => c.clientId === clientId) as SandboxClient;
   if (client.secret === undefined || client.secret !== secret) {
-    return {
-      ok: false,
-      reply: entraError(
-        ctx,
-        401,
-        'invalid_client',
-        7000215,
-        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
-      ),
-    };
+    return refuse(
+      401,
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    );
   }
   return { ok: true };
 }
