@@ -23,7 +23,8 @@ export default defineConfig(async () => {
       testTimeout: 60_000,
       hookTimeout: 60_000,
       // Vitest already fails the run on any unhandled rejection or uncaught error (mox counts panics).
-      reporters: ['default'],
+      // The JSON report lets .ci/run print one plain `N passed, N failed` line per Node version.
+      reporters: ['default', ['json', { outputFile: '.test-data/vitest-results.json' }]],
     },
   };
 });
