@@ -208,7 +208,7 @@ export const edgeSettingsSchema = z.strictObject({
   BRIDGE_FORWARD_BUDGET_MS: duration()
     .default(5_000)
     .describe(
-      'How long the SMTP reply waits for the function after the message is on disk; then the client gets 250 and the spool keeps trying.',
+      'How long the SMTP reply waits for the function after the message is on disk; then the client gets 250 and the spool keeps trying. 0: reply as soon as the message is on disk, never wait (a rejection then shows on the status page, not on the device).',
     ),
   BRIDGE_FORWARD_TIMEOUT_MS: duration()
     .pipe(z.number().min(1).max(230_000, 'must stay inside the 230 s Azure HTTP limit'))

@@ -124,6 +124,9 @@ async function tryThenHold(
     );
     return { kind: 'deferred' };
   });
+  // A budget of 0 means "reply at commit": release the client now, before any answer can arrive, rather than
+  // racing a 0 ms timer against a fast function (which would sometimes turn the reply into its rejection).
+  if (budgetMs <= 0 && reply.release()) return { kind: 'deferred' };
   let timer: NodeJS.Timeout | undefined;
   const budget = new Promise<'budget'>((resolve) => {
     timer = setTimeout(() => resolve('budget'), budgetMs);
