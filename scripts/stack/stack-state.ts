@@ -52,3 +52,33 @@ export function writeStackState(dataDir: string, state: StackState): void {
 export function removeStackState(dataDir: string): void {
   rmSync(stackStatePath(dataDir), { force: true });
 }
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Waits for the children of a previous stack that died without cleaning up (killed, crashed) to finish their
+ * own shutdown: they stop themselves when their parent goes (exit-with-parent.cjs), but the edge drains its
+ * sessions first, and until then it still holds the SMTP and HTTP ports and the spool lock.
+ */
+export async function waitForLeftoverChildren(dataDir: string, timeoutMs: number): Promise<void> {
+  const state = readStackState(dataDir);
+  const deadline = Date.now() + timeoutMs;
+  let alive = (state?.children ?? []).filter((c) => isAlive(c.pid));
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    alive = alive.filter((c) => isAlive(c.pid));
+  }
+  if (alive.length > 0) {
+    const list = alive.map((c) => `${c.name} (pid ${c.pid})`).join(', ');
+    throw new Error(
+      `Processes of a previous \`npm start\` on ${dataDir} are still running: ${list}. Stop them, then start again.`,
+    );
+  }
+}

@@ -7,8 +7,25 @@ import { ensureLocalSecrets } from './local-secrets';
 import { type ChildExit, ManagedChild } from './managed-child';
 import { assertPortFree, freePort, httpOk, tcpAccepts, waitUntilReady } from './readiness';
 import type { StackSettings } from './stack-config';
-import { azuritePlan, edgePlan, functionHostPlan, functionUrl, type ProcessPlan, REPO_ROOT, SANDBOX_ALLOWED_SENDERS, sandboxPlan, type Wiring } from './stack-processes';
-import { removeStackState, runningStackPid, type StackState, writeStackState } from './stack-state';
+import {
+  azuritePlan,
+  edgePlan,
+  functionHostPlan,
+  functionUrl,
+  type ProcessPlan,
+  REPO_ROOT,
+  SANDBOX_ALLOWED_SENDERS,
+  sandboxPlan,
+  type Wiring,
+} from './stack-processes';
+import {
+  readStackState,
+  removeStackState,
+  runningStackPid,
+  type StackState,
+  waitForLeftoverChildren,
+  writeStackState,
+} from './stack-state';
 
 /**
  * The local stack: Azurite → (sandbox mode: Graph sandbox) → function host → edge listener, each a child
@@ -53,7 +70,10 @@ const STOP_GRACE_MS = 15_000;
 export async function startStack(settings: StackSettings, ui: StackUi): Promise<RunningStack> {
   const { dataDir } = settings;
   const other = runningStackPid(dataDir);
-  if (other !== undefined) throw new Error(`Another \`npm start\` (pid ${other}) is running with ${dataDir}. Stop it first, or use another BRIDGE_DATA_DIR.`);
+  if (other !== undefined)
+    throw new Error(
+      `Another \`npm start\` (pid ${other}) is running with ${dataDir}. Stop it first, or use another BRIDGE_DATA_DIR.`,
+    );
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
 
@@ -63,18 +83,31 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
     removeStackState(dataDir);
   };
   const launch = (name: string, plan: ProcessPlan): ManagedChild => {
-    const child = ManagedChild.start({ name, ...plan, cwd: REPO_ROOT, logFile: join(logDir, `${name}.log`), onLine: (line) => ui.childLine(name, line) });
+    const child = ManagedChild.start({
+      name,
+      ...plan,
+      cwd: REPO_ROOT,
+      logFile: join(logDir, `${name}.log`),
+      onLine: (line) => ui.childLine(name, line),
+    });
     children.push(child);
     return child;
   };
 
   try {
+    if (readStackState(dataDir)?.children.length)
+      await ui.step("Previous run's processes stopping", () => waitForLeftoverChildren(dataDir, 20_000));
     const secrets = await ui.step('Local secrets', async () => ensureLocalSecrets(dataDir));
     const smtpPort = settings.smtp.port || (await freePort());
     const httpPort = settings.http.port || (await freePort());
     if (settings.smtp.port) await assertPortFree(smtpPort, settings.smtp.host, 'SMTP', 'BRIDGE_SMTP_PORT');
-    if (settings.http.port) await assertPortFree(httpPort, settings.http.host, 'status page', 'BRIDGE_HTTP_PORT');
-    const resolved: StackSettings = { ...settings, smtp: { ...settings.smtp, port: smtpPort }, http: { ...settings.http, port: httpPort } };
+    if (settings.http.port)
+      await assertPortFree(httpPort, settings.http.host, 'status page', 'BRIDGE_HTTP_PORT');
+    const resolved: StackSettings = {
+      ...settings,
+      smtp: { ...settings.smtp, port: smtpPort },
+      http: { ...settings.http, port: httpPort },
+    };
     const wiring: Wiring = {
       settings: resolved,
       secrets,
@@ -86,13 +119,18 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
     const storageReady = ui.step('Azurite (storage emulator)', async () => {
       const azurite = launch('azurite', azuritePlan(wiring));
       const ports = Object.values(wiring.azurite);
-      await waitUntilReady(azurite, 'Azurite', async () => (await Promise.all(ports.map((p) => tcpAccepts(p)))).every(Boolean));
+      await waitUntilReady(azurite, 'Azurite', async () =>
+        (await Promise.all(ports.map((p) => tcpAccepts(p)))).every(Boolean),
+      );
     });
     const sandboxReady =
       settings.mode !== 'sandbox'
         ? Promise.resolve()
         : ui.step('Graph sandbox (keeps every message instead of sending it)', async () => {
-            const tls = await ensureSelfSignedCert(join(dataDir, 'tls'), { commonName: 'smtp-graph-bridge (local)', altNames: [hostname()] });
+            const tls = await ensureSelfSignedCert(join(dataDir, 'tls'), {
+              commonName: 'smtp-graph-bridge (local)',
+              altNames: [hostname()],
+            });
             const ca = readFileSync(tls.certPath, 'utf8');
             const port = settings.sandboxPort || (await freePort());
             const url = `https://127.0.0.1:${port}`;
@@ -109,7 +147,8 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
       await waitUntilReady(host, 'The function host', () => httpOk(`${functionUrl(wiring)}/api/health`));
     });
 
-    const statusHost = resolved.http.host === '0.0.0.0' || resolved.http.host === '::' ? '127.0.0.1' : resolved.http.host;
+    const statusHost =
+      resolved.http.host === '0.0.0.0' || resolved.http.host === '::' ? '127.0.0.1' : resolved.http.host;
     const statusUrl = `http://${statusHost.includes(':') ? `[${statusHost}]` : statusHost}:${httpPort}/`;
     await ui.step('Edge listener (SMTP, spool, status page)', async () => {
       const edge = launch('edge', edgePlan(wiring));
@@ -140,11 +179,14 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
       adminTokenFile: info.adminTokenFile,
       children: children.map((c) => ({ name: c.name, pid: c.pid })),
     };
-    if (wiring.sandbox) Object.assign(state, { sandboxUrl: wiring.sandbox.url, sandboxCaFile: wiring.sandbox.certPath });
+    if (wiring.sandbox)
+      Object.assign(state, { sandboxUrl: wiring.sandbox.url, sandboxCaFile: wiring.sandbox.certPath });
     writeStackState(dataDir, state);
 
     const unexpectedExit = Promise.race(
-      children.map((c) => c.exited.then((exit) => (c.stopping ? new Promise<ChildExit>(() => undefined) : exit))),
+      children.map((c) =>
+        c.exited.then((exit) => (c.stopping ? new Promise<ChildExit>(() => undefined) : exit)),
+      ),
     );
     return { info, unexpectedExit, stop: stopAll, kill: () => children.forEach((c) => c.kill()) };
   } catch (e) {
