@@ -2,9 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 
-/** The well-known Azurite development account (public, documented by Microsoft; not a secret). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+import { azuriteConnectionString } from '../../scripts/stack/stack-processes';
 
 export interface Azurite {
   connectionString: string;
@@ -42,19 +40,6 @@ function waitForPort(port: number, deadline: number): Promise<void> {
   });
 }
 
-export function connectionStringFor(ports: Azurite['ports']): string {
-  const base = 'http://127.0.0.1';
-  return [
-    'DefaultEndpointsProtocol=http',
-    `AccountName=${AZURITE_ACCOUNT}`,
-    `AccountKey=${AZURITE_KEY}`,
-    `BlobEndpoint=${base}:${ports.blob}/${AZURITE_ACCOUNT}`,
-    `QueueEndpoint=${base}:${ports.queue}/${AZURITE_ACCOUNT}`,
-    `TableEndpoint=${base}:${ports.table}/${AZURITE_ACCOUNT}`,
-    '',
-  ].join(';');
-}
-
 /**
  * Starts Azurite in memory on free loopback ports. The flags are the ones toolchain-notes.md found necessary:
  * telemetry off (no traffic off the machine), API version check off (the storage SDKs are newer than the
@@ -70,22 +55,35 @@ export async function startAzurite(opts: { location?: string } = {}): Promise<Az
     '--skipApiVersionCheck',
     '--loose',
     ...(opts.location ? ['--location', opts.location] : ['--inMemoryPersistence']),
-    '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob),
-    '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue),
-    '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(ports.blob),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(ports.queue),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(ports.table),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 20_000;
   try {
-    await Promise.all([waitForPort(ports.blob, deadline), waitForPort(ports.queue, deadline), waitForPort(ports.table, deadline)]);
+    await Promise.all([
+      waitForPort(ports.blob, deadline),
+      waitForPort(ports.queue, deadline),
+      waitForPort(ports.table, deadline),
+    ]);
   } catch (e) {
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}: ${stderr}`);
   }
   return {
-    connectionString: connectionStringFor(ports),
+    connectionString: azuriteConnectionString(ports),
     ports,
     stop: () =>
       new Promise<void>((resolve) => {
