@@ -215,6 +215,11 @@ export const edgeSettingsSchema = z.strictObject({
     .default(60_000)
     .describe('Timeout of one POST to the function.'),
   BRIDGE_FORWARD_CONCURRENCY: count(1, 1024).default(32).describe('POSTs to the function at the same time.'),
+  BRIDGE_FORWARD_THREAD: bool()
+    .default(true)
+    .describe(
+      'Hash, sign and POST messages on a worker thread beside the SMTP intake, so forwarding uses a second CPU core. false: everything on one thread (slower; for troubleshooting).',
+    ),
   BRIDGE_RETRY_SCHEDULE: retrySchedule()
     .default([
       30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000,
@@ -305,6 +310,8 @@ export interface EdgeConfig {
     budgetMs: number;
     timeoutMs: number;
     concurrency: number;
+    /** POST from a worker thread (BRIDGE_FORWARD_THREAD). */
+    thread: boolean;
     retryScheduleMs: number[];
     retryJitter: number;
     maxQueueAgeMs: number;
@@ -477,6 +484,7 @@ function toConfig(s: EdgeSettings, issues: string[]): EdgeConfig {
     budgetMs: s.BRIDGE_FORWARD_BUDGET_MS,
     timeoutMs: s.BRIDGE_FORWARD_TIMEOUT_MS,
     concurrency: s.BRIDGE_FORWARD_CONCURRENCY,
+    thread: s.BRIDGE_FORWARD_THREAD,
     retryScheduleMs: s.BRIDGE_RETRY_SCHEDULE,
     retryJitter: s.BRIDGE_RETRY_JITTER,
     maxQueueAgeMs: s.BRIDGE_MAX_QUEUE_AGE_MS,

@@ -9,7 +9,8 @@ import { ensureSelfSignedCert } from '../core/self-signed-cert';
 import type { EdgeConfig } from './config';
 import { EdgeEvents } from './events';
 import { Forwarder } from './forward/forwarder';
-import { FunctionClient } from './forward/function-client';
+import { FunctionClient, type FunctionPoster } from './forward/function-client';
+import { ThreadedFunctionClient } from './forward/threaded-function-client';
 import { registerHealth } from './http/health';
 import { HttpRouter } from './http/router';
 import { attachOperations } from './metrics/operations';
@@ -68,7 +69,9 @@ export async function startEdgeListener(
     maxSockets: config.forward.concurrency,
   };
   if (config.forward.functionKey) clientOptions.functionKey = config.forward.functionKey;
-  const client = new FunctionClient(clientOptions);
+  const client: FunctionPoster = config.forward.thread
+    ? new ThreadedFunctionClient(clientOptions, logger)
+    : new FunctionClient(clientOptions);
   const forwarder = new Forwarder({
     spool,
     client,
@@ -130,7 +133,7 @@ export async function startEdgeListener(
         await forwarder.stop(config.shutdownTimeoutMs);
         if (httpServer) await closeHttp(httpServer);
         statusPage.close();
-        client.close();
+        await client.close();
         await spool.close();
         logger.info({ event: 'HOST_STOPPED', phase: 'stopped' }, 'edge listener stopped');
       },

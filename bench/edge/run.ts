@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { buildEdgeBundle } from '../../edge-listener/packaging/build-bundle';
 import { POSTFIX_NAME, postfixQueueTarget } from './postfix-target';
 import { cpuSeconds, cpuSecondsTree, loadAverage, rssBytes, smtpSource } from './processes';
-import { discardTarget, edgeTarget, smtpSinkTarget, type Target } from './targets';
+import {
+  discardTarget,
+  edgeTarget,
+  LAN_DISCARD_NAME,
+  SMTP_SINK_NAME,
+  smtpSinkTarget,
+  STOCK_DISCARD_NAME,
+  type Target,
+} from './targets';
 
 /**
  * `npm run bench:edge`: intake throughput of the edge listener against loopback, with Postfix's smtp-source
@@ -27,12 +35,32 @@ Environment:
   BENCH_QUICK=1   a tenth of the messages (a smoke run of the harness)
 
 Options:
+  --only TEXT     run only the servers whose name contains TEXT (e.g. "edge", "Postfix"); repeatable
+  --scenario TEXT run only the scenarios whose label contains TEXT (e.g. "10 KB, 20"); repeatable
+  --repeat N      measure each row N times (default 1), to see the spread on a shared machine
   --help, -h      print this and exit
+
+With --only or --scenario the report is printed but bench/results/edge.md is left alone (it holds full runs).
 `;
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
+/** Values of every `--name VALUE` on the command line. */
+function optionValues(name: string): string[] {
+  const values: string[] = [];
+  process.argv.forEach((a, i) => {
+    if (a === name && process.argv[i + 1] !== undefined) values.push(process.argv[i + 1]!);
+  });
+  return values;
+}
+const onlyTargets = optionValues('--only');
+const onlyScenarios = optionValues('--scenario');
+const repeat = Math.max(1, Number(optionValues('--repeat').at(-1) ?? 1) || 1);
+const partial = onlyTargets.length > 0 || onlyScenarios.length > 0;
+const wanted = (name: string, filters: string[]) =>
+  filters.length === 0 || filters.some((f) => name.toLowerCase().includes(f.toLowerCase()));
+
 interface Scenario {
   label: string;
   sizeBytes: number;
@@ -42,12 +70,13 @@ interface Scenario {
 
 const quick = process.env.BENCH_QUICK === '1';
 const scale = (n: number) => Math.max(quick ? 20 : n, Math.round(quick ? n / 10 : n));
-const SCENARIOS: Scenario[] = [
+const ALL_SCENARIOS: Scenario[] = [
   { label: '10 KB, 20 connections', sizeBytes: 10 * 1024, sessions: 20, messages: scale(4000) },
   { label: '10 KB, 1 connection', sizeBytes: 10 * 1024, sessions: 1, messages: scale(1000) },
   { label: '1 MB, 20 connections', sizeBytes: 1024 * 1024, sessions: 20, messages: scale(400) },
   { label: '1 MB, 1 connection', sizeBytes: 1024 * 1024, sessions: 1, messages: scale(150) },
 ];
+const SCENARIOS = ALL_SCENARIOS.filter((s) => wanted(s.label, onlyScenarios));
 /** The stock library manages ~10 messages/s per connection; fewer messages keep its rows short. */
 const STOCK_MESSAGES: Record<number, number> = { 1: 40, 20: 400 };
 
@@ -113,28 +142,23 @@ async function main(): Promise<void> {
   const bundle = join(workDir, 'edge-listener.cjs');
   await buildEdgeBundle(bundle);
   const rows: Row[] = [];
-  const factories: Array<() => Promise<Target | undefined>> = [
-    () =>
-      edgeTarget({
-        name: 'edge listener: spool + forward, reply after the function answers (default)',
-        bundle,
-        workDir,
-      }),
-    () =>
-      edgeTarget({
-        name: 'edge listener: spool, reply at commit (BRIDGE_FORWARD_BUDGET_MS=0)',
-        bundle,
-        workDir,
-        env: { BRIDGE_FORWARD_BUDGET_MS: '0' },
-      }),
-    () => discardTarget('lan'),
-    () => discardTarget('stock'),
-    () => smtpSinkTarget(),
-    () => postfixQueueTarget(),
-  ];
+  const edgeDefault = 'edge listener: spool + forward, reply after the function answers (default)';
+  const edgeAtCommit = 'edge listener: spool, reply at commit (BRIDGE_FORWARD_BUDGET_MS=0)';
+  // Each factory is named so --only can skip a server without starting it (a private Postfix takes a while).
+  const factories: Array<{ name: string; make: () => Promise<Target | undefined> }> = [
+    { name: edgeDefault, make: () => edgeTarget({ name: edgeDefault, bundle, workDir }) },
+    {
+      name: edgeAtCommit,
+      make: () => edgeTarget({ name: edgeAtCommit, bundle, workDir, env: { BRIDGE_FORWARD_BUDGET_MS: '0' } }),
+    },
+    { name: LAN_DISCARD_NAME, make: () => discardTarget('lan') },
+    { name: STOCK_DISCARD_NAME, make: () => discardTarget('stock') },
+    { name: SMTP_SINK_NAME, make: () => smtpSinkTarget() },
+    { name: POSTFIX_NAME, make: () => postfixQueueTarget() },
+  ].filter((f) => wanted(f.name, onlyTargets));
   let memory: Awaited<ReturnType<typeof memoryWhileStreaming>> | undefined;
   try {
-    for (const make of factories) {
+    for (const { make } of factories) {
       const target = await make();
       if (!target) continue; // Postfix needs root to start; the report then keeps the reference figure
       try {
@@ -142,13 +166,15 @@ async function main(): Promise<void> {
           const messages = target.name.includes('stock')
             ? Math.min(s.messages, STOCK_MESSAGES[s.sessions]!)
             : s.messages;
-          const row = await measure(target, s, messages);
-          rows.push(row);
-          console.error(
-            `${row.target} | ${row.scenario}: ${row.perSecond.toFixed(0)} msg/s, ${row.cpuMsPerMessage.toFixed(2)} CPU ms/msg (load ${row.load}) ${row.note}`,
-          );
+          for (let i = 0; i < repeat; i++) {
+            const row = await measure(target, s, messages);
+            rows.push(row);
+            console.error(
+              `${row.target} | ${row.scenario}: ${row.perSecond.toFixed(0)} msg/s, ${row.cpuMsPerMessage.toFixed(2)} CPU ms/msg (load ${row.load}) ${row.note}`,
+            );
+          }
         }
-        if (!memory && target.name.startsWith('edge'))
+        if (!memory && !partial && target.name.startsWith('edge'))
           memory = await memoryWhileStreaming(target, 150_000_000);
       } finally {
         await target.stop();
@@ -158,8 +184,10 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   const md = report(rows, memory);
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results', 'edge.md'), md);
+  if (!partial) {
+    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results', 'edge.md'), md);
+  }
   process.stdout.write(md);
 }
 

@@ -27,11 +27,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export const SMTP_SINK_NAME = 'Postfix smtp-sink (C, discards)';
+export const STOCK_DISCARD_NAME = 'smtp-server 3.21, stock (100 ms greeting delay), discards';
+export const LAN_DISCARD_NAME = 'smtp-server without greeting delay (LanSmtpServer), discards';
+
 export async function smtpSinkTarget(): Promise<Target> {
   const port = await freePort();
   const p = startProcess('/usr/sbin/smtp-sink', ['-u', 'nobody', `127.0.0.1:${port}`, '256']);
   await waitForPort(port);
-  return { name: 'Postfix smtp-sink (C, discards)', port, pid: p.pid, stop: p.stop };
+  return { name: SMTP_SINK_NAME, port, pid: p.pid, stop: p.stop };
 }
 
 export async function discardTarget(kind: 'stock' | 'lan'): Promise<Target> {
@@ -39,10 +43,7 @@ export async function discardTarget(kind: 'stock' | 'lan'): Promise<Target> {
     env: { ...process.env },
   });
   const { port } = (await firstJsonLine(p.child)) as { port: number };
-  const name =
-    kind === 'stock'
-      ? 'smtp-server 3.21, stock (100 ms greeting delay), discards'
-      : 'smtp-server without greeting delay (LanSmtpServer), discards';
+  const name = kind === 'stock' ? STOCK_DISCARD_NAME : LAN_DISCARD_NAME;
   return { name, port, pid: p.pid, stop: p.stop };
 }
 

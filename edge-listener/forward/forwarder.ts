@@ -6,13 +6,13 @@ import type { Spool } from '../spool/spool';
 import { type BackoffPolicy, retryDelayMs } from './backoff';
 import { classifyAnswer, classifyNoAnswer, type ForwardOutcome } from './classify';
 import type { ClientReply } from './client-reply';
-import type { FunctionClient } from './function-client';
+import type { FunctionPoster } from './function-client';
 import { submissionId } from '../spool/submission-id';
 import { Semaphore } from './semaphore';
 
 export interface ForwarderOptions {
   spool: Spool;
-  client: FunctionClient;
+  client: FunctionPoster;
   backoff: BackoffPolicy;
   concurrency: number;
   maxQueueAgeMs: number;
@@ -157,7 +157,10 @@ export class Forwarder {
     const { logger, client, spool } = this.#o;
     // The idempotency key: the spool id, or its admin resubmission (submission-id.ts); never changed here.
     const sid = submissionId(id, meta.resubmissions);
-    logger.debug({ event: 'FORWARD_ATTEMPT', mid: id, sid, attempt: meta.attempts }, 'posting to the function');
+    logger.debug(
+      { event: 'FORWARD_ATTEMPT', mid: id, sid, attempt: meta.attempts },
+      'posting to the function',
+    );
     let outcome: ForwardOutcome;
     try {
       outcome = classifyAnswer(

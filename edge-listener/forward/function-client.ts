@@ -31,6 +31,13 @@ type FileSource = { path: string; bytes: number };
 /** The raw message: in memory (small, fresh) or the spool file with its recorded size. */
 export type MimeSource = { buffer: Buffer } | FileSource;
 
+/** What the forwarder needs of a client: FunctionClient here, or ThreadedFunctionClient on its own thread. */
+export interface FunctionPoster {
+  /** The function's answer, or a rejection when there was none (its `code` says why: ECONNREFUSED, ETIMEDOUT…). */
+  post(envelope: Envelope, mime: MimeSource): Promise<FunctionAnswer>;
+  close(): void | Promise<void>;
+}
+
 /** Answers are small JSON; anything longer is not from the function and is cut (then unreadable → deferred). */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -40,7 +47,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
  * covers and which must be sent before the body, once to send it — and never held in memory, so a 150 MB
  * message streams with flat memory. Connections are kept alive between messages.
  */
-export class FunctionClient {
+export class FunctionClient implements FunctionPoster {
   readonly #opts: FunctionClientOptions;
   readonly #url: URL;
   readonly #agent: http.Agent;

@@ -264,3 +264,36 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise
 function waitState(id: string, state: string, timeoutMs = 5000): Promise<void> {
   return waitFor(async () => (await edge.listener.spool.get(id))?.state === state, timeoutMs);
 }
+
+describe('forwarding on the main thread (BRIDGE_FORWARD_THREAD=false)', () => {
+  it('tells the device the same outcomes as the threaded default: sent, and a definite rejection', async () => {
+    const single = await startTestEdge(fn, {
+      BRIDGE_FORWARD_THREAD: 'false',
+      BRIDGE_FORWARD_BUDGET_MS: '5s',
+    });
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: single.listener.smtpPort,
+      ignoreTLS: true,
+    });
+    try {
+      const sent = await t.sendMail({
+        from: 'scan@example.com',
+        to: 'b@example.org',
+        subject: 'one thread',
+        text: 'x',
+      });
+      expect(sent.response).toMatch(/^250 2\.0\.0 Ok: sent as \S+$/);
+      expect(fn.ids()).toContain(idFromReply(sent.response));
+      fn.script = () => ({ kind: 'reject', code: 'SENDER_NOT_ALLOWED', detail: 'scan@example.com' });
+      const refused = await t
+        .sendMail({ from: 'scan@example.com', to: 'b@example.org', subject: 'refused', text: 'x' })
+        .catch((e: { responseCode?: number; response?: string }) => e);
+      expect(refused).toMatchObject({ responseCode: 550 });
+      expect((refused as { response: string }).response).toContain('SENDER_NOT_ALLOWED');
+    } finally {
+      t.close();
+      await single.cleanup();
+    }
+  });
+});

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Envelope } from '../../../core/envelope';
+import { memoryLogger } from '../../../core/log';
+import { classifyAnswer, classifyNoAnswer } from '../../../edge-listener/forward/classify';
+import { FunctionClient, type FunctionClientOptions } from '../../../edge-listener/forward/function-client';
+import { ThreadedFunctionClient } from '../../../edge-listener/forward/threaded-function-client';
+import { Secret } from '../../../edge-listener/secret';
+import { FakeFunction } from '../helpers/fake-function';
+
+/**
+ * The forwarding thread against a real https stand-in of the function (signature, digest and frame checked
+ * there): it must answer exactly like the in-thread FunctionClient, keep network error codes (classify.ts
+ * decides on them), and survive its thread dying.
+ */
+let fn: FakeFunction;
+const dir = mkdtempSync(join(tmpdir(), 'threaded-client-'));
+
+function options(url: string): FunctionClientOptions {
+  return {
+    baseUrl: url,
+    siteId: fn.siteId,
+    siteSecret: new Secret(fn.siteSecret),
+    functionKey: new Secret(fn.functionKey),
+    timeoutMs: 5_000,
+    maxSockets: 4,
+  };
+}
+
+function envelope(messageId: string): Envelope {
+  return {
+    messageId,
+    siteId: fn.siteId,
+    mailFrom: 'scanner@contoso.example',
+    rcptTo: ['alice@contoso.example'],
+    clientAddress: '127.0.0.1',
+    helo: 'copier.local',
+    receivedAt: new Date().toISOString(),
+  };
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+beforeAll(async () => {
+  fn = await FakeFunction.start({
+    script: (r) =>
+      r.id.includes('slow')
+        ? { kind: 'hang' }
+        : r.id.includes('busy')
+          ? { kind: 'retry', status: 503, retryAfter: '7' }
+          : { kind: 'sent' },
+  });
+});
+afterAll(async () => {
+  await fn.close();
+});
+
+describe('ThreadedFunctionClient', () => {
+  it('posts messages from memory and from the spool file, signed, and answers like the in-thread client', async () => {
+    const logger = memoryLogger();
+    const threaded = new ThreadedFunctionClient(options(fn.url), logger);
+    const inThread = new FunctionClient(options(fn.url));
+    try {
+      const small = Buffer.from('Subject: hi\r\n\r\n' + 'x'.repeat(10_000) + '\r\n');
+      const large = Buffer.alloc(3 * 1024 * 1024 + 17, 'y');
+      const file = join(dir, 'large.eml');
+      writeFileSync(file, large);
+
+      const answers = await Promise.all([
+        threaded.post(envelope('thread-mem'), { buffer: small }),
+        threaded.post(envelope('thread-file'), { path: file, bytes: large.length }),
+        inThread.post(envelope('inline-mem'), { buffer: small }),
+        threaded.post(envelope('thread-busy'), { buffer: small }),
+        inThread.post(envelope('inline-busy'), { buffer: small }),
+      ]);
+      const [tMem, tFile, iMem, tBusy, iBusy] = answers;
+      expect(classifyAnswer(tMem!, 'thread-mem', Date.now()).kind).toBe('sent');
+      expect(classifyAnswer(tFile!, 'thread-file', Date.now()).kind).toBe('sent');
+      expect(tMem!.status).toBe(iMem!.status);
+      expect(tBusy).toMatchObject({ status: 503, retryAfter: '7' });
+      expect(tBusy!.body.equals(iBusy!.body)).toBe(true);
+
+      // The function checked signature and digest before recording these; the bytes arrived unchanged.
+      expect(fn.byId('thread-mem')[0]!.mimeSha256).toBe(sha256(small));
+      expect(fn.byId('thread-file')[0]!.mimeSha256).toBe(sha256(large));
+      expect(fn.byId('thread-file')[0]!.mimeBytes).toBe(large.length);
+      // The caller's buffer is untouched by the transfer to the thread.
+      expect(small.length).toBe(10_000 + 17);
+      expect(threaded.inFlight).toBe(0);
+      expect(logger.lines).toEqual([]);
+    } finally {
+      await threaded.close();
+      inThread.close();
+    }
+  });
+
+  it('rejects with the network error code when nothing answers', async () => {
+    const threaded = new ThreadedFunctionClient(options('https://127.0.0.1:9'), memoryLogger());
+    try {
+      const err = await threaded
+        .post(envelope('thread-refused'), { buffer: Buffer.from('x') })
+        .catch((e: unknown) => e);
+      expect((err as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+      const outcome = classifyNoAnswer(err);
+      expect(outcome.kind).toBe('deferred');
+      expect(outcome.kind === 'deferred' && outcome.error.detail).toBe('ECONNREFUSED');
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('fails the POSTs in flight when its thread dies, logs it once, and starts a new thread for the next POST', async () => {
+    const logger = memoryLogger();
+    const threaded = new ThreadedFunctionClient(options(fn.url), logger);
+    try {
+      const hanging = threaded
+        .post(envelope('thread-slow'), { buffer: Buffer.from('x') })
+        .catch((e: unknown) => e);
+      await expect.poll(() => fn.byId('thread-slow').length).toBe(1);
+      await threaded.thread!.terminate();
+      const err = (await hanging) as NodeJS.ErrnoException;
+      expect(err.code).toBe('FORWARD_WORKER_STOPPED');
+      expect(classifyNoAnswer(err).kind).toBe('deferred');
+      expect(logger.lines.filter((l) => l.event === 'FORWARD_WORKER_STOPPED')).toHaveLength(1);
+      expect(logger.lines[0]).toMatchObject({ level: 'error', inFlight: 1 });
+
+      const again = await threaded.post(envelope('thread-after'), { buffer: Buffer.from('y') });
+      expect(classifyAnswer(again, 'thread-after', Date.now()).kind).toBe('sent');
+    } finally {
+      await threaded.close();
+    }
+    // Closing is not a crash: no second log line.
+    expect(logger.lines.filter((l) => l.event === 'FORWARD_WORKER_STOPPED')).toHaveLength(1);
+  });
+
+  it('refuses POSTs after close', async () => {
+    const threaded = new ThreadedFunctionClient(options(fn.url), memoryLogger());
+    await threaded.close();
+    const err = await threaded
+      .post(envelope('thread-closed'), { buffer: Buffer.from('x') })
+      .catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ECLOSED');
+  });
+});
