@@ -72,6 +72,12 @@ export async function startEdgeListener(
   const client: FunctionPoster = config.forward.thread
     ? new ThreadedFunctionClient(clientOptions, logger)
     : new FunctionClient(clientOptions);
+  try {
+    await client.start?.();
+  } catch (e) {
+    await spool.close();
+    throw e;
+  }
   const forwarder = new Forwarder({
     spool,
     client,

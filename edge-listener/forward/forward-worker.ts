@@ -34,8 +34,10 @@ export type ForwardRequest =
     }
   | { op: 'close' };
 
-/** Worker → main thread: the function's answer, or why there was none (error code kept for classify.ts). */
+/** Worker → main thread: ready to serve, then per request the function's answer, or why there was none
+ * (the error code is kept for classify.ts). */
 export type ForwardReply =
+  | { ready: true }
   | { seq: number; status: number; body: Uint8Array; retryAfter?: string }
   | { seq: number; error: { message: string; code?: string } };
 
@@ -78,6 +80,7 @@ export function serveForwardRequests(port: MessagePort, data: ForwardWorkerData)
       },
     );
   });
+  port.postMessage({ ready: true } satisfies ForwardReply);
 }
 
 // Started as a worker (from this file, or from the single-file build, which contains it): serve at once.

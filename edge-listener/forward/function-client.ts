@@ -35,6 +35,8 @@ export type MimeSource = { buffer: Buffer } | FileSource;
 export interface FunctionPoster {
   /** The function's answer, or a rejection when there was none (its `code` says why: ECONNREFUSED, ETIMEDOUT…). */
   post(envelope: Envelope, mime: MimeSource): Promise<FunctionAnswer>;
+  /** Gets ready before the first message (ThreadedFunctionClient starts its thread). */
+  start?(): Promise<void>;
   close(): void | Promise<void>;
 }
 

@@ -24,12 +24,16 @@ export function cidrProblem(entry: string): string | undefined {
   return undefined;
 }
 
+const MAX_REMEMBERED_ADDRESSES = 1024;
+
 /**
  * The CIDR allow-list checked in onConnect, before the greeting. node:net's BlockList does the matching;
  * smtp-server already strips the ::ffff: prefix a dual-stack socket reports for an IPv4 client.
  */
 export class ClientAllowList {
   readonly #list = new BlockList();
+  /** Answers by address: a site has a handful of devices, and BlockList.check showed per message in profiles. */
+  readonly #answers = new Map<string, boolean>();
   readonly entries: readonly string[];
 
   /** Entries must have passed cidrProblem (the config does that and lists every bad one). */
@@ -44,8 +48,13 @@ export class ClientAllowList {
   }
 
   allows(address: string): boolean {
+    const known = this.#answers.get(address);
+    if (known !== undefined) return known;
     const family = isIP(address);
-    if (family === 0) return false;
-    return this.#list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+    const allowed = family !== 0 && this.#list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+    // Bounded: a scan of many addresses must not grow memory; forgetting only costs a check.
+    if (this.#answers.size >= MAX_REMEMBERED_ADDRESSES) this.#answers.clear();
+    this.#answers.set(address, allowed);
+    return allowed;
   }
 }

@@ -41,10 +41,20 @@ export class MessageFiles {
     }
   }
 
-  /** Writes an entry's message and metadata durably (the caller fsyncs the directory). */
+  /**
+   * Writes an entry's message and metadata durably (the caller fsyncs the directory). `body` is given for an
+   * entry that so far lives in the journal only; if its metadata then cannot be written (disk full), the
+   * message file just written is removed again: the journal still holds the message, and a message file
+   * without metadata would be quarantined at the next start as if it were damaged.
+   */
   async writeEntry(id: string, body: Buffer | undefined, metaJson: string): Promise<void> {
     if (body) await this.writeDurably(emlName(id), body);
-    await this.writeDurably(metaName(id), metaJson);
+    try {
+      await this.writeDurably(metaName(id), metaJson);
+    } catch (e) {
+      if (body) await removeIfExists(this.emlPath(id)).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Removes an entry's files; the metadata first, so an interrupted removal leaves no half entry. */

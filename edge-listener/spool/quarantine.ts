@@ -27,7 +27,15 @@ export async function quarantineFiles(
   }
   if (moved.length === 0) return;
   const note = { reason, from: fromDir, files: moved, at: new Date().toISOString() };
-  await writeFile(`${moved[0]}.reason.json`, JSON.stringify(note, null, 2));
+  try {
+    await writeFile(`${moved[0]}.reason.json`, JSON.stringify(note, null, 2));
+  } catch (e) {
+    // A full disk must not stop the listener from starting over a quarantine note; the log line has the reason.
+    logger.warn(
+      { event: 'SPOOL_WRITE_FAILED', detail: 'quarantine note', files: names, err: e },
+      'could not write the quarantine note',
+    );
+  }
   logger.warn({ event: 'SPOOL_QUARANTINED', files: names, reason }, 'spool entry quarantined');
 }
 

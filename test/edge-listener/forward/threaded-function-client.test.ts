@@ -138,6 +138,21 @@ describe('ThreadedFunctionClient', () => {
     expect(logger.lines.filter((l) => l.event === 'FORWARD_WORKER_STOPPED')).toHaveLength(1);
   });
 
+  it('starts its thread ahead of the first message, and POSTs on that same thread', async () => {
+    const threaded = new ThreadedFunctionClient(options(fn.url), memoryLogger());
+    try {
+      expect(threaded.thread).toBeUndefined();
+      await threaded.start();
+      const started = threaded.thread;
+      expect(started?.threadId).toBeGreaterThan(0);
+      const answer = await threaded.post(envelope('thread-started'), { buffer: Buffer.from('z') });
+      expect(classifyAnswer(answer, 'thread-started', Date.now()).kind).toBe('sent');
+      expect(threaded.thread).toBe(started);
+    } finally {
+      await threaded.close();
+    }
+  });
+
   it('refuses POSTs after close', async () => {
     const threaded = new ThreadedFunctionClient(options(fn.url), memoryLogger());
     await threaded.close();

@@ -30,6 +30,16 @@ describe('spool ids', () => {
     expect(ids.size).toBe(50_000);
   });
 
+  it('spend all 80 random bits: every character of the random part takes all 32 values', () => {
+    const seen = Array.from({ length: 16 }, () => new Set<string>());
+    for (let i = 0; i < 5_000; i++) {
+      const random = newSpoolId('edge', 0).split('-').at(-1)!;
+      expect(random).toHaveLength(16);
+      [...random].forEach((ch, pos) => seen[pos]!.add(ch));
+    }
+    expect(seen.map((s) => s.size)).toEqual(Array(16).fill(32));
+  });
+
   it('reject names that are not spool ids', () => {
     expect(isSpoolId('../../etc/passwd')).toBe(false);
     expect(spoolIdTimeMs('01m8fg6n09-Edge-x7c2egpnkz9g8ex9')).toBeUndefined();

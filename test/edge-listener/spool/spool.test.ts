@@ -1,4 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -178,6 +187,38 @@ describe('spool', () => {
     expect(reason.reason).toContain('metadata says');
     expect(readFileSync(join(again.layout.quarantine, `${short.envelope.messageId}.eml`), 'utf8')).toBe(
       'trunc',
+    );
+  });
+
+  it('leaves no message file behind when the metadata of a journal-only entry cannot be written (disk full)', async () => {
+    const { spool, dataDir } = await openSpool();
+    const meta = await store(spool, 'Subject: waits\r\n\r\nstill in the journal\r\n');
+    const id = meta.envelope.messageId;
+    // A directory where the metadata must go makes its rename fail, as ENOSPC would, after the .eml was written.
+    const blocker = join(spool.layout.messages, `${id}.json`);
+    mkdirSync(blocker);
+    await expect(spool.saveMeta(id, { ...meta, state: 'deferred' })).rejects.toThrow();
+    expect(existsSync(join(spool.layout.messages, `${id}.eml`))).toBe(false);
+    await spool.close();
+    open.length = 0;
+    rmdirSync(blocker);
+    // The journal still had it: back after a restart, intact, and nothing quarantined.
+    const { spool: again } = await openSpool(dataDir);
+    expect(await text(again.openMessage(id)!)).toBe('Subject: waits\r\n\r\nstill in the journal\r\n');
+    expect(readdirSync(again.layout.quarantine)).toEqual([]);
+  });
+
+  it('starts even when a quarantine note cannot be written, and logs why', async () => {
+    const { spool, dataDir } = await openSpool();
+    await spool.close();
+    open.length = 0;
+    writeFileSync(join(spool.layout.messages, 'stray.txt'), 'not a spool file');
+    mkdirSync(join(spool.layout.quarantine, 'stray.txt.reason.json')); // the note cannot be written
+    const logger = memoryLogger();
+    const { spool: again } = await openSpool(dataDir, { logger });
+    expect(readdirSync(again.layout.quarantine)).toContain('stray.txt');
+    expect(logger.lines.map((l) => l.event)).toEqual(
+      expect.arrayContaining(['SPOOL_WRITE_FAILED', 'SPOOL_QUARANTINED']),
     );
   });
 
