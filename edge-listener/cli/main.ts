@@ -1,7 +1,6 @@
 import { toBridgeError } from '../../core/errors';
 import { edgeSettingsSchema } from '../config';
 import { UsageError } from './args';
-import { isForwardWorker } from '../forward/forward-worker';
 import { doctorCommand } from '../doctor/doctor-command';
 import { type Command, err, out } from './command';
 import { configCommand } from './commands/config-check';
@@ -16,15 +15,7 @@ import { startCommand } from './commands/start';
  * checkout, `node edge-listener.cjs <command>` from the single-file build, the service's ExecStart.
  * Exit codes: 0 ok, 1 a problem (see the message), 2 wrong usage.
  */
-const COMMANDS: Command[] = [
-  startCommand,
-  queueCommand,
-  sendTestCommand,
-  configCommand,
-  healthCommand,
-  doctorCommand,
-  hashPasswordCommand,
-];
+const COMMANDS: Command[] = [startCommand, queueCommand, sendTestCommand, configCommand, healthCommand, doctorCommand, hashPasswordCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -43,9 +34,7 @@ $BRIDGE_CONFIG_FILE); the environment wins. Reference: docs/config-edge.md.
 }
 
 function settingsText(): string {
-  return Object.entries(edgeSettingsSchema.shape)
-    .map(([name, field]) => `${name}\n    ${field.description ?? ''}\n`)
-    .join('');
+  return Object.entries(edgeSettingsSchema.shape).map(([name, field]) => `${name}\n    ${field.description ?? ''}\n`).join('');
 }
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -71,16 +60,12 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     const error = toBridgeError(e);
-    err(
-      `${command.name} failed: ${error.code} ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`,
-    );
+    err(`${command.name} failed: ${error.code} ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
     return 1;
   }
 }
 
-// The single-file build is also the forwarding thread's code (forward-worker.ts): loaded as that thread,
-// it serves forwarding and must not run the CLI again.
-if (require.main === module && !isForwardWorker()) {
+if (require.main === module) {
   runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -83,5 +83,5 @@ export function serveForwardRequests(port: MessagePort, data: ForwardWorkerData)
   port.postMessage({ ready: true } satisfies ForwardReply);
 }
 
-// Started as a worker (from this file, or from the single-file build, which contains it): serve at once.
+// Started as the forwarding thread (this file, or its build embedded in the single-file build): serve at once.
 if (isForwardWorker()) serveForwardRequests(parentPort!, workerData as ForwardWorkerData);

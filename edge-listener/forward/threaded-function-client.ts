@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -105,7 +104,11 @@ export class ThreadedFunctionClient implements FunctionPoster {
 
   #start(): Worker {
     const entry = workerEntry();
-    const worker = new Worker(entry.filename, { workerData: this.#data, execArgv: entry.execArgv });
+    const worker = new Worker(entry.filename, {
+      workerData: this.#data,
+      eval: entry.eval,
+      execArgv: entry.execArgv,
+    });
     let ready: () => void = () => undefined;
     let failed: (e: Error) => void = () => undefined;
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -160,15 +163,19 @@ function errorWithCode(message: string, code: string | undefined): Error {
   return err;
 }
 
+/** The forwarding thread's code as one script, embedded by the single-file build (build-bundle.ts). */
+declare const __FORWARD_WORKER_SOURCE__: string | undefined;
+
 /**
- * Where the thread's code is: forward-worker.js beside this file in the tsc build, forward-worker.ts (through
- * tsx's require hook) when running from source, and this very file in the single-file build, which contains
- * the worker and starts it when loaded as one (forward-worker.ts checks workerData.role).
+ * Where the thread's code is: embedded in the single-file build, forward-worker.js beside this file in the
+ * tsc build, and forward-worker.ts (through tsx's require hook) when running from source.
  */
-function workerEntry(): { filename: string; execArgv: string[] } {
+function workerEntry(): { filename: string; eval: boolean; execArgv: string[] } {
+  if (typeof __FORWARD_WORKER_SOURCE__ !== 'undefined')
+    return { filename: __FORWARD_WORKER_SOURCE__, eval: true, execArgv: [] };
   const ext = extname(__filename);
-  const beside = join(__dirname, `forward-worker${ext}`);
-  if (ext === '.ts') return { filename: beside, execArgv: ['--require', require.resolve('tsx/cjs')] };
-  if (existsSync(beside)) return { filename: beside, execArgv: [] };
-  return { filename: __filename, execArgv: [] };
+  const file = join(__dirname, `forward-worker${ext}`);
+  return ext === '.ts'
+    ? { filename: file, eval: false, execArgv: ['--require', require.resolve('tsx/cjs')] }
+    : { filename: file, eval: false, execArgv: [] };
 }

@@ -13,26 +13,48 @@ import { embeddableAssets } from '../status-page/static-assets';
 const ROOT = join(__dirname, '..', '..');
 export const DEFAULT_BUNDLE = join(ROOT, 'dist', 'edge-listener.cjs');
 
-export async function buildEdgeBundle(outfile: string = DEFAULT_BUNDLE): Promise<{ outfile: string; bytes: number }> {
+const common = {
+  bundle: true,
+  platform: 'node',
+  // The oldest Node the project supports; the deployed one is 22.
+  target: 'node20',
+  format: 'cjs',
+  // Keep function and class names: stack traces from a site must be readable.
+  minify: false,
+  keepNames: true,
+  legalComments: 'eof',
+  logLevel: 'error',
+} as const;
+
+export async function buildEdgeBundle(
+  outfile: string = DEFAULT_BUNDLE,
+): Promise<{ outfile: string; bytes: number }> {
   await build({
+    ...common,
     entryPoints: [join(ROOT, 'edge-listener', 'cli', 'main.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    // The oldest Node the project supports; the deployed one is 22.
-    target: 'node20',
-    format: 'cjs',
     banner: { js: '#!/usr/bin/env node' },
-    // Keep function and class names: stack traces from a site must be readable.
-    minify: false,
-    keepNames: true,
-    legalComments: 'eof',
-    logLevel: 'error',
-    // The status page's files go inside the bundle too (static-assets.ts reads them from this constant).
-    define: { __STATUS_PAGE_ASSETS__: JSON.stringify(embeddableAssets()) },
+    define: {
+      // The status page's files go inside the bundle too (static-assets.ts reads them from this constant).
+      __STATUS_PAGE_ASSETS__: JSON.stringify(embeddableAssets()),
+      // The forwarding thread's code, built on its own: a thread that loaded the whole listener would
+      // carry ~40 MB it never uses (threaded-function-client.ts starts it from this string).
+      __FORWARD_WORKER_SOURCE__: JSON.stringify(await forwardWorkerSource()),
+    },
   });
   chmodSync(outfile, 0o755);
   return { outfile, bytes: statSync(outfile).size };
+}
+
+/** forward-worker.ts and what it imports, as the text of one CommonJS script. */
+async function forwardWorkerSource(): Promise<string> {
+  const result = await build({
+    ...common,
+    entryPoints: [join(ROOT, 'edge-listener', 'forward', 'forward-worker.ts')],
+    write: false,
+    outfile: 'forward-worker.cjs',
+  });
+  return result.outputFiles[0]!.text;
 }
 
 if (require.main === module) {
