@@ -8,7 +8,6 @@ import { pipeline } from 'node:stream/promises';
 import type { Envelope } from '../../core/envelope';
 import {
   frameHead,
-  sha256Hex,
   signedHeaders,
   WIRE_CONTENT_TYPE,
   WIRE_HEADERS,
@@ -70,9 +69,12 @@ export class FunctionClient implements FunctionPoster {
    */
   async post(envelope: Envelope, mime: MimeSource, signal?: AbortSignal): Promise<FunctionAnswer> {
     const head = frameHead(envelope);
-    const whole = 'buffer' in mime ? Buffer.concat([head, mime.buffer]) : undefined;
-    const mimeBytes = 'buffer' in mime ? mime.buffer.length : mime.bytes;
-    const bodySha256 = whole ? sha256Hex(whole) : await hashBody(head, (mime as FileSource).path, mimeBytes);
+    // A message in memory is hashed and sent as head + body without joining them: no second copy of up to 4 MiB.
+    const inMemory = 'buffer' in mime ? mime.buffer : undefined;
+    const mimeBytes = inMemory ? inMemory.length : (mime as FileSource).bytes;
+    const bodySha256 = inMemory
+      ? createHash('sha256').update(head).update(inMemory).digest('hex')
+      : await hashBody(head, (mime as FileSource).path, mimeBytes);
     const headers: Record<string, string> = {
       ...signedHeaders({
         siteId: this.#opts.siteId,
@@ -123,8 +125,10 @@ export class FunctionClient implements FunctionPoster {
       // function's delayed ACK (~40 ms per message).
       req.setNoDelay(true);
       req.on('error', (e) => finish(e));
-      if (whole) {
-        req.end(whole); // headers and body leave in one write
+      if (inMemory) {
+        req.cork(); // headers, frame head and body leave in one write
+        req.write(head);
+        req.end(inMemory);
         return;
       }
       // A function that answers early (401, 413) may close before the upload ends; its answer still counts,

@@ -67,11 +67,20 @@ export class SpoolWriter {
     return this.#bytes;
   }
 
-  /** The whole message while it is small enough to be held in memory (see KEEP_IN_MEMORY_BYTES). */
+  /**
+   * The whole message while it is small enough to be held in memory (see KEEP_IN_MEMORY_BYTES). Joined once
+   * and kept joined (the commit and the first forward both ask for it), into shared memory: the forwarding
+   * thread reads these bytes where they are instead of getting a copy (nothing writes to them after the
+   * commit).
+   */
   get body(): Buffer | undefined {
     if (!this.#kept) return undefined;
-    // Joined once and kept joined: the commit and the first forward both ask for it.
-    if (this.#kept.length !== 1) this.#kept = [Buffer.concat(this.#kept, this.#bytes)];
+    if (this.#kept.length !== 1 || !(this.#kept[0]!.buffer instanceof SharedArrayBuffer)) {
+      const joined = Buffer.from(new SharedArrayBuffer(this.#bytes));
+      let offset = 0;
+      for (const chunk of this.#kept) offset += chunk.copy(joined, offset);
+      this.#kept = [joined];
+    }
     return this.#kept[0];
   }
 

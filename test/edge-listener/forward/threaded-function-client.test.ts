@@ -99,6 +99,22 @@ describe('ThreadedFunctionClient', () => {
     }
   });
 
+  it('reads a message in shared memory in place, and the caller keeps it intact', async () => {
+    const threaded = new ThreadedFunctionClient(options(fn.url), memoryLogger());
+    try {
+      const shared = Buffer.from(new SharedArrayBuffer(256 * 1024));
+      for (let i = 0; i < shared.length; i++) shared[i] = (i * 7) & 0xff;
+      const before = sha256(shared);
+      const answer = await threaded.post(envelope('thread-shared'), { buffer: shared });
+      expect(classifyAnswer(answer, 'thread-shared', Date.now()).kind).toBe('sent');
+      expect(fn.byId('thread-shared')[0]!.mimeSha256).toBe(before);
+      expect(shared.length).toBe(256 * 1024);
+      expect(sha256(shared)).toBe(before);
+    } finally {
+      await threaded.close();
+    }
+  });
+
   it('rejects with the network error code when nothing answers', async () => {
     const threaded = new ThreadedFunctionClient(options('https://127.0.0.1:9'), memoryLogger());
     try {
