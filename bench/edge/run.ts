@@ -92,13 +92,20 @@ interface Row {
   note: string;
 }
 
+/**
+ * Warm-up before a row's runs: JIT, connection pools, directory caches. A freshly started listener needs a few
+ * thousand small messages before V8 has optimized its path (a few hundred functions): with 500, the first
+ * 4000-message run of a fresh edge made 685-707 msg/s and the next ones 841-1091 (V8's compiler competing for
+ * the 2 cores), and a site's listener runs for months. The stock library is too slow (100 ms greeting delay)
+ * for a long warm-up and has little code to warm; 1 MB rows carry little code per byte.
+ */
+async function warmUp(target: Target, s: Scenario): Promise<void> {
+  const small = !target.name.includes('stock') && s.sizeBytes <= 64 * 1024;
+  const messages = small ? (quick ? 200 : 2000) : 20;
+  await smtpSource(target.port, Math.min(s.sessions, 5), messages, s.sizeBytes);
+}
+
 async function measure(target: Target, s: Scenario, messages: number): Promise<Row> {
-  // Warm-up: JIT, connection pools, directory caches. 20 messages leave V8 still optimizing the listener's
-  // path (a few hundred functions) through the first 10 KB row, which then pays for that compiler CPU
-  // (measured 0.1-0.15 ms per message on a busy machine); a running listener is long past that. The stock library is too slow
-  // (100 ms greeting delay) for a long warm-up and has little code to warm.
-  const warmup = !target.name.includes('stock') && s.sizeBytes <= 64 * 1024 ? (quick ? 100 : 500) : 20;
-  await smtpSource(target.port, Math.min(s.sessions, 5), warmup, s.sizeBytes);
   const before = target.accepted ? await target.accepted() : undefined;
   const cpu = () => (target.cpuOfTree ? cpuSecondsTree(target.pid) : cpuSeconds(target.pid));
   const cpu0 = cpu();
@@ -178,6 +185,7 @@ async function main(): Promise<void> {
             ? Math.min(s.messages, STOCK_MESSAGES[s.sessions]!)
             : s.messages;
           const runs: Row[] = [];
+          await warmUp(target, s);
           for (let i = 0; i < repeat; i++) {
             const row = await measure(target, s, messages);
             runs.push(row);
