@@ -2,6 +2,7 @@ import { isMainThread, type MessagePort, parentPort, workerData } from 'node:wor
 
 import type { Envelope } from '../../core/envelope';
 import { Secret } from '../secret';
+import { HeldMessage } from '../spool/held-message';
 import { FunctionClient, type MimeSource } from './function-client';
 
 /**
@@ -65,7 +66,11 @@ export function serveForwardRequests(port: MessagePort, data: ForwardWorkerData)
     const source: MimeSource =
       'path' in mime
         ? mime
-        : { buffer: Buffer.from(mime.bytes.buffer, mime.bytes.byteOffset, mime.bytes.byteLength) };
+        : {
+            held: HeldMessage.of(
+              Buffer.from(mime.bytes.buffer, mime.bytes.byteOffset, mime.bytes.byteLength),
+            ),
+          };
     client.post(envelope, source).then(
       (answer) => {
         const reply: ForwardReply = { seq, status: answer.status, body: answer.body };

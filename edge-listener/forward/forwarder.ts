@@ -2,6 +2,7 @@ import { type BridgeError, bridgeError, toBridgeError } from '../../core/errors'
 import type { Logger } from '../../core/log';
 import type { EdgeEvents } from '../events';
 import type { SpoolMeta } from '../spool/entry';
+import type { HeldMessage } from '../spool/held-message';
 import type { Spool } from '../spool/spool';
 import { type BackoffPolicy, retryDelayMs } from './backoff';
 import { classifyAnswer, classifyNoAnswer, type ForwardOutcome } from './classify';
@@ -63,7 +64,7 @@ export class Forwarder {
    * The first attempt of a message just committed (its attempt 1 is already on disk). `body` is the message
    * when the intake still holds it in memory, which saves reading the file back.
    */
-  forwardFresh(meta: SpoolMeta, reply: ClientReply, body?: Buffer): Promise<FreshOutcome> {
+  forwardFresh(meta: SpoolMeta, reply: ClientReply, body?: HeldMessage): Promise<FreshOutcome> {
     const id = meta.envelope.messageId;
     return this.#track(async () => {
       await this.#slots.acquire();
@@ -152,7 +153,12 @@ export class Forwarder {
     await this.#attempt(id, meta);
   }
 
-  async #attempt(id: string, meta: SpoolMeta, reply?: ClientReply, body?: Buffer): Promise<FreshOutcome> {
+  async #attempt(
+    id: string,
+    meta: SpoolMeta,
+    reply?: ClientReply,
+    body?: HeldMessage,
+  ): Promise<FreshOutcome> {
     const started = Date.now();
     const { logger, client, spool } = this.#o;
     // The idempotency key: the spool id, or its admin resubmission (submission-id.ts); never changed here.
@@ -166,7 +172,7 @@ export class Forwarder {
       outcome = classifyAnswer(
         await client.post(
           { ...meta.envelope, messageId: sid },
-          body ? { buffer: body } : { path: spool.messagePath(id), bytes: meta.mimeBytes },
+          body ? { held: body } : { path: spool.messagePath(id), bytes: meta.mimeBytes },
         ),
         sid,
         Date.now(),

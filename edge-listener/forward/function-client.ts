@@ -6,13 +6,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { Envelope } from '../../core/envelope';
-import {
-  frameHead,
-  signedHeaders,
-  WIRE_CONTENT_TYPE,
-  WIRE_HEADERS,
-  WIRE_PATH,
-} from '../../core/wire';
+import { frameHead, signedHeaders, WIRE_CONTENT_TYPE, WIRE_HEADERS, WIRE_PATH } from '../../core/wire';
+import type { HeldMessage } from '../spool/held-message';
 import type { Secret } from '../secret';
 import type { FunctionAnswer } from './classify';
 
@@ -27,8 +22,8 @@ export interface FunctionClientOptions {
 }
 
 type FileSource = { path: string; bytes: number };
-/** The raw message: in memory (small, fresh) or the spool file with its recorded size. */
-export type MimeSource = { buffer: Buffer } | FileSource;
+/** The raw message: in memory (small, fresh: the chunks it arrived in) or the spool file with its recorded size. */
+export type MimeSource = { held: HeldMessage } | FileSource;
 
 /** What the forwarder needs of a client: FunctionClient here, or ThreadedFunctionClient on its own thread. */
 export interface FunctionPoster {
@@ -69,11 +64,11 @@ export class FunctionClient implements FunctionPoster {
    */
   async post(envelope: Envelope, mime: MimeSource, signal?: AbortSignal): Promise<FunctionAnswer> {
     const head = frameHead(envelope);
-    // A message in memory is hashed and sent as head + body without joining them: no second copy of up to 4 MiB.
-    const inMemory = 'buffer' in mime ? mime.buffer : undefined;
-    const mimeBytes = inMemory ? inMemory.length : (mime as FileSource).bytes;
+    // A message in memory is hashed and sent as frame head + its chunks, never joined: no copy of up to 4 MiB.
+    const inMemory = 'held' in mime ? mime.held.parts : undefined;
+    const mimeBytes = 'held' in mime ? mime.held.length : mime.bytes;
     const bodySha256 = inMemory
-      ? createHash('sha256').update(head).update(inMemory).digest('hex')
+      ? inMemory.reduce((h, part) => h.update(part), createHash('sha256').update(head)).digest('hex')
       : await hashBody(head, (mime as FileSource).path, mimeBytes);
     const headers: Record<string, string> = {
       ...signedHeaders({
@@ -128,7 +123,8 @@ export class FunctionClient implements FunctionPoster {
       if (inMemory) {
         req.cork(); // headers, frame head and body leave in one write
         req.write(head);
-        req.end(inMemory);
+        for (const part of inMemory) req.write(part);
+        req.end();
         return;
       }
       // A function that answers early (401, 413) may close before the upload ends; its answer still counts,

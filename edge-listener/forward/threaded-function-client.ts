@@ -20,9 +20,10 @@ interface Pending {
 /**
  * A FunctionClient whose work runs on a worker thread (forward-worker.ts): the SMTP intake keeps its thread
  * for SMTP and the spool, and the hashing, signing and HTTP of forwarding use the machine's other core. Same
- * contract as FunctionClient.post: an answer, or a rejection carrying the network error's code. A message the
- * intake holds in shared memory is read by the thread in place; other memory is copied once and moved; a
- * large message is read from its spool file by the thread itself.
+ * contract as FunctionClient.post: an answer, or a rejection carrying the network error's code. A message in
+ * memory is copied once into memory that then moves to the thread (transferred, not copied again; shared
+ * memory would save the copy, but V8 frees it only after a full GC in both threads, and a test run grew to
+ * 1 GB); a large message is read from its spool file by the thread itself.
  *
  * If the thread dies, the POSTs it had in flight reject (FORWARD_WORKER_STOPPED: the forwarder defers them
  * and the spool retries; the function's idempotency covers any that did arrive), and the next POST starts a
@@ -66,13 +67,14 @@ export class ThreadedFunctionClient implements FunctionPoster {
     const seq = ++this.#seq;
     return new Promise<FunctionAnswer>((resolve, reject) => {
       this.#pending.set(seq, { resolve, reject });
-      if ('buffer' in mime && mime.buffer.buffer instanceof SharedArrayBuffer) {
-        // The intake's joined message (intake-writer.ts): shared, never written again; the thread reads it in place.
-        const request: ForwardRequest = { op: 'post', seq, envelope, mime: { bytes: mime.buffer } };
-        worker.postMessage(request);
-      } else if ('buffer' in mime) {
-        // Memory the caller may still use: the thread gets its own copy, moved rather than copied again.
-        const bytes = new Uint8Array(mime.buffer);
+      if ('held' in mime) {
+        // The spool keeps its chunks; the thread gets the message joined into memory that moves to it.
+        const bytes = new Uint8Array(mime.held.length);
+        let offset = 0;
+        for (const part of mime.held.parts) {
+          bytes.set(part, offset);
+          offset += part.length;
+        }
         const request: ForwardRequest = { op: 'post', seq, envelope, mime: { bytes } };
         worker.postMessage(request, [bytes.buffer]);
       } else {

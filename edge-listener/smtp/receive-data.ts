@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log';
 import type { EdgeEvents } from '../events';
 import { ClientReply } from '../forward/client-reply';
 import type { Forwarder, FreshOutcome } from '../forward/forwarder';
+import type { HeldMessage } from '../spool/held-message';
 import type { EnvelopeParts } from '../spool/intake-writer';
 import type { Spool } from '../spool/spool';
 import { DataGuard } from './data-guard';
@@ -111,7 +112,7 @@ export async function receiveMessage(
 async function tryThenHold(
   forwarder: Forwarder,
   meta: Parameters<Forwarder['forwardFresh']>[0],
-  body: Buffer | undefined,
+  body: HeldMessage | undefined,
   budgetMs: number,
   logger: Logger,
 ): Promise<FreshOutcome> {

@@ -6,6 +6,7 @@ import { BridgeError, bridgeError } from '../../core/errors';
 import type { SpoolCapacity } from './capacity';
 import { isNoSpace, removeIfExists, rename } from './durable-fs';
 import { SPOOL_META_VERSION, type SpoolMeta } from './entry';
+import { HeldMessage } from './held-message';
 import type { CommitJournal } from './journal';
 import type { MemoryBudget } from './memory-budget';
 import { emlName, metaName } from './layout';
@@ -20,7 +21,7 @@ export interface IntakeContext {
   /** Bytes of bodies held in memory across all writers and journal-only entries. */
   memory: MemoryBudget;
   /** `body` is given when the message is in the journal only (no files written yet). */
-  committed(id: string, meta: SpoolMeta, body?: Buffer): void;
+  committed(id: string, meta: SpoolMeta, body?: HeldMessage): void;
 }
 
 /** The envelope as the SMTP session knows it; the spool adds messageId and receivedAt. */
@@ -51,6 +52,7 @@ export class SpoolWriter {
   readonly #ctx: IntakeContext;
   #handle: FileHandle | undefined;
   #kept: Buffer[] | undefined = [];
+  #held: HeldMessage | undefined;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #bytes = 0;
@@ -68,20 +70,13 @@ export class SpoolWriter {
   }
 
   /**
-   * The whole message while it is small enough to be held in memory (see KEEP_IN_MEMORY_BYTES). Joined once
-   * and kept joined (the commit and the first forward both ask for it), into shared memory: the forwarding
-   * thread reads these bytes where they are instead of getting a copy (nothing writes to them after the
-   * commit).
+   * The whole message while it is small enough to be held in memory (see KEEP_IN_MEMORY_BYTES), as the chunks
+   * it arrived in: the commit and the first forward both use them without joining (held-message.ts).
    */
-  get body(): Buffer | undefined {
+  get body(): HeldMessage | undefined {
     if (!this.#kept) return undefined;
-    if (this.#kept.length !== 1 || !(this.#kept[0]!.buffer instanceof SharedArrayBuffer)) {
-      const joined = Buffer.from(new SharedArrayBuffer(this.#bytes));
-      let offset = 0;
-      for (const chunk of this.#kept) offset += chunk.copy(joined, offset);
-      this.#kept = [joined];
-    }
-    return this.#kept[0];
+    this.#held ??= new HeldMessage([...this.#kept], this.#bytes);
+    return this.#held;
   }
 
   /** Set once writing failed (quota, disk); later chunks are dropped. */
@@ -229,6 +224,7 @@ export class SpoolWriter {
   #releaseKept(): void {
     if (this.#kept) this.#ctx.memory.release(this.#bytes);
     this.#kept = undefined;
+    this.#held = undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 import { type SpoolMeta, spoolMetaSchema } from './entry';
+import type { HeldMessage } from './held-message';
 
 /**
  * The spool's commit journal: group commit for small messages (toolchain-notes.md: once smtp-server's
@@ -126,11 +127,11 @@ export class CommitJournal {
   }
 
   /** Appends a committed message and resolves once it is durable (grouped with concurrent commits). */
-  async commit(meta: SpoolMeta, body: Buffer): Promise<void> {
+  async commit(meta: SpoolMeta, body: HeldMessage): Promise<void> {
     const json = Buffer.from(JSON.stringify(meta));
     const len = Buffer.alloc(4);
     len.writeUInt32BE(json.length);
-    const segment = await this.#append('C', [len, json, body], meta.envelope.messageId);
+    const segment = await this.#append('C', [len, json, ...body.parts], meta.envelope.messageId);
     await this.#sync(segment);
   }
 

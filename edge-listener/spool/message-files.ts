@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { DirectorySyncer } from './dir-sync';
 import { removeIfExists, rename, writeFileSynced } from './durable-fs';
+import type { HeldMessage } from './held-message';
 import { emlName, metaName, type SpoolLayout } from './layout';
 
 /** The files of live entries in messages/: durable writes, removal, fsync, and reading a message's head. */
@@ -47,8 +48,8 @@ export class MessageFiles {
    * message file just written is removed again: the journal still holds the message, and a message file
    * without metadata would be quarantined at the next start as if it were damaged.
    */
-  async writeEntry(id: string, body: Buffer | undefined, metaJson: string): Promise<void> {
-    if (body) await this.writeDurably(emlName(id), body);
+  async writeEntry(id: string, body: HeldMessage | undefined, metaJson: string): Promise<void> {
+    if (body) await this.writeDurably(emlName(id), body.join());
     try {
       await this.writeDurably(metaName(id), metaJson);
     } catch (e) {

@@ -2,11 +2,12 @@ import type { SpoolCapacity } from './capacity';
 import { DueHeap } from './due-heap';
 import type { MemoryBudget } from './memory-budget';
 import type { SpoolMeta, SpoolState, SpoolStats } from './entry';
+import type { HeldMessage } from './held-message';
 
 /** What the process keeps in memory per entry: enough to schedule and count; the rest stays on disk. */
 interface IndexItem {
   /** Committed through the journal only: no files in messages/ yet (see Spool). */
-  pending?: { meta: SpoolMeta; body: Buffer };
+  pending?: { meta: SpoolMeta; body: HeldMessage };
   failed: boolean;
   nextAttemptAtMs: number;
   receivedAtMs: number;
@@ -46,11 +47,11 @@ export class SpoolIndex {
   }
 
   /** The journal-only copy of an entry whose files are not written yet. */
-  pendingOf(id: string): { meta: SpoolMeta; body: Buffer } | undefined {
+  pendingOf(id: string): { meta: SpoolMeta; body: HeldMessage } | undefined {
     return this.#items.get(id)?.pending;
   }
 
-  put(id: string, meta: SpoolMeta, body?: Buffer): void {
+  put(id: string, meta: SpoolMeta, body?: HeldMessage): void {
     const previous = this.#items.get(id);
     if (previous) this.#capacity.stored(-previous.mimeBytes);
     if (previous?.pending && previous.pending.body !== body)

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 import { type BridgeError, bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
@@ -19,6 +19,7 @@ import {
   type SpoolStats,
 } from './entry';
 import { doneEntry, liveEntry } from './entry-view';
+import { HeldMessage } from './held-message';
 import { SpoolWriter } from './intake-writer';
 import { MemoryBudget } from './memory-budget';
 import { CommitJournal } from './journal';
@@ -104,7 +105,7 @@ export class Spool extends EventEmitter {
       // messages whose files could not be written (disk full) stay journal-only, as in their first attempt
       for (const [id, c] of replay.stillPending) {
         spool.#memory.add(c.body.length);
-        spool.#index.put(id, c.meta, c.body);
+        spool.#index.put(id, c.meta, HeldMessage.of(c.body));
       }
       await spool.#capacity.refresh(0);
       opts.logger.info(
@@ -213,14 +214,14 @@ export class Spool extends EventEmitter {
   /** The raw message of a live entry, from memory or disk; undefined for done records (no body kept). */
   openMessage(id: string): Readable | undefined {
     const pending = this.#index.pendingOf(id);
-    if (pending) return Readable.from([pending.body]);
+    if (pending) return pending.body.stream();
     return this.#index.has(id) ? createReadStream(this.messagePath(id)) : undefined;
   }
 
   /** The first `maxBytes` of a live entry's message (its header block, for a status page). */
   async readHead(id: string, maxBytes = 16 * 1024): Promise<Buffer | undefined> {
     const pending = this.#index.pendingOf(id);
-    if (pending) return Buffer.from(pending.body.subarray(0, maxBytes));
+    if (pending) return pending.body.head(maxBytes);
     return this.#index.has(id) ? this.#files.readHead(id, maxBytes) : undefined;
   }
 
