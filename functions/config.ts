@@ -235,17 +235,35 @@ export function functionConfigFromEnvironment(): FunctionConfig {
   return loadFunctionConfig(process.env);
 }
 
+/**
+ * App Service leaves a Key Vault reference's own text in the setting when it cannot resolve it: the secret
+ * does not exist yet (right after the first deployment) or the app's identity may not read it.
+ */
+const UNRESOLVED_KEY_VAULT_REFERENCE = /^\s*@Microsoft\.KeyVault\(/i;
+
+function unresolvedProblem(name: string): string {
+  return (
+    `${name}: its Key Vault reference is not resolved — the secret does not exist yet, or the app's identity ` +
+    'may not read it (Key Vault Secrets User); create it as in docs/deploy.md "Sites and their secrets", then ' +
+    'restart the function app'
+  );
+}
+
 type ParseResult = { ok: true; config: FunctionConfig } | { ok: false; problems: string[] };
 
 function parse(env: Record<string, string | undefined>): ParseResult {
   // Azure shows unset app settings as empty strings; treat them as unset so defaults apply.
   const present: Record<string, string> = {};
+  const unresolved: string[] = [];
   for (const name of FUNCTION_SETTING_NAMES) {
     const value = env[name];
-    if (value !== undefined && value.trim() !== '') present[name] = value;
+    if (value === undefined || value.trim() === '') continue;
+    if (UNRESOLVED_KEY_VAULT_REFERENCE.test(value)) unresolved.push(unresolvedProblem(name));
+    else present[name] = value;
   }
   const parsed = functionSettingsSchema.safeParse(present);
-  if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, problems: [...unresolved, ...formatIssues(parsed.error)] };
+  if (unresolved.length > 0) return { ok: false, problems: unresolved };
   const s = parsed.data;
   const problems: string[] = [];
   const storage = storageConnection(s, problems);

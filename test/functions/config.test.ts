@@ -36,6 +36,33 @@ describe('function configuration', () => {
     expect(c.storage).toEqual({ kind: 'connectionString', connectionString: AZURITE });
   });
 
+  it('names an unresolved Key Vault reference as such, beside every other problem', () => {
+    const reference =
+      '@Microsoft.KeyVault(SecretUri=https://kv-bridge.vault.azure.net/secrets/bridge-site-secrets/)';
+    let error: unknown;
+    try {
+      loadFunctionConfig({
+        AzureWebJobsStorage: AZURITE,
+        BRIDGE_SITE_SECRETS: reference,
+        BRIDGE_SYNC_BUDGET_MS: 'soon',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BridgeError);
+    expect((error as BridgeError).code).toBe('CONFIG_INVALID');
+    expect((error as BridgeError).detail).toContain(
+      'BRIDGE_SITE_SECRETS: its Key Vault reference is not resolved',
+    );
+    expect((error as BridgeError).detail).toContain('BRIDGE_SYNC_BUDGET_MS');
+    expect((error as BridgeError).detail).not.toContain('JSON');
+    // the reference alone is also reported, and the secret's URI is not repeated anywhere
+    expect(() =>
+      loadFunctionConfig({ AzureWebJobsStorage: AZURITE, BRIDGE_SITE_SECRETS: reference }),
+    ).toThrow(/Key Vault reference is not resolved.*docs\/deploy\.md/);
+    expect((error as BridgeError).detail).not.toContain('kv-bridge');
+  });
+
   it('parses sizes, durations, lists and JSON settings', () => {
     const c = loadFunctionConfig({
       AzureWebJobsStorage: AZURITE,
