@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { StatusSnapshot } from '../../edge-listener/status-page/status-snapshot';
-import { freePort } from '../helpers/azurite';
+import { freeStablePort } from '../helpers/azurite';
 import { eventually } from '../helpers/e2e-function-stack';
 import { accepts, alive, REPO_ROOT, spoolIdFrom, stackEnv, type StackProcess, startStackProcess, swaks } from './stack-process';
 
@@ -24,8 +24,9 @@ beforeAll(async () => {
   env = stackEnv({
     BRIDGE_DATA_DIR: dataDir,
     BRIDGE_SMTP_HOST: '127.0.0.1',
-    BRIDGE_SMTP_PORT: String(await freePort()),
-    BRIDGE_HTTP_PORT: String(await freePort()),
+    // The same ports again after the restarts below.
+    BRIDGE_SMTP_PORT: String(await freeStablePort()),
+    BRIDGE_HTTP_PORT: String(await freeStablePort()),
     // Short waits, so a message the function does not answer is spooled and retried within the test.
     BRIDGE_FORWARD_BUDGET_MS: '300ms',
     BRIDGE_FORWARD_TIMEOUT_MS: '1s',
