@@ -25,15 +25,12 @@ export interface ForwardWorkerData {
   maxSockets: number;
 }
 
-/** Main thread → worker. */
-export type ForwardRequest =
-  | {
-      op: 'post';
-      seq: number;
-      envelope: Envelope;
-      mime: { bytes: Uint8Array } | { path: string; bytes: number };
-    }
-  | { op: 'close' };
+/** Main thread → worker: one POST. The thread is ended with Worker.terminate(), after the forwarder drained. */
+export interface ForwardRequest {
+  seq: number;
+  envelope: Envelope;
+  mime: { bytes: Uint8Array } | { path: string; bytes: number };
+}
 
 /** Worker → main thread: ready to serve, then per request the function's answer, or why there was none
  * (the error code is kept for classify.ts). */
@@ -42,7 +39,7 @@ export type ForwardReply =
   | { seq: number; status: number; body: Uint8Array; retryAfter?: string }
   | { seq: number; error: { message: string; code?: string } };
 
-export function isForwardWorker(): boolean {
+function isForwardWorker(): boolean {
   return !isMainThread && (workerData as Partial<ForwardWorkerData> | null)?.role === FORWARD_WORKER_ROLE;
 }
 
@@ -56,13 +53,7 @@ export function serveForwardRequests(port: MessagePort, data: ForwardWorkerData)
   };
   if (data.functionKey !== undefined) options.functionKey = new Secret(data.functionKey);
   const client = new FunctionClient(options);
-  port.on('message', (request: ForwardRequest) => {
-    if (request.op === 'close') {
-      client.close();
-      port.close();
-      return;
-    }
-    const { seq, envelope, mime } = request;
+  port.on('message', ({ seq, envelope, mime }: ForwardRequest) => {
     const source: MimeSource =
       'path' in mime
         ? mime

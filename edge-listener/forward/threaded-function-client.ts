@@ -75,15 +75,10 @@ export class ThreadedFunctionClient implements FunctionPoster {
           bytes.set(part, offset);
           offset += part.length;
         }
-        const request: ForwardRequest = { op: 'post', seq, envelope, mime: { bytes } };
+        const request: ForwardRequest = { seq, envelope, mime: { bytes } };
         worker.postMessage(request, [bytes.buffer]);
       } else {
-        const request: ForwardRequest = {
-          op: 'post',
-          seq,
-          envelope,
-          mime: { path: mime.path, bytes: mime.bytes },
-        };
+        const request: ForwardRequest = { seq, envelope, mime: { path: mime.path, bytes: mime.bytes } };
         worker.postMessage(request);
       }
     });
