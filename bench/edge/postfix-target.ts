@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { waitForPort } from './processes';
-import { freePort, type Target } from './targets';
+import { freePort } from '../../scripts/stack/readiness';
+import type { Target } from './targets';
 
 /**
  * A private Postfix instance — the reference the 1 MB target is set against: smtpd writing every message

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { freePort } from '../../scripts/stack/readiness';
 import { firstJsonLine, type Started, startProcess, waitForPort } from './processes';
 
 /** One SMTP server under test: where it listens, which process to charge CPU to, how to stop it. */
@@ -18,14 +18,6 @@ export interface Target {
 }
 
 const TSX = ['--import', 'tsx'];
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export const SMTP_SINK_NAME = 'Postfix smtp-sink (C, discards)';
 export const STOCK_DISCARD_NAME = 'smtp-server 3.21, stock (100 ms greeting delay), discards';

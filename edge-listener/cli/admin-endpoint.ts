@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../../core/process-alive';
 
 /**
  * How the CLI finds the running listener's admin API: `<BRIDGE_DATA_DIR>/admin.json`, written by the
@@ -47,13 +48,4 @@ export async function runningAdminEndpoint(dataDir: string): Promise<AdminEndpoi
   if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.token !== 'string') return undefined;
   if (value.host !== hostname() || !processAlive(value.pid)) return undefined;
   return value as AdminEndpoint;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -2,6 +2,7 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 import { bridgeError } from '../../core/errors';
+import { processAlive } from '../../core/process-alive';
 
 interface LockInfo {
   pid: number;
@@ -69,14 +70,5 @@ export class SpoolLock {
     } catch {
       return undefined;
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

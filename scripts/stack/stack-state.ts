@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { StackMode } from './stack-config';
+import { processAlive } from '../../core/process-alive';
 
 /**
  * BRIDGE_DATA_DIR/stack.json while a stack runs: what listens where and which processes belong to it. It
@@ -53,15 +54,6 @@ export function removeStackState(dataDir: string): void {
   rmSync(stackStatePath(dataDir), { force: true });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Waits for the children of a previous stack that died without cleaning up (killed, crashed) to finish their
  * own shutdown: they stop themselves when their parent goes (exit-with-parent.cjs), but the edge drains its
@@ -70,10 +62,10 @@ function isAlive(pid: number): boolean {
 export async function waitForLeftoverChildren(dataDir: string, timeoutMs: number): Promise<void> {
   const state = readStackState(dataDir);
   const deadline = Date.now() + timeoutMs;
-  let alive = (state?.children ?? []).filter((c) => isAlive(c.pid));
+  let alive = (state?.children ?? []).filter((c) => processAlive(c.pid));
   while (alive.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    alive = alive.filter((c) => isAlive(c.pid));
+    alive = alive.filter((c) => processAlive(c.pid));
   }
   if (alive.length > 0) {
     const list = alive.map((c) => `${c.name} (pid ${c.pid})`).join(', ');

@@ -2,24 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 
+import { freePort } from '../../scripts/stack/readiness';
 import { azuriteConnectionString } from '../../scripts/stack/stack-processes';
 
 export interface Azurite {
   connectionString: string;
   ports: { blob: number; queue: number; table: number };
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { freePort } from '../../helpers/azurite';
+import { freePort } from '../../../scripts/stack/readiness';
 import { datedCertFiles } from './dated-cert';
 import { check, doctor, type DoctorStack, startDoctorStack } from './doctor-stack';
 

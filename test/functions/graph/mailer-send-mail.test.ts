@@ -4,7 +4,7 @@ import { BridgeError } from '../../../core/errors';
 import { memoryLogger } from '../../../core/log';
 import { createCredentialProvider } from '../../../functions/graph/credential';
 import { createGraphMailer, type GraphMailer } from '../../../functions/graph/mailer';
-import { freePort } from '../../helpers/azurite';
+import { freePort } from '../../../scripts/stack/readiness';
 import { startFakeGraph, type GraphSandbox } from '../../helpers/fake-graph';
 import { attachment, jsonPlan, mimeMessage, pdfLike, sha256 } from './plans';
 
