@@ -10,7 +10,7 @@ import { type EdgeConfig, loadEdgeConfig } from '../../../edge-listener/config';
 import { type EdgeListener, startEdgeListener } from '../../../edge-listener/edge';
 import type { StatusSnapshot } from '../../../edge-listener/status-page/status-snapshot';
 import { type FunctionStack, startFunctionStack } from '../../helpers/e2e-function-stack';
-import { FunctionSwitch } from './function-switch';
+import { TcpRelay } from '../../helpers/tcp-relay';
 
 /**
  * The whole bridge in one test process, every part real: the Graph sandbox (product code, the https Graph
@@ -21,7 +21,7 @@ import { FunctionSwitch } from './function-switch';
 export interface StatusStack {
   fn: FunctionStack;
   /** Between the edge and the function host: `down()` makes the function unreachable. */
-  functionSwitch: FunctionSwitch;
+  functionSwitch: TcpRelay;
   edge: EdgeListener;
   config: EdgeConfig;
   /** http://127.0.0.1:PORT (no trailing slash). */
@@ -40,7 +40,7 @@ export async function startStatusStack(
 ): Promise<StatusStack> {
   // Any sender may send, as in the `npm start` sandbox.
   const fn = await startFunctionStack(name, { settings: { BRIDGE_ALLOWED_SENDERS: '*' } });
-  const functionSwitch = await FunctionSwitch.start(fn.url);
+  const functionSwitch = await TcpRelay.start(fn.url);
   const dataDir = mkdtempSync(join(tmpdir(), `status-${name}-`));
   const loaded = loadEdgeConfig({
     env: {
