@@ -20,15 +20,16 @@ module.exports = tseslint.config(
     // core/ is the ground floor: it may not reach up into either side or into a runtime host.
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/edge-listener/**', '@azure/functions', 'smtp-server', 'node:net'] }],
+      'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/edge-listener/**', '**/dev/**', '@azure/functions', 'smtp-server', 'node:net'] }],
     },
   },
   {
+    // functions/ is what Azure runs: it may not import the edge or the dev-only tools in dev/.
     files: ['functions/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/edge-listener/**'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/edge-listener/**', '**/dev/**'] }] },
   },
   {
     files: ['edge-listener/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/functions/**', '@azure/functions'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/dev/**', '@azure/functions'] }] },
   },
 );

@@ -9,7 +9,7 @@ import { frameHead, signedHeaders, WIRE_CONTENT_TYPE, WIRE_PATH } from '../../co
 
 /**
  * Calls into the function the way the Functions host does in stream mode (enableHttpStream): a fetch Request
- * whose body is a stream pulled in socket-sized chunks, wrapped in HttpRequest (functions/local/host-request.ts
+ * whose body is a stream pulled in socket-sized chunks, wrapped in HttpRequest (dev/function-host/host-request.ts
  * does the same for `npm start`), and a fresh InvocationContext per invocation.
  */
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { ensureSelfSignedCert } from '../../core/self-signed-cert';
-import { startGraphSandbox } from '../../functions/local/graph-sandbox/sandbox';
-import type { GraphSandbox, SandboxRoute } from '../../functions/local/graph-sandbox/options';
+import { startGraphSandbox } from '../../dev/graph-sandbox/sandbox';
+import type { GraphSandbox, SandboxRoute } from '../../dev/graph-sandbox/options';
 import { startAzurite } from '../../test/helpers/azurite';
 import type { ChildJob, ChildMessage, MessageResult } from './bench-protocol';
 import { timeModuleLoad } from './module-load';

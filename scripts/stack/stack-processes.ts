@@ -84,7 +84,7 @@ export function azuritePlan(w: Wiring): ProcessPlan {
 export function sandboxPlan(w: Wiring): ProcessPlan {
   if (!w.sandbox) throw new Error('sandboxPlan needs the sandbox wiring');
   return {
-    script: join(REPO_ROOT, 'functions', 'local', 'graph-sandbox', 'main.ts'),
+    script: join(REPO_ROOT, 'dev', 'graph-sandbox', 'main.ts'),
     args: ['--host', '127.0.0.1', '--port', String(w.sandbox.port), '--data-dir', join(w.settings.dataDir, 'graph-sandbox'), '--cert', w.sandbox.certPath, '--key', w.sandbox.keyPath],
     env: withoutSecrets(w.settings.inheritedEnv),
   };
@@ -115,7 +115,7 @@ export function functionHostPlan(w: Wiring): ProcessPlan {
     // Live: the app registration's secret is the function's alone.
     env.AZURE_CLIENT_SECRET = s.inheritedEnv.AZURE_CLIENT_SECRET;
   }
-  return { script: join(REPO_ROOT, 'functions', 'local', 'host-main.ts'), args: [], env };
+  return { script: join(REPO_ROOT, 'dev', 'function-host', 'host-main.ts'), args: [], env };
 }
 
 export function edgePlan(w: Wiring): ProcessPlan {

@@ -25,7 +25,7 @@ import {
   startFunctionStack,
   type FunctionStack,
 } from '../helpers/e2e-function-stack';
-import type { SandboxMessage } from '../../functions/local/graph-sandbox/options';
+import type { SandboxMessage } from '../../dev/graph-sandbox/options';
 
 /**
  * Every file of the shared MIME corpus through the real function path: a signed frame POSTed to the local

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { SandboxMessage } from '../../functions/local/graph-sandbox/options';
+import type { SandboxMessage } from '../../dev/graph-sandbox/options';
 import {
   serverReplies,
   smtpTransport,

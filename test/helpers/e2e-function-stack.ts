@@ -2,8 +2,8 @@ import type { Envelope } from '../../core/envelope';
 import { WIRE_PATH, type WireResult } from '../../core/wire';
 import type { FunctionConfig } from '../../functions/config';
 import { createFunctionServices, type ServiceOverrides } from '../../functions/function-services';
-import { startLocalFunctionHost, type LocalFunctionHost } from '../../functions/local/host';
-import type { SandboxMessage } from '../../functions/local/graph-sandbox/options';
+import { startLocalFunctionHost, type LocalFunctionHost } from '../../dev/function-host/host';
+import type { SandboxMessage } from '../../dev/graph-sandbox/options';
 import type { GraphSandbox, SandboxOptions } from './fake-graph';
 import {
   FAST_TUNING,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-import { startGraphSandbox } from '../../functions/local/graph-sandbox/sandbox';
-import type { GraphSandbox, SandboxOptions } from '../../functions/local/graph-sandbox/options';
+import { startGraphSandbox } from '../../dev/graph-sandbox/sandbox';
+import type { GraphSandbox, SandboxOptions } from '../../dev/graph-sandbox/options';
 
 export type { GraphSandbox, SandboxOptions };
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -151,4 +151,26 @@ describe('npm run package:function', () => {
       expect(packages).not.toContain(`node_modules/${name}`);
     }
   });
+
+  it('ships none of the dev-only code of this repository (local host, Graph sandbox) in the real zip', () => {
+    // A throwaway root that shares this checkout's manifests and node_modules and holds a fresh compile.
+    const root = tempDir('package-function-real-');
+    for (const name of ['host.json', 'package.json', 'package-lock.json', 'node_modules']) {
+      symlinkSync(join(REPO_ROOT, name), join(root, name));
+    }
+    execFileSync(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', join(root, 'dist')],
+      { stdio: 'pipe' },
+    );
+    expect(existsSync(join(root, 'dist', 'dev', 'graph-sandbox', 'sandbox.js'))).toBe(true);
+    const result = packageFunction({ repoRoot: root, build: false });
+    const listed = execFileSync('unzip', ['-Z1', result.zipPath], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      .trim()
+      .split('\n');
+    expect(listed).toContain('dist/functions/index.js');
+    const ownCode = listed.filter((entry) => entry.startsWith('dist/'));
+    expect(ownCode.filter((entry) => !/^dist\/(functions|core)\//.test(entry))).toEqual([]);
+    expect(ownCode.filter((entry) => /graph-sandbox|function-host|\/local\//.test(entry))).toEqual([]);
+  }, 180_000);
 });

@@ -9,7 +9,7 @@ import { runDoctorCommand } from '../../../edge-listener/doctor/doctor-command';
 import { type EdgeListener, startEdgeListener } from '../../../edge-listener/edge';
 import type { DoctorReport } from '../../../edge-listener/doctor/run-doctor';
 import { loadFunctionConfig } from '../../../functions/config';
-import { type LocalFunctionHost, startLocalFunctionHost } from '../../../functions/local/host';
+import { type LocalFunctionHost, startLocalFunctionHost } from '../../../dev/function-host/host';
 import { uniqueStorageNames } from '../../functions/storage-names';
 import { type GraphSandbox, type SandboxOptions, startFakeGraph } from '../../helpers/fake-graph';
 

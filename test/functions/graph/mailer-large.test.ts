@@ -5,7 +5,7 @@ import { memoryLogger } from '../../../core/log';
 import { createCredentialProvider } from '../../../functions/graph/credential';
 import { MAX_UPLOAD_CHUNK_BYTES } from '../../../functions/graph/graph-limits';
 import { createGraphMailer, type GraphMailer } from '../../../functions/graph/mailer';
-import type { SandboxRequestLog } from '../../../functions/local/graph-sandbox/options';
+import type { SandboxRequestLog } from '../../../dev/graph-sandbox/options';
 import { startFakeGraph, type GraphSandbox } from '../../helpers/fake-graph';
 import { attachment, jsonPlan, pdfLike, sha256 } from './plans';
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 
 import { describe, expect, inject, it } from 'vitest';
 
-import { uniqueStorageNames } from '../storage-names';
+import { uniqueStorageNames } from '../../functions/storage-names';
 
 const root = join(__dirname, '..', '..', '..');
-const cli = ['--import', 'tsx', join(root, 'functions', 'local', 'host-main.ts')];
+const cli = ['--import', 'tsx', join(root, 'dev', 'function-host', 'host-main.ts')];
 
 describe('local function host command', () => {
   it('prints its usage with --help', () => {

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { EMPTY_SHA256, signedHeaders, WIRE_PATH, type WireResult } from '../../../core/wire';
-import { startLocalFunctionHost, type LocalFunctionHost } from '../../../functions/local/host';
+import { startLocalFunctionHost, type LocalFunctionHost } from '../../../dev/function-host/host';
 import {
   envelopeFor,
   frame,
@@ -15,7 +15,7 @@ import {
   signedPostHeaders,
   startKit,
   type Kit,
-} from '../function-test-kit';
+} from '../../functions/function-test-kit';
 
 const FUNCTION_KEY = 'local-function-key-0123456789';
 let kit: Kit;

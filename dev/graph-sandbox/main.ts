@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 
 import pino from 'pino';
 
-import type { Logger } from '../../../core/log';
-import { REDACT_PATHS } from '../../../core/log';
-import { ensureSelfSignedCert } from '../../../core/self-signed-cert';
+import type { Logger } from '../../core/log';
+import { REDACT_PATHS } from '../../core/log';
+import { ensureSelfSignedCert } from '../../core/self-signed-cert';
 import { HELP, parseSandboxCli } from './cli-options';
 import { startGraphSandbox } from './sandbox';
 

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { InvocationContext } from '@azure/functions';
 
 import { silentLogger, type Logger } from '../../core/log';
-import type { FunctionConfig } from '../config';
-import { createFunctionServices, type ServiceOverrides } from '../function-services';
-import { HTTP_FUNCTIONS, type HttpFunctionDefinition } from '../http/http-functions';
-import { makeSendQueuedHandler } from '../queued-sender';
-import type { FunctionServices } from '../services';
-import { createStorageClients } from '../state/storage-clients';
+import type { FunctionConfig } from '../../functions/config';
+import { createFunctionServices, type ServiceOverrides } from '../../functions/function-services';
+import { HTTP_FUNCTIONS, type HttpFunctionDefinition } from '../../functions/http/http-functions';
+import { makeSendQueuedHandler } from '../../functions/queued-sender';
+import type { FunctionServices } from '../../functions/services';
+import { createStorageClients } from '../../functions/state/storage-clients';
 import { QueuePoller } from './host-queue';
 import { streamBody, toHttpRequest, writeHttpResponse } from './host-request';
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { parseSandboxCli } from '../../../../functions/local/graph-sandbox/cli-options';
-import { startFakeGraph, type GraphSandbox, type SandboxOptions } from '../../../helpers/fake-graph';
+import { parseSandboxCli } from '../../../dev/graph-sandbox/cli-options';
+import { startFakeGraph, type GraphSandbox, type SandboxOptions } from '../../helpers/fake-graph';
 
 /**
  * Exchange Online RBAC for Applications in the sandbox: grants per app and mailbox that add to the token's
@@ -214,14 +214,14 @@ describe('graph sandbox CLI: permission flags', () => {
   });
 
   it('runs with them: the started sandbox enforces the grants it was given', async () => {
-    const root = join(__dirname, '..', '..', '..', '..');
+    const root = join(__dirname, '..', '..', '..');
     const dataDir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
     const child = spawn(
       process.execPath,
       [
         '--import',
         'tsx',
-        join(root, 'functions', 'local', 'graph-sandbox', 'main.ts'),
+        join(root, 'dev', 'graph-sandbox', 'main.ts'),
         '--port',
         '0',
         '--cert',

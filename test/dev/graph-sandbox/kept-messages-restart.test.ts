@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { memoryLogger } from '../../../../core/log';
-import { startFakeGraph, type GraphSandbox } from '../../../helpers/fake-graph';
+import { memoryLogger } from '../../../core/log';
+import { startFakeGraph, type GraphSandbox } from '../../helpers/fake-graph';
 
 let dataDir: string;
 const open: GraphSandbox[] = [];

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { formatIssues } from '../../core/config/define';
 import { BridgeError } from '../../core/errors';
 import { REDACT_PATHS, type Logger } from '../../core/log';
-import { loadFunctionConfig } from '../config';
+import { loadFunctionConfig } from '../../functions/config';
 import { localHostEnvironment, loadLocalHostSettings, localHostSettingsSchema } from './host-config';
 import { startLocalFunctionHost } from './host';
 
@@ -13,7 +13,7 @@ const HELP = `Local function host of smtp-graph-bridge: serves the function's HT
 trigger against the configured storage, like the Azure Functions host (which cannot be installed here).
 
 Usage: npm run start:function -- [options]
-       tsx functions/local/host-main.ts [options]
+       tsx dev/function-host/host-main.ts [options]
 
 Options:
   --host <address>   listen address (default BRIDGE_LOCAL_FUNCTION_HOST or 127.0.0.1)

@@ -1,4 +1,4 @@
-import type { Logger } from '../../../core/log';
+import type { Logger } from '../../core/log';
 
 /** The requests the sandbox knows, by name (for faults and the request log). */
 export type SandboxRoute =

@@ -4,7 +4,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import type { Logger } from '../../../core/log';
+import type { Logger } from '../../core/log';
 import { emlFromGraph, emlStreamFromGraph, type MimeSummary } from './eml';
 import type { GraphMessageJson } from './graph-message';
 import { loadKeptMessages } from './kept-message-loader';

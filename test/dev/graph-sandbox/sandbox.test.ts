@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { startFakeGraph, type GraphSandbox } from '../../../helpers/fake-graph';
+import { startFakeGraph, type GraphSandbox } from '../../helpers/fake-graph';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const MiB = 1024 * 1024;

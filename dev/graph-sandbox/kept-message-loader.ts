@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { z } from 'zod';
 
-import type { Logger } from '../../../core/log';
+import type { Logger } from '../../core/log';
 import type { SandboxAttachment, SandboxGraphRequest, SandboxMessage } from './options';
 
 /**

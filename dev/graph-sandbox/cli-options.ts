@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { parseBytes } from '../../../core/config/define';
+import { parseBytes } from '../../core/config/define';
 import { parseExchangeRbacFlag } from './exchange-rbac';
 import type { SandboxOptions } from './options';
 
@@ -11,7 +11,7 @@ import type { SandboxOptions } from './options';
 
 export const HELP = `graph-sandbox — a Microsoft Graph + Entra ID look-alike that keeps every message instead of sending it
 
-Usage: npx tsx functions/local/graph-sandbox/main.ts [options]
+Usage: npx tsx dev/graph-sandbox/main.ts [options]
 
 Options:
   --port <n>               https port (default 8443; 0 = any free port)

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { WIRE_PATH, type WireResult } from '../../../core/wire';
-import { startLocalFunctionHost, type LocalFunctionHost } from '../../../functions/local/host';
+import { startLocalFunctionHost, type LocalFunctionHost } from '../../../dev/function-host/host';
 import { createFunctionServices } from '../../../functions/function-services';
 import {
   envelopeFor,
@@ -13,7 +13,7 @@ import {
   signedPostHeaders,
   startKit,
   type Kit,
-} from '../function-test-kit';
+} from '../../functions/function-test-kit';
 import { startSlowGraphProxy, type SlowGraphProxy } from './slow-graph-proxy';
 
 /**

@@ -2,8 +2,8 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 
 import { memoryLogger } from '../../../core/log';
-import { QueuePoller } from '../../../functions/local/host-queue';
-import { uniqueStorageNames } from '../storage-names';
+import { QueuePoller } from '../../../dev/function-host/host-queue';
+import { uniqueStorageNames } from '../../functions/storage-names';
 
 const service = QueueServiceClient.fromConnectionString(inject('azuriteConnectionString'));
 let poller: QueuePoller | undefined;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import { silentLogger } from '../../../core/log';
+import { silentLogger } from '../../core/log';
 import { isGraphAudience, TokenSigner, type AccessTokenClaims } from './access-token';
 import { adminRoute } from './admin-routes';
 import { Directory } from './directory';
