@@ -3,11 +3,30 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.test-data/**', 'coverage/**', 'infra/**/*.json', 'edge-listener/status-page/assets/**', '.ci/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.data/**',
+      '.test-data/**',
+      'coverage/**',
+      'infra/**/*.json',
+      'edge-listener/status-page/assets/**',
+      '.ci/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: {
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       '@typescript-eslint/no-explicit-any': 'error',
@@ -20,7 +39,19 @@ module.exports = tseslint.config(
     // core/ is the ground floor: it may not reach up into either side or into a runtime host.
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/edge-listener/**', '**/dev/**', '@azure/functions', 'smtp-server', 'node:net'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '**/functions/**',
+            '**/edge-listener/**',
+            '**/dev/**',
+            '@azure/functions',
+            'smtp-server',
+            'node:net',
+          ],
+        },
+      ],
     },
   },
   {
@@ -30,6 +61,8 @@ module.exports = tseslint.config(
   },
   {
     files: ['edge-listener/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/dev/**', '@azure/functions'] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/dev/**', '@azure/functions'] }],
+    },
   },
 );

@@ -30,16 +30,22 @@ export const LOG_EVENTS = {
   MESSAGE_FAILED: 'A permanent failure; the message ends failed with its reason.',
   MESSAGE_REJECTED: 'The message was refused permanently before sending (policy, content).',
   SENDER_REWRITTEN: 'The From address is not allowed; the default sender mailbox sends with Reply-To set.',
-  GRAPH_REQUEST: 'One request to Microsoft Graph finished (method, path shape, status, request id, duration).',
+  GRAPH_REQUEST:
+    'One request to Microsoft Graph finished (method, path shape, status, request id, duration).',
   GRAPH_UPLOAD_CHUNK_RETRY: 'An upload-session chunk failed and is retried on its own.',
-  GRAPH_DRAFT_DISCARDED: 'A large-message send failed before /send; its draft was deleted (status 0: the delete failed too).',
+  GRAPH_DRAFT_DISCARDED:
+    'A large-message send failed before /send; its draft was deleted (status 0: the delete failed too).',
   SANDBOX_MESSAGE_KEPT: 'The Graph sandbox accepted a message and kept it instead of sending it.',
-  SANDBOX_MESSAGES_LOADED: 'The Graph sandbox started and listed again the kept messages of its data directory (newest first, within its memory bounds).',
-  SANDBOX_MESSAGE_SKIPPED: 'A kept-message folder of the Graph sandbox is incomplete or unreadable; it is not listed, and left on disk untouched.',
-  SANDBOX_REQUEST_REFUSED: 'The Graph sandbox refused a request the way Graph would (status and Graph error code).',
+  SANDBOX_MESSAGES_LOADED:
+    'The Graph sandbox started and listed again the kept messages of its data directory (newest first, within its memory bounds).',
+  SANDBOX_MESSAGE_SKIPPED:
+    'A kept-message folder of the Graph sandbox is incomplete or unreadable; it is not listed, and left on disk untouched.',
+  SANDBOX_REQUEST_REFUSED:
+    'The Graph sandbox refused a request the way Graph would (status and Graph error code).',
   TOKEN_ACQUIRED: 'A Microsoft Graph token was acquired (never the token itself).',
   TOKEN_FAILED: 'A Microsoft Graph token could not be acquired.',
-  MESSAGE_REQUEUED: 'A queued message waits again: its sender mailbox is at its pacing limit, or another attempt is still running.',
+  MESSAGE_REQUEUED:
+    'A queued message waits again: its sender mailbox is at its pacing limit, or another attempt is still running.',
   QUEUE_POISON: 'A queued message exhausted its attempts and ends failed.',
   HEALTH_CHECK: 'A health check ran.',
   CONFIG_INVALID: 'Configuration is invalid; every problem is listed.',
@@ -57,11 +63,15 @@ export const LOG_EVENTS = {
   SPOOL_FULL: 'The spool is over its quota or the disk is full.',
   FORWARD_ATTEMPT: 'The forwarder posted a spooled message to the function.',
   FORWARD_RESULT: 'The outcome of one forward attempt.',
-  FORWARD_WORKER_STOPPED: 'The forwarding thread stopped unexpectedly; its POSTs in flight are retried and the next one starts it again.',
+  FORWARD_WORKER_STOPPED:
+    'The forwarding thread stopped unexpectedly; its POSTs in flight are retried and the next one starts it again.',
   ADMIN_ACTION: 'An admin retried or deleted a message (CLI or status page).',
-  SMTP_TRACE: 'A protocol trace line from smtp-server (only with BRIDGE_LOG_SMTP_TRACE; AUTH data is masked, message data never logged).',
-  TLS_HANDSHAKE_FAILED: 'A client failed the TLS handshake (often an old device that needs BRIDGE_TLS_LEGACY).',
-  SPOOL_RECOVERED: 'The spool was scanned at start: entries resumed, leftovers of interrupted writes removed, corrupt entries quarantined.',
+  SMTP_TRACE:
+    'A protocol trace line from smtp-server (only with BRIDGE_LOG_SMTP_TRACE; AUTH data is masked, message data never logged).',
+  TLS_HANDSHAKE_FAILED:
+    'A client failed the TLS handshake (often an old device that needs BRIDGE_TLS_LEGACY).',
+  SPOOL_RECOVERED:
+    'The spool was scanned at start: entries resumed, leftovers of interrupted writes removed, corrupt entries quarantined.',
   SPOOL_PRUNED: 'Old records of finished messages were removed from the spool history.',
 } as const;
 

@@ -14,30 +14,35 @@ export interface CertPair {
  * configured, the sandbox Graph endpoint of `npm start`, and the test fakes. It names localhost, 127.0.0.1
  * and ::1 plus any extra host names, so Node verifies it once it is trusted (NODE_EXTRA_CA_CERTS).
  */
-export async function generateSelfSignedCert(opts: { commonName?: string; altNames?: string[]; days?: number } = {}): Promise<CertPair> {
+export async function generateSelfSignedCert(
+  opts: { commonName?: string; altNames?: string[]; days?: number } = {},
+): Promise<CertPair> {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + (opts.days ?? 825) * 86_400_000);
   const names = ['localhost', ...(opts.altNames ?? [])];
-  const pems = await selfsigned.generate([{ name: 'commonName', value: opts.commonName ?? 'smtp-graph-bridge' }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    notBeforeDate: notBefore,
-    notAfterDate: notAfter,
-    extensions: [
-      // A self-signed leaf that is also its own CA, so one file serves as both trust anchor and server cert.
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          ...names.map((value) => ({ type: 2 as const, value })),
-          { type: 7 as const, ip: '127.0.0.1' },
-          { type: 7 as const, ip: '::1' },
-        ],
-      },
-    ],
-  });
+  const pems = await selfsigned.generate(
+    [{ name: 'commonName', value: opts.commonName ?? 'smtp-graph-bridge' }],
+    {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate: notBefore,
+      notAfterDate: notAfter,
+      extensions: [
+        // A self-signed leaf that is also its own CA, so one file serves as both trust anchor and server cert.
+        { name: 'basicConstraints', cA: true },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            ...names.map((value) => ({ type: 2 as const, value })),
+            { type: 7 as const, ip: '127.0.0.1' },
+            { type: 7 as const, ip: '::1' },
+          ],
+        },
+      ],
+    },
+  );
   return { cert: pems.cert, key: pems.private };
 }
 
@@ -45,7 +50,10 @@ export async function generateSelfSignedCert(opts: { commonName?: string; altNam
  * Returns the certificate in `dir` (cert.pem, key.pem), making a new one when it is missing or expires within
  * 30 days. Used by `npm start` and the tests so a restart keeps trusting the same certificate.
  */
-export async function ensureSelfSignedCert(dir: string, opts?: { commonName?: string; altNames?: string[] }): Promise<CertPair & { certPath: string; keyPath: string }> {
+export async function ensureSelfSignedCert(
+  dir: string,
+  opts?: { commonName?: string; altNames?: string[] },
+): Promise<CertPair & { certPath: string; keyPath: string }> {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   try {

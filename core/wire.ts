@@ -65,7 +65,11 @@ export interface WireResult {
 
 export function frameHead(envelope: Envelope): Buffer {
   const json = Buffer.from(JSON.stringify(envelope), 'utf8');
-  return Buffer.concat([Buffer.from(`${FRAME_MAGIC} ${json.length}\r\n`, 'ascii'), json, Buffer.from('\r\n')]);
+  return Buffer.concat([
+    Buffer.from(`${FRAME_MAGIC} ${json.length}\r\n`, 'ascii'),
+    json,
+    Buffer.from('\r\n'),
+  ]);
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
@@ -81,7 +85,9 @@ export interface SignatureInput {
 }
 
 export function signatureBase(input: SignatureInput): string {
-  return [input.method.toUpperCase(), input.path, input.timestamp, input.messageId, input.bodySha256].join('\n');
+  return [input.method.toUpperCase(), input.path, input.timestamp, input.messageId, input.bodySha256].join(
+    '\n',
+  );
 }
 
 export function sign(input: SignatureInput, secret: string): string {
@@ -95,9 +101,15 @@ export function verifySignature(input: SignatureInput, secret: string, signature
 }
 
 /** Builds the signed headers for one request (the caller adds content-length and the function key). */
-export function signedHeaders(
-  args: { siteId: string; messageId: string; bodySha256: string; secret: string; now?: Date; method?: string; path?: string },
-): Record<string, string> {
+export function signedHeaders(args: {
+  siteId: string;
+  messageId: string;
+  bodySha256: string;
+  secret: string;
+  now?: Date;
+  method?: string;
+  path?: string;
+}): Record<string, string> {
   const timestamp = String(Math.floor((args.now ?? new Date()).getTime() / 1000));
   const input: SignatureInput = {
     method: args.method ?? 'POST',
@@ -146,7 +158,8 @@ export class FrameDecoder {
     }
     const end = this.#headLength + this.#jsonLength;
     if (this.#buffered.length < end + 2) return Buffer.alloc(0);
-    if (this.#buffered[end] !== 13 || this.#buffered[end + 1] !== 10) throw malformed('missing CRLF after envelope');
+    if (this.#buffered[end] !== 13 || this.#buffered[end + 1] !== 10)
+      throw malformed('missing CRLF after envelope');
     this.envelope = parseEnvelopeJson(this.#buffered.subarray(this.#headLength, end));
     const rest = this.#buffered.subarray(end + 2);
     this.#buffered = Buffer.alloc(0);

@@ -38,7 +38,15 @@ Ctrl-C stops everything; messages still in the spool are sent on the next start.
 async function main(argv: string[]): Promise<number> {
   let values: { help?: boolean; quiet?: boolean; verbose?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, quiet: { type: 'boolean', short: 'q' }, verbose: { type: 'boolean', short: 'v' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        quiet: { type: 'boolean', short: 'q' },
+        verbose: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }));
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\nRun \`npm start -- --help\` for the options.\n`);
     return 2;
@@ -76,7 +84,9 @@ async function main(argv: string[]): Promise<number> {
     },
   };
 
-  out(`smtp-graph-bridge — starting the local stack in ${settings.mode === 'sandbox' ? 'SANDBOX' : 'LIVE'} mode (data in ${settings.dataDir})`);
+  out(
+    `smtp-graph-bridge — starting the local stack in ${settings.mode === 'sandbox' ? 'SANDBOX' : 'LIVE'} mode (data in ${settings.dataDir})`,
+  );
   let stack: RunningStack;
   let interrupted = false;
   const earlyInterrupt = () => {
@@ -110,9 +120,17 @@ async function main(argv: string[]): Promise<number> {
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
-        void stack.unexpectedExit.then((exit) => resolve(`${exit.name} exited on its own (${exit.signal ?? `code ${exit.code}`}); see ${stack.info.logDir}/${exit.name}.log`));
+        void stack.unexpectedExit.then((exit) =>
+          resolve(
+            `${exit.name} exited on its own (${exit.signal ?? `code ${exit.code}`}); see ${stack.info.logDir}/${exit.name}.log`,
+          ),
+        );
       });
-  out(reason === 'signal' ? '\nStopping (edge listener, function host, sandbox, Azurite)…' : `\n✗ ${reason}. Stopping the rest…`);
+  out(
+    reason === 'signal'
+      ? '\nStopping (edge listener, function host, sandbox, Azurite)…'
+      : `\n✗ ${reason}. Stopping the rest…`,
+  );
   await stack.stop();
   out('Stopped. Messages still in the spool are sent on the next start.');
   return reason === 'signal' ? 0 : 1;

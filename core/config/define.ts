@@ -5,15 +5,32 @@ import { z } from 'zod';
  * documentation (docs/config.md is generated from them; a test fails when it is stale).
  */
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /** Parses "35MB", "150 MiB", "1048576" into bytes. */
 export function parseBytes(value: string | number): number {
   if (typeof value === 'number') return value;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
-  if (!m?.[1] || unit === undefined) throw new Error(`not a size: "${value}" (use e.g. 35MB, 150MiB or a byte count)`);
+  if (!m?.[1] || unit === undefined)
+    throw new Error(`not a size: "${value}" (use e.g. 35MB, 150MiB or a byte count)`);
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -22,7 +39,8 @@ export function parseDurationMs(value: string | number): number {
   if (typeof value === 'number') return value;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   const unit = m?.[2] ? DURATION_UNITS[m[2].toLowerCase()] : 1;
-  if (!m?.[1] || unit === undefined) throw new Error(`not a duration: "${value}" (use e.g. 250ms, 30s, 5m, 5d)`);
+  if (!m?.[1] || unit === undefined)
+    throw new Error(`not a duration: "${value}" (use e.g. 250ms, 30s, 5m, 5d)`);
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -55,9 +73,9 @@ export const csvList = () =>
 export const port = () => z.coerce.number().int().min(0).max(65535);
 
 export const bool = () =>
-  z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform(
-    (v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on',
-  );
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])])
+    .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on');
 
 /** Formats every zod issue as one line each, so a config check prints all problems at once. */
 export function formatIssues(error: z.ZodError, names: Record<string, string> = {}): string[] {

@@ -53,7 +53,9 @@ export class QueueAdmin {
   }
 
   retryAllFailed(actor: AdminActor): Promise<QueueActionResult> {
-    return this.#act('retry-all-failed', undefined, actor, async () => (await this.#spool.retryAllFailed()).map(acted));
+    return this.#act('retry-all-failed', undefined, actor, async () =>
+      (await this.#spool.retryAllFailed()).map(acted),
+    );
   }
 
   delete(id: string, actor: AdminActor): Promise<QueueActionResult> {
@@ -64,21 +66,39 @@ export class QueueAdmin {
 
   /** Logs a request the route refused before acting (bad token, not an admin address, cross-site …). */
   refused(action: AdminActionName, actor: AdminActor, outcome: string, reason: string, id?: string): void {
-    this.#logger.warn({ event: 'ADMIN_ACTION', action, ...(id ? { mid: id } : {}), ...actor, outcome, reason }, 'admin request refused');
+    this.#logger.warn(
+      { event: 'ADMIN_ACTION', action, ...(id ? { mid: id } : {}), ...actor, outcome, reason },
+      'admin request refused',
+    );
   }
 
-  async #act(action: AdminActionName, id: string | undefined, actor: AdminActor, work: () => Promise<ActedEntry[] | undefined>): Promise<QueueActionResult> {
+  async #act(
+    action: AdminActionName,
+    id: string | undefined,
+    actor: AdminActor,
+    work: () => Promise<ActedEntry[] | undefined>,
+  ): Promise<QueueActionResult> {
     const fields = { event: 'ADMIN_ACTION' as const, action, ...(id ? { mid: id } : {}), ...actor };
     try {
       const entries = await work();
       if (!entries) {
         this.#logger.info({ ...fields, outcome: 'not-found' }, 'admin action: no such message');
-        return { status: 'not-found', message: action === 'delete' ? `no message ${id ?? ''}` : `no waiting or failed message ${id ?? ''}` };
+        return {
+          status: 'not-found',
+          message:
+            action === 'delete' ? `no message ${id ?? ''}` : `no waiting or failed message ${id ?? ''}`,
+        };
       }
       // Which submission id each retried message goes out under: a changed one is a resubmission.
       const resubmitted = entries.filter((e) => e.submissionId !== e.id).map((e) => e.submissionId);
       this.#logger.info(
-        { ...fields, outcome: 'done', count: entries.length, ...(action === 'retry-all-failed' ? { mids: entries.map((e) => e.id) } : {}), ...(resubmitted.length ? { resubmitted } : {}) },
+        {
+          ...fields,
+          outcome: 'done',
+          count: entries.length,
+          ...(action === 'retry-all-failed' ? { mids: entries.map((e) => e.id) } : {}),
+          ...(resubmitted.length ? { resubmitted } : {}),
+        },
         'admin action done',
       );
       return { status: 'done', entries };
@@ -93,7 +113,13 @@ export class QueueAdmin {
 
 /** The HTTP status both HTTP routes answer a result with. */
 export function httpStatusOf(result: QueueActionResult): 200 | 404 | 409 | 500 {
-  return result.status === 'done' ? 200 : result.status === 'not-found' ? 404 : result.status === 'busy' ? 409 : 500;
+  return result.status === 'done'
+    ? 200
+    : result.status === 'not-found'
+      ? 404
+      : result.status === 'busy'
+        ? 409
+        : 500;
 }
 
 function acted(e: SpoolEntry): ActedEntry {

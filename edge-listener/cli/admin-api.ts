@@ -1,7 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { type AdminActionName, type AdminActor, httpStatusOf, type QueueActionResult, type QueueAdmin } from '../admin/queue-admin';
+import {
+  type AdminActionName,
+  type AdminActor,
+  httpStatusOf,
+  type QueueActionResult,
+  type QueueAdmin,
+} from '../admin/queue-admin';
 import { type HttpRouter, sendJson } from '../http/router';
 
 /** Paths of the admin API on the listener's HTTP port; the CLI is its client (admin-client.ts). */
@@ -27,7 +33,11 @@ export interface AdminApiOptions {
  */
 export function registerAdminApi(router: HttpRouter, o: AdminApiOptions): void {
   const expected = digest(o.token);
-  const guard = (req: IncomingMessage, res: ServerResponse, action: AdminActionName): AdminActor | undefined => {
+  const guard = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    action: AdminActionName,
+  ): AdminActor | undefined => {
     const client = req.socket.remoteAddress ?? '';
     const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const loopback = client === '::1' || client.startsWith('127.') || client.startsWith('::ffff:127.');
@@ -47,7 +57,11 @@ export function registerAdminApi(router: HttpRouter, o: AdminApiOptions): void {
     if (!all && !id) return sendJson(res, 400, { error: 'give ?id=ID or ?all-failed=1' });
     const result = all ? await o.admin.retryAllFailed(actor) : await o.admin.retry(id ?? '', actor);
     if (result.status !== 'done') return sendJson(res, httpStatusOf(result), failureBody(result));
-    sendJson(res, 200, { retried: result.entries.map((e) => e.id), entries: result.entries, ...(all ? {} : { state: result.entries[0]?.state }) });
+    sendJson(res, 200, {
+      retried: result.entries.map((e) => e.id),
+      entries: result.entries,
+      ...(all ? {} : { state: result.entries[0]?.state }),
+    });
   });
 
   router.add('POST', ADMIN_PATHS.delete, async (req, res, url) => {

@@ -29,8 +29,16 @@ export function localUrl(bindHost: string, port: number): string {
   return bindHost.includes(':') ? `http://[${bindHost}]:${port}` : `http://${bindHost}:${port}`;
 }
 
-export async function publishAdminEndpoint(dataDir: string, endpoint: Omit<AdminEndpoint, 'pid' | 'host' | 'startedAt'>): Promise<void> {
-  const full: AdminEndpoint = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...endpoint };
+export async function publishAdminEndpoint(
+  dataDir: string,
+  endpoint: Omit<AdminEndpoint, 'pid' | 'host' | 'startedAt'>,
+): Promise<void> {
+  const full: AdminEndpoint = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    ...endpoint,
+  };
   const path = join(dataDir, ADMIN_ENDPOINT_FILE);
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(full), { mode: 0o600 });
@@ -45,7 +53,8 @@ export async function runningAdminEndpoint(dataDir: string): Promise<AdminEndpoi
   } catch {
     return undefined;
   }
-  if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.token !== 'string') return undefined;
+  if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.token !== 'string')
+    return undefined;
   if (value.host !== hostname() || !processAlive(value.pid)) return undefined;
   return value as AdminEndpoint;
 }

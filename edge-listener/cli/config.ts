@@ -20,7 +20,9 @@ export function cliContext(configFile: string | undefined): CliContext {
 }
 
 export function loadFullConfig(ctx: CliContext): LoadResult {
-  return loadEdgeConfig(ctx.configFile === undefined ? { env: ctx.env } : { env: ctx.env, file: ctx.configFile });
+  return loadEdgeConfig(
+    ctx.configFile === undefined ? { env: ctx.env } : { env: ctx.env, file: ctx.configFile },
+  );
 }
 
 /** BRIDGE_DATA_DIR from --data-dir, the environment, the config file, or the schema default — in that order. */
@@ -30,7 +32,8 @@ export function resolveDataDir(ctx: CliContext, override: string | undefined): s
   if (fromEnv) return resolve(fromEnv);
   if (ctx.configFile) {
     try {
-      const fromFile = (JSON.parse(readFileSync(ctx.configFile, 'utf8')) as Record<string, unknown>).BRIDGE_DATA_DIR;
+      const fromFile = (JSON.parse(readFileSync(ctx.configFile, 'utf8')) as Record<string, unknown>)
+        .BRIDGE_DATA_DIR;
       if (typeof fromFile === 'string' && fromFile.trim()) return resolve(fromFile);
     } catch {
       // an unreadable file is reported by `config check`; the default applies here

@@ -3,7 +3,11 @@ import type { SpoolEntry } from '../spool/entry';
 /** Plain-text tables for a terminal: columns padded to their widest cell, no colours (logs and pipes). */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -25,12 +29,19 @@ export function entryRows(entries: SpoolEntry[]): string {
     String(e.attempts),
     sizeText(e.mimeBytes),
     timeText(e.envelope.receivedAt),
-    e.state === 'failed' ? `failed ${timeText(e.failedAt)}` : e.state === 'done' ? timeText(e.completedAt) : timeText(e.nextAttemptAt),
+    e.state === 'failed'
+      ? `failed ${timeText(e.failedAt)}`
+      : e.state === 'done'
+        ? timeText(e.completedAt)
+        : timeText(e.nextAttemptAt),
     e.envelope.mailFrom || '<>',
     String(e.envelope.rcptTo.length),
     e.lastError?.code ?? e.result?.error?.code ?? '',
   ]);
-  return table(['ID', 'STATE', 'TRIES', 'SIZE', 'RECEIVED', 'NEXT/FINISHED', 'FROM', 'RCPTS', 'LAST ERROR'], rows);
+  return table(
+    ['ID', 'STATE', 'TRIES', 'SIZE', 'RECEIVED', 'NEXT/FINISHED', 'FROM', 'RCPTS', 'LAST ERROR'],
+    rows,
+  );
 }
 
 export function entryDetails(e: SpoolEntry, messagePath?: string): string {
@@ -58,7 +69,11 @@ export function entryDetails(e: SpoolEntry, messagePath?: string): string {
   if (err) {
     lines.push(['last error', `${err.code} (${err.smtp.reply} ${err.smtp.enhanced}) ${err.message}`]);
     lines.push(['hint', err.hint]);
-    if (err.graph) lines.push(['graph', `HTTP ${err.graph.status} ${err.graph.code ?? ''} request-id ${err.graph.requestId ?? '-'}`.trim()]);
+    if (err.graph)
+      lines.push([
+        'graph',
+        `HTTP ${err.graph.status} ${err.graph.code ?? ''} request-id ${err.graph.requestId ?? '-'}`.trim(),
+      ]);
   }
   const shown = lines.filter((l): l is [string, string] => l[1] !== undefined && l[1] !== '');
   const width = Math.max(...shown.map(([k]) => k.length));

@@ -15,7 +15,15 @@ import { startCommand } from './commands/start';
  * checkout, `node edge-listener.cjs <command>` from the single-file build, the service's ExecStart.
  * Exit codes: 0 ok, 1 a problem (see the message), 2 wrong usage.
  */
-const COMMANDS: Command[] = [startCommand, queueCommand, sendTestCommand, configCommand, healthCommand, doctorCommand, hashPasswordCommand];
+const COMMANDS: Command[] = [
+  startCommand,
+  queueCommand,
+  sendTestCommand,
+  configCommand,
+  healthCommand,
+  doctorCommand,
+  hashPasswordCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -34,7 +42,9 @@ $BRIDGE_CONFIG_FILE); the environment wins. Reference: docs/config-edge.md.
 }
 
 function settingsText(): string {
-  return Object.entries(edgeSettingsSchema.shape).map(([name, field]) => `${name}\n    ${field.description ?? ''}\n`).join('');
+  return Object.entries(edgeSettingsSchema.shape)
+    .map(([name, field]) => `${name}\n    ${field.description ?? ''}\n`)
+    .join('');
 }
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -60,7 +70,9 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     const error = toBridgeError(e);
-    err(`${command.name} failed: ${error.code} ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+    err(
+      `${command.name} failed: ${error.code} ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`,
+    );
     return 1;
   }
 }

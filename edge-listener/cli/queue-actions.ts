@@ -9,7 +9,9 @@ import { ADMIN_PATHS } from './admin-api';
 import { type AdminEndpoint, runningAdminEndpoint } from './admin-endpoint';
 
 /** `entries` name the submission id each retried message now goes out under (`<id>.r<n>`: resubmitted). */
-export type ActionResult = { status: 'done'; ids: string[]; entries: ActedEntry[] } | { status: 'not-found' | 'busy' | 'failed'; message: string };
+export type ActionResult =
+  | { status: 'done'; ids: string[]; entries: ActedEntry[] }
+  | { status: 'not-found' | 'busy' | 'failed'; message: string };
 
 /** retry / delete on the spool, wherever the spool's owner is. */
 export interface QueueActions {
@@ -31,12 +33,22 @@ export async function openQueueActions(dataDir: string, logger: Logger): Promise
   const endpoint = await runningAdminEndpoint(dataDir);
   if (endpoint) return new ListenerActions(endpoint);
   try {
-    const spool = await Spool.open({ dataDir, instanceId: 'cli', maxBytes: Number.MAX_SAFE_INTEGER, minFreeBytes: 0, keepDone: Number.MAX_SAFE_INTEGER, keepDoneMs: Number.MAX_SAFE_INTEGER, logger });
+    const spool = await Spool.open({
+      dataDir,
+      instanceId: 'cli',
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      minFreeBytes: 0,
+      keepDone: Number.MAX_SAFE_INTEGER,
+      keepDoneMs: Number.MAX_SAFE_INTEGER,
+      logger,
+    });
     return new DirectActions(spool, logger);
   } catch (e) {
     const err = toBridgeError(e);
     if (err.code === 'SPOOL_IN_USE') {
-      throw bridgeError('SPOOL_IN_USE', { detail: `${err.detail ?? ''}; the listener publishes no admin endpoint (${dataDir}/admin.json) — is its HTTP server off, or the data directory another one?` });
+      throw bridgeError('SPOOL_IN_USE', {
+        detail: `${err.detail ?? ''}; the listener publishes no admin endpoint (${dataDir}/admin.json) — is its HTTP server off, or the data directory another one?`,
+      });
     }
     throw err;
   }
@@ -69,7 +81,9 @@ class ListenerActions implements QueueActions {
     if (status === 200) {
       const v = body[key];
       const ids = Array.isArray(v) ? v.map(String) : [String(v)];
-      const entries = Array.isArray(body.entries) ? (body.entries as ActedEntry[]) : ids.map((id) => ({ id, submissionId: id, state: 'done' as const }));
+      const entries = Array.isArray(body.entries)
+        ? (body.entries as ActedEntry[])
+        : ids.map((id) => ({ id, submissionId: id, state: 'done' as const }));
       return { status: 'done', ids, entries };
     }
     const message = String(body.error ?? `HTTP ${status}`);
@@ -109,25 +123,35 @@ class DirectActions implements QueueActions {
 }
 
 function toActionResult(r: QueueActionResult): ActionResult {
-  return r.status === 'done' ? { status: 'done', ids: r.entries.map((e) => e.id), entries: r.entries } : { status: r.status, message: r.message };
+  return r.status === 'done'
+    ? { status: 'done', ids: r.entries.map((e) => e.id), entries: r.entries }
+    : { status: r.status, message: r.message };
 }
 
 function postJson(url: URL, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-length': '0' }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-        } catch {
-          // not JSON: the status says enough
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-length': '0' },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          } catch {
+            // not JSON: the status says enough
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('the listener did not answer within 30 s')));
     req.on('error', reject);
     req.end();

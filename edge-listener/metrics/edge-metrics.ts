@@ -36,33 +36,126 @@ export class EdgeMetrics {
 
   constructor(src: EdgeMetricsSources) {
     const r = this.#registry;
-    r.add(new Gauge('bridge_edge_info', 'Identity of this listener (value is always 1).', () => [[{ site: src.siteId, instance: src.instanceId }, 1]]));
-    this.connections = r.add(new Counter('bridge_edge_smtp_connections_total', 'SMTP connections admitted (after the allow-list and per-address limits).'));
+    r.add(
+      new Gauge('bridge_edge_info', 'Identity of this listener (value is always 1).', () => [
+        [{ site: src.siteId, instance: src.instanceId }, 1],
+      ]),
+    );
+    this.connections = r.add(
+      new Counter(
+        'bridge_edge_smtp_connections_total',
+        'SMTP connections admitted (after the allow-list and per-address limits).',
+      ),
+    );
     r.add(new Gauge('bridge_edge_smtp_open_connections', 'SMTP connections open now.', src.openConnections));
-    this.refused = r.add(new Counter('bridge_edge_smtp_refused_total', 'SMTP refusals by stage (connect, auth, mail, rcpt, data) and error code.'));
-    this.authFailures = r.add(new Counter('bridge_edge_smtp_auth_failures_total', 'Failed SMTP AUTH attempts (wrong credentials or locked-out address).'));
-    this.accepted = r.add(new Counter('bridge_edge_messages_accepted_total', 'Messages durably stored in the spool (each got or gets a reply from its forward attempt).'));
-    this.acceptedBytes = r.add(new Counter('bridge_edge_accepted_bytes_total', 'Bytes of raw MIME stored in the spool.'));
-    this.outcomes = r.add(new Counter('bridge_edge_forward_outcomes_total', 'Forward attempts by outcome: sent, queued (by the function), deferred (kept, retried), rejected (the client got the 5xx), failed (kept as failed).'));
-    this.replies = r.add(new Counter('bridge_edge_smtp_data_replies_total', 'Replies to DATA by class (2xx, 4xx, 5xx).'));
-    this.forwardSeconds = r.add(new Histogram('bridge_edge_forward_duration_seconds', 'Duration of one POST to the function, from start to classified answer.', LATENCY_BUCKETS_S));
-    this.replySeconds = r.add(new Histogram('bridge_edge_smtp_data_reply_seconds', 'Time from the end of DATA to the reply (spool commit plus the try-then-hold wait).', LATENCY_BUCKETS_S));
-    r.add(new Gauge('bridge_edge_spool_messages', 'Spool entries by state (done = finished records kept for the status page).', () => {
-      const depth = src.spoolStats().depth;
-      return SPOOL_STATES.map((state): [Labels, number] => [{ state }, depth[state]]);
-    }));
-    r.add(new Gauge('bridge_edge_spool_bytes', 'Bytes of messages held in the spool, including messages being received.', () => src.spoolStats().bytes));
-    r.add(new Gauge('bridge_edge_spool_quota_bytes', 'Spool quota (BRIDGE_SPOOL_MAX_BYTES).', () => src.spoolStats().quotaBytes));
-    r.add(new Gauge('bridge_edge_spool_oldest_waiting_age_seconds', 'Age of the oldest message still waiting for the function (0 when none waits).', () => src.spoolStats().oldestWaitingAgeMs / 1000));
-    r.add(new Gauge('bridge_edge_function_last_answer_timestamp_seconds', 'Unix time of the last answer from the function (0: none since start).', () => src.reachability.lastAnswerSeconds()));
-    r.add(new Gauge('bridge_edge_function_consecutive_failures', 'Forward attempts in a row that got no usable answer from the function.', () => src.reachability.snapshot().consecutiveFailures));
-    r.add(new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss()));
-    r.add(new Gauge('process_cpu_seconds_total', 'User and system CPU time spent in seconds.', () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1e6;
-    }));
+    this.refused = r.add(
+      new Counter(
+        'bridge_edge_smtp_refused_total',
+        'SMTP refusals by stage (connect, auth, mail, rcpt, data) and error code.',
+      ),
+    );
+    this.authFailures = r.add(
+      new Counter(
+        'bridge_edge_smtp_auth_failures_total',
+        'Failed SMTP AUTH attempts (wrong credentials or locked-out address).',
+      ),
+    );
+    this.accepted = r.add(
+      new Counter(
+        'bridge_edge_messages_accepted_total',
+        'Messages durably stored in the spool (each got or gets a reply from its forward attempt).',
+      ),
+    );
+    this.acceptedBytes = r.add(
+      new Counter('bridge_edge_accepted_bytes_total', 'Bytes of raw MIME stored in the spool.'),
+    );
+    this.outcomes = r.add(
+      new Counter(
+        'bridge_edge_forward_outcomes_total',
+        'Forward attempts by outcome: sent, queued (by the function), deferred (kept, retried), rejected (the client got the 5xx), failed (kept as failed).',
+      ),
+    );
+    this.replies = r.add(
+      new Counter('bridge_edge_smtp_data_replies_total', 'Replies to DATA by class (2xx, 4xx, 5xx).'),
+    );
+    this.forwardSeconds = r.add(
+      new Histogram(
+        'bridge_edge_forward_duration_seconds',
+        'Duration of one POST to the function, from start to classified answer.',
+        LATENCY_BUCKETS_S,
+      ),
+    );
+    this.replySeconds = r.add(
+      new Histogram(
+        'bridge_edge_smtp_data_reply_seconds',
+        'Time from the end of DATA to the reply (spool commit plus the try-then-hold wait).',
+        LATENCY_BUCKETS_S,
+      ),
+    );
+    r.add(
+      new Gauge(
+        'bridge_edge_spool_messages',
+        'Spool entries by state (done = finished records kept for the status page).',
+        () => {
+          const depth = src.spoolStats().depth;
+          return SPOOL_STATES.map((state): [Labels, number] => [{ state }, depth[state]]);
+        },
+      ),
+    );
+    r.add(
+      new Gauge(
+        'bridge_edge_spool_bytes',
+        'Bytes of messages held in the spool, including messages being received.',
+        () => src.spoolStats().bytes,
+      ),
+    );
+    r.add(
+      new Gauge(
+        'bridge_edge_spool_quota_bytes',
+        'Spool quota (BRIDGE_SPOOL_MAX_BYTES).',
+        () => src.spoolStats().quotaBytes,
+      ),
+    );
+    r.add(
+      new Gauge(
+        'bridge_edge_spool_oldest_waiting_age_seconds',
+        'Age of the oldest message still waiting for the function (0 when none waits).',
+        () => src.spoolStats().oldestWaitingAgeMs / 1000,
+      ),
+    );
+    r.add(
+      new Gauge(
+        'bridge_edge_function_last_answer_timestamp_seconds',
+        'Unix time of the last answer from the function (0: none since start).',
+        () => src.reachability.lastAnswerSeconds(),
+      ),
+    );
+    r.add(
+      new Gauge(
+        'bridge_edge_function_consecutive_failures',
+        'Forward attempts in a row that got no usable answer from the function.',
+        () => src.reachability.snapshot().consecutiveFailures,
+      ),
+    );
+    r.add(
+      new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () =>
+        process.memoryUsage.rss(),
+      ),
+    );
+    r.add(
+      new Gauge('process_cpu_seconds_total', 'User and system CPU time spent in seconds.', () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      }),
+    );
     const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-    r.add(new Gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', () => startSeconds));
+    r.add(
+      new Gauge(
+        'process_start_time_seconds',
+        'Start time of the process since unix epoch in seconds.',
+        () => startSeconds,
+      ),
+    );
 
     this.accepted.declare();
     this.acceptedBytes.declare();

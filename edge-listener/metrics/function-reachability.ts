@@ -27,7 +27,10 @@ export class FunctionReachability {
   #consecutiveFailures = 0;
 
   record(outcome: Outcome, nowMs = Date.now()): void {
-    const answered = outcome.kind !== 'deferred' && outcome.kind !== 'failed' ? true : !NO_ANSWER_CODES.has(outcome.code ?? '');
+    const answered =
+      outcome.kind !== 'deferred' && outcome.kind !== 'failed'
+        ? true
+        : !NO_ANSWER_CODES.has(outcome.code ?? '');
     if (answered) {
       this.#lastAnswerMs = nowMs;
       this.#consecutiveFailures = 0;
@@ -44,7 +47,8 @@ export class FunctionReachability {
   }
 
   snapshot(): ReachabilitySnapshot {
-    const status = this.#consecutiveFailures > 0 ? 'unreachable' : this.#lastAnswerMs === undefined ? 'unknown' : 'ok';
+    const status =
+      this.#consecutiveFailures > 0 ? 'unreachable' : this.#lastAnswerMs === undefined ? 'unknown' : 'ok';
     const s: ReachabilitySnapshot = { status, consecutiveFailures: this.#consecutiveFailures };
     if (this.#lastAnswerMs !== undefined) s.lastAnswerAt = new Date(this.#lastAnswerMs).toISOString();
     if (this.#lastFailureMs !== undefined) s.lastFailureAt = new Date(this.#lastFailureMs).toISOString();

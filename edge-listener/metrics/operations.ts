@@ -37,13 +37,24 @@ export interface Operations {
  */
 export function attachOperations(p: OperationsParts): Operations {
   const reachability = new FunctionReachability();
-  const metrics = new EdgeMetrics({ events: p.events, spoolStats: () => p.spool.stats(), openConnections: p.openConnections, reachability, siteId: p.siteId, instanceId: p.instanceId });
+  const metrics = new EdgeMetrics({
+    events: p.events,
+    spoolStats: () => p.spool.stats(),
+    openConnections: p.openConnections,
+    reachability,
+    siteId: p.siteId,
+    instanceId: p.instanceId,
+  });
   const probe = new SpoolProbe(p.spool.layout.tmp);
   const token = newAdminToken();
 
   p.router.add('GET', '/metrics', (_req, res) => {
     const text = metrics.render();
-    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': PROMETHEUS_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+    });
     res.end(text);
   });
   registerAdminApi(p.router, { admin: p.admin, token });
@@ -54,6 +65,7 @@ export function attachOperations(p: OperationsParts): Operations {
       const spool = await probe.check();
       return { ok: spool.writable, details: { spoolWritable: spool, function: reachability.snapshot() } };
     },
-    published: (httpPort, bindHost) => publishAdminEndpoint(p.dataDir, { url: localUrl(bindHost, httpPort), token }),
+    published: (httpPort, bindHost) =>
+      publishAdminEndpoint(p.dataDir, { url: localUrl(bindHost, httpPort), token }),
   };
 }

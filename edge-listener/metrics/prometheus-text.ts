@@ -95,7 +95,11 @@ export class Histogram implements Metric {
   render(): string[] {
     const lines = header(this.#name, this.#help, 'histogram');
     this.#bounds.forEach((le, i) => lines.push(`${this.#name}_bucket{le="${num(le)}"} ${this.#counts[i]}`));
-    lines.push(`${this.#name}_bucket{le="+Inf"} ${this.#count}`, `${this.#name}_sum ${num(this.#sum)}`, `${this.#name}_count ${this.#count}`);
+    lines.push(
+      `${this.#name}_bucket{le="+Inf"} ${this.#count}`,
+      `${this.#name}_sum ${num(this.#sum)}`,
+      `${this.#name}_count ${this.#count}`,
+    );
     return lines;
   }
 }

@@ -76,7 +76,13 @@ export class ActivitySeries {
     for (let i = this.#size - 1; i >= 0; i--) {
       const t = current - i * this.bucketMs;
       const s = this.#slots.get(t);
-      const bucket: ActivityBucket = { t, accepted: s?.accepted ?? 0, sent: s?.sent ?? 0, failed: s?.failed ?? 0, deferred: s?.deferred ?? 0 };
+      const bucket: ActivityBucket = {
+        t,
+        accepted: s?.accepted ?? 0,
+        sent: s?.sent ?? 0,
+        failed: s?.failed ?? 0,
+        deferred: s?.deferred ?? 0,
+      };
       if (s && s.latencyCount > 0) {
         bucket.latencyAvgMs = Math.round(s.latencySumMs / s.latencyCount);
         bucket.latencyMaxMs = s.latencyMaxMs;
@@ -90,7 +96,16 @@ export class ActivitySeries {
     const t = this.#start(this.#now());
     let slot = this.#slots.get(t);
     if (!slot) {
-      slot = { t, accepted: 0, sent: 0, failed: 0, deferred: 0, latencySumMs: 0, latencyCount: 0, latencyMaxMs: 0 };
+      slot = {
+        t,
+        accepted: 0,
+        sent: 0,
+        failed: 0,
+        deferred: 0,
+        latencySumMs: 0,
+        latencyCount: 0,
+        latencyMaxMs: 0,
+      };
       this.#slots.set(t, slot);
       const oldest = t - (this.#size - 1) * this.bucketMs;
       for (const key of this.#slots.keys()) if (key < oldest) this.#slots.delete(key);

@@ -17,7 +17,9 @@ import type { StatusPageConfig } from './settings';
  *   - Cross-site requests: actions need a JSON body (a cross-origin JSON POST needs a CORS preflight, which
  *     this server never grants) and, where the browser says, a same-origin Origin / Sec-Fetch-Site.
  */
-export type AccessDecision = { ok: true; via: 'address' | 'token'; client: string } | { ok: false; status: 401 | 403; reason: string; client: string };
+export type AccessDecision =
+  | { ok: true; via: 'address' | 'token'; client: string }
+  | { ok: false; status: 401 | 403; reason: string; client: string };
 
 export class AdminAccess {
   readonly #clients: ClientAllowList;
@@ -36,13 +38,22 @@ export class AdminAccess {
     const client = clientAddress(req);
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (bearer !== undefined) {
-      if (this.#tokenDigest && timingSafeEqual(digest(bearer), this.#tokenDigest)) return { ok: true, via: 'token', client };
+      if (this.#tokenDigest && timingSafeEqual(digest(bearer), this.#tokenDigest))
+        return { ok: true, via: 'token', client };
       return { ok: false, status: 401, reason: 'the admin token is wrong', client };
     }
     if (!this.#clients.allows(client)) {
-      return { ok: false, status: 401, reason: this.#tokenDigest ? 'this address needs the admin token' : 'this address is not an admin address (BRIDGE_ADMIN_CLIENTS) and no admin token is configured', client };
+      return {
+        ok: false,
+        status: 401,
+        reason: this.#tokenDigest
+          ? 'this address needs the admin token'
+          : 'this address is not an admin address (BRIDGE_ADMIN_CLIENTS) and no admin token is configured',
+        client,
+      };
     }
-    if (!this.#namesThisMachine(req.headers.host)) return { ok: false, status: 401, reason: 'under this host name the admin token is required', client };
+    if (!this.#namesThisMachine(req.headers.host))
+      return { ok: false, status: 401, reason: 'under this host name the admin token is required', client };
     return { ok: true, via: 'address', client };
   }
 
@@ -50,8 +61,14 @@ export class AdminAccess {
   checkAction(req: IncomingMessage): AccessDecision {
     const decision = this.check(req);
     if (!decision.ok) return decision;
-    const refuse = (reason: string): AccessDecision => ({ ok: false, status: 403, reason, client: decision.client });
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return refuse('actions take a JSON body');
+    const refuse = (reason: string): AccessDecision => ({
+      ok: false,
+      status: 403,
+      reason,
+      client: decision.client,
+    });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return refuse('actions take a JSON body');
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse('cross-site request');
     const origin = req.headers.origin;
@@ -61,7 +78,10 @@ export class AdminAccess {
 
   #namesThisMachine(host: string | undefined): boolean {
     if (!host) return false;
-    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+    const name = host
+      .replace(/:\d+$/, '')
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase();
     return isIP(name) !== 0 || this.#localNames.has(name);
   }
 }

@@ -10,7 +10,15 @@ import type { HttpAnswer } from '../doctor/function-requests';
  * network — the first view of an id says `checking`, the next ones the answer.
  */
 export type CloudView =
-  | { kind: 'state'; state: string; sender?: string; graphRequestId?: string; error?: { code: string; message: string; hint?: string }; updatedAt?: string; checkedAt: string }
+  | {
+      kind: 'state';
+      state: string;
+      sender?: string;
+      graphRequestId?: string;
+      error?: { code: string; message: string; hint?: string };
+      updatedAt?: string;
+      checkedAt: string;
+    }
   | { kind: 'unavailable'; reason: string; checkedAt: string }
   | { kind: 'checking' };
 
@@ -51,7 +59,11 @@ export class CloudStateReader {
 
   view(id: string): CloudView {
     const entry = this.#cache.get(id);
-    if ((!entry || entry.staleAtMs <= this.#now()) && !this.#reading.has(id) && this.#reading.size < this.#o.concurrency) {
+    if (
+      (!entry || entry.staleAtMs <= this.#now()) &&
+      !this.#reading.has(id) &&
+      this.#reading.size < this.#o.concurrency
+    ) {
       this.#reading.add(id);
       void this.#read(id).finally(() => this.#reading.delete(id));
     }
@@ -69,28 +81,51 @@ export class CloudStateReader {
     try {
       view = toView(await this.#fetch(`${WIRE_PATH}/${encodeURIComponent(id)}`, id), checkedAt);
     } catch (e) {
-      view = { kind: 'unavailable', reason: `the function did not answer (${(e as { code?: string }).code ?? (e as Error).message})`, checkedAt };
+      view = {
+        kind: 'unavailable',
+        reason: `the function did not answer (${(e as { code?: string }).code ?? (e as Error).message})`,
+        checkedAt,
+      };
     }
     const final = view.kind === 'state' && FINAL_STATES.has(view.state);
     const wait = view.kind === 'state' ? this.#o.refreshMs : this.#o.retryMs;
     this.#cache.delete(id); // re-insert: Map order is the eviction order
     this.#cache.set(id, { view, staleAtMs: final ? Number.POSITIVE_INFINITY : this.#now() + wait });
-    while (this.#cache.size > this.#o.maxEntries) this.#cache.delete(this.#cache.keys().next().value as string);
+    while (this.#cache.size > this.#o.maxEntries)
+      this.#cache.delete(this.#cache.keys().next().value as string);
   }
 }
 
 function toView(answer: HttpAnswer, checkedAt: string): CloudView {
-  const body = (answer.json ?? {}) as { state?: unknown; sender?: unknown; graphRequestId?: unknown; updatedAt?: unknown; error?: { code?: unknown; message?: unknown; hint?: unknown } };
+  const body = (answer.json ?? {}) as {
+    state?: unknown;
+    sender?: unknown;
+    graphRequestId?: unknown;
+    updatedAt?: unknown;
+    error?: { code?: unknown; message?: unknown; hint?: unknown };
+  };
   if (answer.status === 200 && typeof body.state === 'string') {
     const view: CloudView = { kind: 'state', state: body.state, checkedAt };
     if (typeof body.sender === 'string') view.sender = body.sender;
     if (typeof body.graphRequestId === 'string') view.graphRequestId = body.graphRequestId;
     if (typeof body.updatedAt === 'string') view.updatedAt = body.updatedAt;
     const e = body.error;
-    if (e && typeof e.code === 'string') view.error = { code: e.code, message: String(e.message ?? ''), ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) };
+    if (e && typeof e.code === 'string')
+      view.error = {
+        code: e.code,
+        message: String(e.message ?? ''),
+        ...(typeof e.hint === 'string' ? { hint: e.hint } : {}),
+      };
     return view;
   }
   const code = typeof body.error?.code === 'string' ? body.error.code : undefined;
-  if (code === 'MESSAGE_NOT_FOUND') return { kind: 'unavailable', reason: 'the function has no record of this message', checkedAt };
-  return { kind: 'unavailable', reason: code ? `the function answered ${answer.status} ${code}` : `the function answered HTTP ${answer.status}`, checkedAt };
+  if (code === 'MESSAGE_NOT_FOUND')
+    return { kind: 'unavailable', reason: 'the function has no record of this message', checkedAt };
+  return {
+    kind: 'unavailable',
+    reason: code
+      ? `the function answered ${answer.status} ${code}`
+      : `the function answered HTTP ${answer.status}`,
+    checkedAt,
+  };
 }

@@ -10,18 +10,105 @@
  * preview never calls a tracking pixel.
  */
 const ALLOWED_TAGS = new Set([
-  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'center', 'cite', 'code', 'col', 'colgroup', 'dd', 'del', 'div', 'dl', 'dt', 'em', 'font',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'ins', 'kbd', 'li', 'ol', 'p', 'pre', 'q', 's', 'small', 'span', 'strike', 'strong',
-  'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'tt', 'u', 'ul', 'style',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'br',
+  'caption',
+  'center',
+  'cite',
+  'code',
+  'col',
+  'colgroup',
+  'dd',
+  'del',
+  'div',
+  'dl',
+  'dt',
+  'em',
+  'font',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'i',
+  'img',
+  'ins',
+  'kbd',
+  'li',
+  'ol',
+  'p',
+  'pre',
+  'q',
+  's',
+  'small',
+  'span',
+  'strike',
+  'strong',
+  'sub',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'tt',
+  'u',
+  'ul',
+  'style',
 ]);
-const DROP_WITH_CONTENT = new Set(['script', 'iframe', 'object', 'embed', 'applet', 'noscript', 'template', 'frame', 'frameset', 'svg', 'math', 'title', 'select', 'xml']);
+const DROP_WITH_CONTENT = new Set([
+  'script',
+  'iframe',
+  'object',
+  'embed',
+  'applet',
+  'noscript',
+  'template',
+  'frame',
+  'frameset',
+  'svg',
+  'math',
+  'title',
+  'select',
+  'xml',
+]);
 const VOID_TAGS = new Set(['br', 'col', 'hr', 'img']);
-const ALLOWED_ATTRIBUTES = new Set(['align', 'alt', 'bgcolor', 'border', 'cellpadding', 'cellspacing', 'class', 'color', 'colspan', 'dir', 'face', 'height', 'href', 'lang', 'rowspan', 'size', 'src', 'style', 'title', 'valign', 'width']);
+const ALLOWED_ATTRIBUTES = new Set([
+  'align',
+  'alt',
+  'bgcolor',
+  'border',
+  'cellpadding',
+  'cellspacing',
+  'class',
+  'color',
+  'colspan',
+  'dir',
+  'face',
+  'height',
+  'href',
+  'lang',
+  'rowspan',
+  'size',
+  'src',
+  'style',
+  'title',
+  'valign',
+  'width',
+]);
 const SAFE_HREF = /^(https?:|mailto:|#)/i;
 const SAFE_IMG_SRC = /^(data:image\/(png|gif|jpe?g|webp);base64,|cid:)/i;
 const UNSAFE_CSS = /url\s*\(|expression\s*\(|@import|javascript:|behaviou?r\s*:|-moz-binding|<\//i;
 
-const TAG = /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*\/?>/y;
+const TAG =
+  /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*\/?>/y;
 const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
 const SKIPPED = [/<!--[\s\S]*?(?:-->|$)/y, /<![^>]*>?/y, /<\?[^>]*>?/y];
 
@@ -114,7 +201,13 @@ function decodeEntities(value: string): string {
   return value
     .replace(/&#x([0-9a-f]+);?/gi, (_, hex: string) => safeChar(parseInt(hex, 16)))
     .replace(/&#(\d+);?/g, (_, dec: string) => safeChar(parseInt(dec, 10)))
-    .replace(/&(colon|tab|newline|quot|apos|lt|gt|amp);/gi, (_, n: string) => ({ colon: ':', tab: '\t', newline: '\n', quot: '"', apos: "'", lt: '<', gt: '>', amp: '&' })[n.toLowerCase()] ?? '');
+    .replace(
+      /&(colon|tab|newline|quot|apos|lt|gt|amp);/gi,
+      (_, n: string) =>
+        ({ colon: ':', tab: '\t', newline: '\n', quot: '"', apos: "'", lt: '<', gt: '>', amp: '&' })[
+          n.toLowerCase()
+        ] ?? '',
+    );
 }
 
 function safeChar(code: number): string {

@@ -44,15 +44,18 @@ export function headerSummary(bytes: Buffer): HeaderSummary {
 export function decodeWords(value: string): string {
   return value
     .replace(/(=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)\s+(?==\?)/g, '$1')
-    .replace(/=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g, (whole, charset: string, encoding: string, data: string) => {
-      const bytes = encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : qDecode(data);
-      try {
-        // RFC 2231 language suffix (utf-8*en) is not part of the charset name.
-        return new TextDecoder(charset.split('*')[0], { fatal: false }).decode(bytes);
-      } catch {
-        return whole; // unknown charset: show it as it came
-      }
-    });
+    .replace(
+      /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g,
+      (whole, charset: string, encoding: string, data: string) => {
+        const bytes = encoding.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : qDecode(data);
+        try {
+          // RFC 2231 language suffix (utf-8*en) is not part of the charset name.
+          return new TextDecoder(charset.split('*')[0], { fatal: false }).decode(bytes);
+        } catch {
+          return whole; // unknown charset: show it as it came
+        }
+      },
+    );
 }
 
 function qDecode(data: string): Buffer {

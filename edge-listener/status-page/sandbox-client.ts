@@ -72,7 +72,10 @@ export class SandboxClient {
   async download(id: string, part: { attachment: number } | 'eml'): Promise<Response | undefined> {
     if (!SANDBOX_ID_PATTERN.test(id)) return undefined;
     const tail = part === 'eml' ? 'message.eml' : `attachments/${part.attachment}`;
-    const res = await fetch(`${this.origin}/_sandbox/messages/${encodeURIComponent(id)}/${tail}`, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+    const res = await fetch(`${this.origin}/_sandbox/messages/${encodeURIComponent(id)}/${tail}`, {
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      redirect: 'error',
+    });
     return res.ok ? res : undefined;
   }
 
@@ -86,7 +89,10 @@ export class SandboxClient {
     const bodies = new Map<string, SandboxBody>();
     let list: SandboxList;
     try {
-      const res = await fetch(`${this.origin}/_sandbox/messages`, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+      const res = await fetch(`${this.origin}/_sandbox/messages`, {
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: 'error',
+      });
       if (!res.ok) throw new Error(`the sandbox answered HTTP ${res.status}`);
       const raw = (await res.json()) as unknown;
       if (!Array.isArray(raw)) throw new Error('the sandbox answered something that is not a message list');
@@ -98,7 +104,10 @@ export class SandboxClient {
       list = { messages: messages.reverse() };
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause?.code;
-      list = { messages: this.#cached?.list.messages ?? [], error: `cannot read the Graph sandbox at ${this.origin}: ${cause ?? (e as Error).message}` };
+      list = {
+        messages: this.#cached?.list.messages ?? [],
+        error: `cannot read the Graph sandbox at ${this.origin}: ${cause ?? (e as Error).message}`,
+      };
       bodies.clear();
       for (const [k, v] of this.#cached?.bodies ?? []) bodies.set(k, v);
     }
@@ -107,7 +116,8 @@ export class SandboxClient {
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const strs = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 function toView(item: unknown): { view: SandboxMessageView; body: SandboxBody } | undefined {
   if (!item || typeof item !== 'object') return undefined;
@@ -119,7 +129,13 @@ function toView(item: unknown): { view: SandboxMessageView; body: SandboxBody } 
   const attachments = Array.isArray(m.attachments)
     ? m.attachments.map((a: unknown, i) => {
         const x = (a ?? {}) as Record<string, unknown>;
-        return { n: i + 1, name: str(x.name) || `attachment-${i + 1}`, contentType: str(x.contentType) || 'application/octet-stream', size: typeof x.size === 'number' ? x.size : 0, isInline: x.isInline === true };
+        return {
+          n: i + 1,
+          name: str(x.name) || `attachment-${i + 1}`,
+          contentType: str(x.contentType) || 'application/octet-stream',
+          size: typeof x.size === 'number' ? x.size : 0,
+          isInline: x.isInline === true,
+        };
       })
     : [];
   const view: SandboxMessageView = {

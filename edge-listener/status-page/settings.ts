@@ -20,16 +20,31 @@ export const statusPageSettingsShape = {
       }
     })
     .default(LOOPBACK_CLIENTS)
-    .describe('Addresses (CIDR list) that may use the status page and its retry/delete actions without the admin token. Default: this machine only.'),
-  BRIDGE_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional().describe('Token that opens the status page and its actions from any address (sent as `Authorization: Bearer`). Secret: environment or BRIDGE_ADMIN_TOKEN_FILE only. Unset: only BRIDGE_ADMIN_CLIENTS get in.'),
-  BRIDGE_ADMIN_TOKEN_FILE: z.string().trim().min(1).optional().describe('File holding the admin token (`npm start` generates one under BRIDGE_DATA_DIR/secrets).'),
+    .describe(
+      'Addresses (CIDR list) that may use the status page and its retry/delete actions without the admin token. Default: this machine only.',
+    ),
+  BRIDGE_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe(
+      'Token that opens the status page and its actions from any address (sent as `Authorization: Bearer`). Secret: environment or BRIDGE_ADMIN_TOKEN_FILE only. Unset: only BRIDGE_ADMIN_CLIENTS get in.',
+    ),
+  BRIDGE_ADMIN_TOKEN_FILE: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('File holding the admin token (`npm start` generates one under BRIDGE_DATA_DIR/secrets).'),
   BRIDGE_SANDBOX_URL: z
     .string()
     .trim()
     .refine((v) => /^https:\/\/[^/]+\/?$/i.test(v), 'must be the https:// origin of the Graph sandbox')
     .transform((v) => v.replace(/\/+$/, ''))
     .optional()
-    .describe('Origin of the Graph sandbox whose kept messages the status page shows (set by `npm start` in sandbox mode). Unset: live mode.'),
+    .describe(
+      'Origin of the Graph sandbox whose kept messages the status page shows (set by `npm start` in sandbox mode). Unset: live mode.',
+    ),
 };
 
 /** Settings that hold secrets (never read from the config file) and their *_FILE variants. */
@@ -41,7 +56,11 @@ export interface StatusPageConfig {
   sandboxUrl?: string;
 }
 
-export function statusPageConfig(s: { BRIDGE_ADMIN_CLIENTS: string[]; BRIDGE_ADMIN_TOKEN?: string | undefined; BRIDGE_SANDBOX_URL?: string | undefined }): StatusPageConfig {
+export function statusPageConfig(s: {
+  BRIDGE_ADMIN_CLIENTS: string[];
+  BRIDGE_ADMIN_TOKEN?: string | undefined;
+  BRIDGE_SANDBOX_URL?: string | undefined;
+}): StatusPageConfig {
   const out: StatusPageConfig = { adminClients: s.BRIDGE_ADMIN_CLIENTS };
   if (s.BRIDGE_ADMIN_TOKEN) out.adminToken = new Secret(s.BRIDGE_ADMIN_TOKEN);
   if (s.BRIDGE_SANDBOX_URL) out.sandboxUrl = s.BRIDGE_SANDBOX_URL;

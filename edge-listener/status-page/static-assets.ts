@@ -38,7 +38,13 @@ const TYPES: Record<string, string> = {
 };
 
 export function securityHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin', ...extra };
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    ...extra,
+  };
 }
 
 /** The page's files as { name: base64 }, for the single-file build to embed. */
@@ -49,7 +55,8 @@ export function embeddableAssets(dir: string = DEFAULT_ASSETS_DIR): Record<strin
 
 /** The files embedded in the single-file build, else those of `dir`. */
 export function loadAssets(dir?: string): Map<string, Buffer> {
-  const embedded = dir === undefined && typeof __STATUS_PAGE_ASSETS__ !== 'undefined' ? __STATUS_PAGE_ASSETS__ : undefined;
+  const embedded =
+    dir === undefined && typeof __STATUS_PAGE_ASSETS__ !== 'undefined' ? __STATUS_PAGE_ASSETS__ : undefined;
   const files = embedded ?? embeddableAssets(dir);
   return new Map(Object.entries(files).map(([name, base64]) => [name, Buffer.from(base64, 'base64')]));
 }
@@ -59,7 +66,12 @@ export function registerAssets(router: HttpRouter, files: Map<string, Buffer>): 
   const names = [...files.keys()].filter((n) => TYPES[extname(n)] !== undefined);
   for (const name of names) {
     const body = files.get(name) as Buffer;
-    const headers = securityHeaders({ 'content-type': TYPES[extname(name)] as string, 'content-length': String(body.length), 'cache-control': 'no-cache', 'content-security-policy': PAGE_CSP });
+    const headers = securityHeaders({
+      'content-type': TYPES[extname(name)] as string,
+      'content-length': String(body.length),
+      'cache-control': 'no-cache',
+      'content-security-policy': PAGE_CSP,
+    });
     const serve = (_req: unknown, res: ServerResponse) => {
       res.writeHead(200, headers);
       res.end(body);

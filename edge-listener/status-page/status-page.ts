@@ -70,7 +70,9 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
   const access = new AdminAccess(settings);
   const activity = new ActivitySeries();
   const headers = new HeaderCache((id) => p.spool.readHead(id, 64 * 1024));
-  const cloud = new CloudStateReader((path, messageId) => signedGet(p.config, path, { messageId, timeoutMs: CLOUD_READ_TIMEOUT_MS }));
+  const cloud = new CloudStateReader((path, messageId) =>
+    signedGet(p.config, path, { messageId, timeoutMs: CLOUD_READ_TIMEOUT_MS }),
+  );
   const sandbox = settings.sandboxUrl ? new SandboxClient(settings.sandboxUrl) : undefined;
   const unfollow = activity.follow(p.events);
   const onAccepted = ({ id }: { id: string }) => void headers.remember(id);
@@ -79,7 +81,14 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
   try {
     registerAssets(p.router, loadAssets(p.assetsDir));
   } catch (e) {
-    p.logger.warn({ event: 'HOST_STARTED', component: 'status-page', detail: `status page files not found: ${(e as Error).message}` }, 'status page unavailable');
+    p.logger.warn(
+      {
+        event: 'HOST_STARTED',
+        component: 'status-page',
+        detail: `status page files not found: ${(e as Error).message}`,
+      },
+      'status page unavailable',
+    );
   }
 
   const readGuard = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -117,11 +126,25 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
       actor.auth = decision.via;
       const result = action === 'retry' ? await p.admin.retry(id, actor) : await p.admin.delete(id, actor);
       if (result.status !== 'done') {
-        const message = result.status === 'not-found' ? (action === 'retry' ? 'no waiting or failed message with this id' : 'no message with this id') : result.message;
-        return sendJson(res, httpStatusOf(result), { error: message, ...(result.code ? { code: result.code, hint: result.hint } : {}) });
+        const message =
+          result.status === 'not-found'
+            ? action === 'retry'
+              ? 'no waiting or failed message with this id'
+              : 'no message with this id'
+            : result.message;
+        return sendJson(res, httpStatusOf(result), {
+          error: message,
+          ...(result.code ? { code: result.code, hint: result.hint } : {}),
+        });
       }
       const entry = result.entries[0];
-      sendJson(res, 200, action === 'retry' ? { retried: id, submissionId: entry?.submissionId, state: entry?.state } : { deleted: id });
+      sendJson(
+        res,
+        200,
+        action === 'retry'
+          ? { retried: id, submissionId: entry?.submissionId, state: entry?.state }
+          : { deleted: id },
+      );
     });
   }
 
@@ -134,21 +157,47 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
   };
 }
 
-function registerSandboxRoutes(router: HttpRouter, sandbox: SandboxClient, guard: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+function registerSandboxRoutes(
+  router: HttpRouter,
+  sandbox: SandboxClient,
+  guard: (req: IncomingMessage, res: ServerResponse) => boolean,
+): void {
   router.add('GET', STATUS_API.preview, async (req, res, url) => {
     if (!guard(req, res)) return;
     const found = await sandbox.message(url.searchParams.get('id') ?? '');
     if (!found) return sendJson(res, 404, { error: 'no kept message with this id' });
     const html = Buffer.from(previewDocument(found.body));
-    res.writeHead(200, securityHeaders({ 'content-type': 'text/html; charset=utf-8', 'content-length': String(html.length), 'content-security-policy': PREVIEW_CSP, 'x-frame-options': 'SAMEORIGIN', 'cache-control': 'no-store' }));
+    res.writeHead(
+      200,
+      securityHeaders({
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': String(html.length),
+        'content-security-policy': PREVIEW_CSP,
+        'x-frame-options': 'SAMEORIGIN',
+        'cache-control': 'no-store',
+      }),
+    );
     res.end(html);
   });
 
-  const download = async (res: ServerResponse, id: string, part: { attachment: number } | 'eml', fileName: string) => {
+  const download = async (
+    res: ServerResponse,
+    id: string,
+    part: { attachment: number } | 'eml',
+    fileName: string,
+  ) => {
     const upstream = await sandbox.download(id, part);
     if (!upstream?.body) return sendJson(res, 404, { error: 'not found in the sandbox' });
     // Always a download, never rendered: the type is not trusted, the content could be anything.
-    res.writeHead(200, securityHeaders({ 'content-type': part === 'eml' ? 'message/rfc822' : 'application/octet-stream', 'content-disposition': contentDisposition(fileName), 'content-security-policy': "sandbox; default-src 'none'", 'cache-control': 'no-store' }));
+    res.writeHead(
+      200,
+      securityHeaders({
+        'content-type': part === 'eml' ? 'message/rfc822' : 'application/octet-stream',
+        'content-disposition': contentDisposition(fileName),
+        'content-security-policy': "sandbox; default-src 'none'",
+        'cache-control': 'no-store',
+      }),
+    );
     await pipeline(Readable.fromWeb(upstream.body as WebReadableStream<Uint8Array>), res);
   };
 

@@ -73,7 +73,8 @@ export async function buildSnapshot(src: SnapshotSources): Promise<StatusSnapsho
     spool.list({ states: ['done'], limit: LIST_LIMITS.recent }),
     src.sandbox?.list(LIST_LIMITS.sandbox),
   ]);
-  const view = async (e: SpoolEntry) => entryView(e, e.state === 'done' ? src.headers.known(e.id) : await src.headers.forLive(e.id));
+  const view = async (e: SpoolEntry) =>
+    entryView(e, e.state === 'done' ? src.headers.known(e.id) : await src.headers.forLive(e.id));
   const snapshot: StatusSnapshot = {
     generatedAt: new Date().toISOString(),
     site: src.site,
@@ -118,7 +119,12 @@ function entryView(e: SpoolEntry, headers: { subject?: string; from?: string } |
   if (e.lastError) v.error = e.lastError;
   if (e.result) {
     const r = e.result;
-    v.result = { state: r.state, ...(r.sender ? { sender: r.sender } : {}), ...(r.graphRequestId ? { graphRequestId: r.graphRequestId } : {}), ...(r.error ? { error: r.error } : {}) };
+    v.result = {
+      state: r.state,
+      ...(r.sender ? { sender: r.sender } : {}),
+      ...(r.graphRequestId ? { graphRequestId: r.graphRequestId } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
   }
   return v;
 }

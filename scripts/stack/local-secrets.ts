@@ -19,13 +19,19 @@ export interface LocalSecrets {
   read(file: string): string;
 }
 
-const NAMES = { siteSecretFile: 'site-secret', functionKeyFile: 'function-key', adminTokenFile: 'admin-token' } as const;
+const NAMES = {
+  siteSecretFile: 'site-secret',
+  functionKeyFile: 'function-key',
+  adminTokenFile: 'admin-token',
+} as const;
 
 export function ensureLocalSecrets(dataDir: string): LocalSecrets {
   const dir = join(dataDir, 'secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const files = Object.fromEntries(Object.entries(NAMES).map(([key, name]) => [key, ensureSecretFile(join(dir, name))])) as Record<keyof typeof NAMES, string>;
+  const files = Object.fromEntries(
+    Object.entries(NAMES).map(([key, name]) => [key, ensureSecretFile(join(dir, name))]),
+  ) as Record<keyof typeof NAMES, string>;
   return { dir, ...files, read: (file) => readFileSync(file, 'utf8').trim() };
 }
 
@@ -37,7 +43,8 @@ function ensureSecretFile(path: string): string {
     // first start
   }
   // 32 random bytes: far above the 16-character minimum the edge and the function enforce.
-  if (existing.length < 16) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  if (existing.length < 16)
+    writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
   chmodSync(path, 0o600); // also tightens a file someone copied in with looser permissions
   return path;
 }

@@ -8,10 +8,29 @@
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-const PINO_LEVELS: Record<number, Level> = { 10: 'debug', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'error' };
+const PINO_LEVELS: Record<number, Level> = {
+  10: 'debug',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'error',
+};
 const LEVEL_RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 /** Fields every line carries or that the short form shows elsewhere. */
-const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'service', 'component', 'site', 'instance', 'event', 'msg', 'v']);
+const HIDDEN = new Set([
+  'level',
+  'time',
+  'pid',
+  'hostname',
+  'service',
+  'component',
+  'site',
+  'instance',
+  'event',
+  'msg',
+  'v',
+]);
 const MAX_VALUE_CHARS = 80;
 
 export interface FormattedLine {
@@ -28,17 +47,28 @@ export function formatLogLine(name: string, line: string, now: Date = new Date()
     obj = undefined;
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
-    return { level: /\b(error|fail|exception)\b/i.test(line) ? 'warn' : 'info', text: `${clock(now)}  ${prefix} ${line}` };
+    return {
+      level: /\b(error|fail|exception)\b/i.test(line) ? 'warn' : 'info',
+      text: `${clock(now)}  ${prefix} ${line}`,
+    };
   }
   const record = obj as Record<string, unknown>;
   const level = levelOf(record.level);
-  const time = typeof record.time === 'number' || typeof record.time === 'string' ? new Date(record.time) : now;
+  const time =
+    typeof record.time === 'number' || typeof record.time === 'string' ? new Date(record.time) : now;
   const event = typeof record.event === 'string' ? record.event : '';
   const msg = typeof record.msg === 'string' ? record.msg : '';
   const fields = Object.entries(record)
     .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined && v !== null)
     .map(([k, v]) => `${k}=${short(v)}`);
-  const parts = [clock(Number.isNaN(time.getTime()) ? now : time), ` ${prefix}`, level.padEnd(5), event, msg, fields.join(' ')].filter((p) => p.trim() !== '');
+  const parts = [
+    clock(Number.isNaN(time.getTime()) ? now : time),
+    ` ${prefix}`,
+    level.padEnd(5),
+    event,
+    msg,
+    fields.join(' '),
+  ].filter((p) => p.trim() !== '');
   return { level, text: parts.join('  ') };
 }
 

@@ -65,13 +65,17 @@ export class ManagedChild {
       spec.onLine?.(line);
     });
     try {
-      const child = spawn(process.execPath, [...loader, '--require', PRELOAD, spec.script, ...(spec.args ?? [])], {
-        cwd: spec.cwd,
-        env: spec.env,
-        // Own process group: Ctrl-C reaches only the stack, which stops the children in order.
-        detached: true,
-        stdio: ['ignore', fd, fd, 'ipc'],
-      });
+      const child = spawn(
+        process.execPath,
+        [...loader, '--require', PRELOAD, spec.script, ...(spec.args ?? [])],
+        {
+          cwd: spec.cwd,
+          env: spec.env,
+          // Own process group: Ctrl-C reaches only the stack, which stops the children in order.
+          detached: true,
+          stdio: ['ignore', fd, fd, 'ipc'],
+        },
+      );
       // The IPC channel exists only so the child notices when the stack dies (exit-with-parent.cjs).
       child.channel?.unref();
       return new ManagedChild(spec, child, tail, recent);

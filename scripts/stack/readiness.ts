@@ -6,7 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManagedChild } from './managed-child';
 
 /** Waits until `probe` succeeds, the child exits (fail with its last output), or the deadline passes. */
-export async function waitUntilReady(child: ManagedChild, what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilReady(
+  child: ManagedChild,
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void child.exited.then(
@@ -19,7 +24,10 @@ export async function waitUntilReady(child: ManagedChild, what: string, probe: (
       await child.exited.catch(() => undefined); // its last lines are read by then
       throw new Error(`${child.name} exited while starting.\n${indent(child.recentOutput())}`);
     }
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s.\n${indent(child.recentOutput())}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what} was not ready within ${Math.round(timeoutMs / 1000)} s.\n${indent(child.recentOutput())}`,
+      );
     await sleep(delayMs);
   }
 }
@@ -63,13 +71,21 @@ export function freePort(): Promise<number> {
 }
 
 /** Fails fast with a plain sentence when a fixed port is taken (instead of a child's EADDRINUSE stack). */
-export async function assertPortFree(port: number, host: string, purpose: string, setting: string): Promise<void> {
+export async function assertPortFree(
+  port: number,
+  host: string,
+  purpose: string,
+  setting: string,
+): Promise<void> {
   const free = await new Promise<boolean>((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
-  if (!free) throw new Error(`Port ${port} (${purpose}) is already in use on ${host}. Stop what uses it, or choose another port with ${setting}=<port>.`);
+  if (!free)
+    throw new Error(
+      `Port ${port} (${purpose}) is already in use on ${host}. Stop what uses it, or choose another port with ${setting}=<port>.`,
+    );
 }
 
 function indent(text: string): string {

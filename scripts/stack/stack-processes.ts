@@ -19,19 +19,34 @@ export interface ProcessPlan {
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 const AZURITE_ACCOUNT = 'devstoreaccount1';
-const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /**
  * The sandbox accepts any app registration, so these are placeholders that only make the function take
  * its normal credential path (token from the sandbox's Entra look-alike); nothing real is in them.
  */
-export const SANDBOX_IDENTITY = { tenantId: 'sandbox-tenant', clientId: 'sandbox-app', clientSecret: 'sandbox-placeholder-not-a-secret' } as const;
+export const SANDBOX_IDENTITY = {
+  tenantId: 'sandbox-tenant',
+  clientId: 'sandbox-app',
+  clientSecret: 'sandbox-placeholder-not-a-secret',
+} as const;
 
 /** Sender policy of the sandbox when the environment sets none: every sender may send (as itself). */
 export const SANDBOX_ALLOWED_SENDERS = '*';
 
 /** Settings that carry secrets of one process; every other process gets them removed. */
-const SECRET_NAMES = ['AZURE_CLIENT_SECRET', 'BRIDGE_SITE_SECRET', 'BRIDGE_SITE_SECRET_FILE', 'BRIDGE_SITE_SECRETS', 'BRIDGE_FUNCTION_KEY', 'BRIDGE_FUNCTION_KEY_FILE', 'BRIDGE_LOCAL_FUNCTION_KEY', 'BRIDGE_ADMIN_TOKEN', 'BRIDGE_ADMIN_TOKEN_FILE'];
+const SECRET_NAMES = [
+  'AZURE_CLIENT_SECRET',
+  'BRIDGE_SITE_SECRET',
+  'BRIDGE_SITE_SECRET_FILE',
+  'BRIDGE_SITE_SECRETS',
+  'BRIDGE_FUNCTION_KEY',
+  'BRIDGE_FUNCTION_KEY_FILE',
+  'BRIDGE_LOCAL_FUNCTION_KEY',
+  'BRIDGE_ADMIN_TOKEN',
+  'BRIDGE_ADMIN_TOKEN_FILE',
+];
 
 export interface AzuritePorts {
   blob: number;
@@ -71,11 +86,24 @@ export function azuritePlan(w: Wiring): ProcessPlan {
   return {
     script: join(require.resolve('azurite/package.json'), '..', 'dist', 'src', 'azurite.js'),
     args: [
-      '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose',
-      '--location', join(w.settings.dataDir, 'azurite'),
-      '--blobHost', '127.0.0.1', '--blobPort', String(p.blob),
-      '--queueHost', '127.0.0.1', '--queuePort', String(p.queue),
-      '--tableHost', '127.0.0.1', '--tablePort', String(p.table),
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--location',
+      join(w.settings.dataDir, 'azurite'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(p.blob),
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(p.queue),
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(p.table),
     ],
     env: withoutSecrets(w.settings.inheritedEnv),
   };
@@ -85,7 +113,18 @@ export function sandboxPlan(w: Wiring): ProcessPlan {
   if (!w.sandbox) throw new Error('sandboxPlan needs the sandbox wiring');
   return {
     script: join(REPO_ROOT, 'dev', 'graph-sandbox', 'main.ts'),
-    args: ['--host', '127.0.0.1', '--port', String(w.sandbox.port), '--data-dir', join(w.settings.dataDir, 'graph-sandbox'), '--cert', w.sandbox.certPath, '--key', w.sandbox.keyPath],
+    args: [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(w.sandbox.port),
+      '--data-dir',
+      join(w.settings.dataDir, 'graph-sandbox'),
+      '--cert',
+      w.sandbox.certPath,
+      '--key',
+      w.sandbox.keyPath,
+    ],
     env: withoutSecrets(w.settings.inheritedEnv),
   };
 }

@@ -12,7 +12,8 @@ import { ADMIN_TOKEN, startStatusStack, type StatusStack } from '../edge-listene
  * With BRIDGE_UPDATE_SCREENSHOTS=1 it also writes the screenshots of docs/images/ (normal runs leave the
  * tree alone).
  */
-const SCREENSHOTS = process.env.BRIDGE_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'images') : undefined;
+const SCREENSHOTS =
+  process.env.BRIDGE_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'images') : undefined;
 const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> & "Invoice"`;
 
 let stack: StatusStack;
@@ -24,7 +25,14 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
       // A name that is not this machine's, for the sign-in test (resolved locally; nothing leaves 127.0.0.1).
       '--host-resolver-rules=MAP bridge.example 127.0.0.1',
     ],
@@ -51,21 +59,37 @@ describe('status page in a browser', () => {
       html: '<p>Scanned on <b>MFP-3F</b>.</p><script>parent.__pwned = 3</script><img src="https://tracker.example/p.gif">',
       attachments: [{ filename: 'scan-0042.pdf', content: pdf, contentType: 'application/pdf' }],
     });
-    await expect.poll(() => row('recent-list', 'Scan from MFP-3F (2 pages)').count(), { timeout: 20_000 }).toBe(1);
-    await expect.poll(() => row('recent-list', 'Scan from MFP-3F (2 pages)').locator('.pill').allTextContents(), { timeout: 20_000 }).toEqual(['sent', 'sent']);
+    await expect
+      .poll(() => row('recent-list', 'Scan from MFP-3F (2 pages)').count(), { timeout: 20_000 })
+      .toBe(1);
+    await expect
+      .poll(() => row('recent-list', 'Scan from MFP-3F (2 pages)').locator('.pill').allTextContents(), {
+        timeout: 20_000,
+      })
+      .toEqual(['sent', 'sent']);
 
     await page.locator('#sandbox-list li', { hasText: 'Scan from MFP-3F (2 pages)' }).click();
     const detail = page.locator('#sandbox-detail');
-    await expect.poll(() => detail.locator('dd').allTextContents()).toEqual(expect.arrayContaining(['scanner@example.com', 'alice@example.com', 'records@example.com']));
+    await expect
+      .poll(() => detail.locator('dd').allTextContents())
+      .toEqual(expect.arrayContaining(['scanner@example.com', 'alice@example.com', 'records@example.com']));
     const frame = detail.locator('iframe.preview');
     expect(await frame.getAttribute('sandbox')).toBe('');
-    await expect.poll(() => page.frameLocator('#sandbox-detail iframe.preview').locator('body').textContent(), { timeout: 10_000 }).toBe('Scanned on MFP-3F.');
+    await expect
+      .poll(() => page.frameLocator('#sandbox-detail iframe.preview').locator('body').textContent(), {
+        timeout: 10_000,
+      })
+      .toBe('Scanned on MFP-3F.');
     expect(await page.frameLocator('#sandbox-detail iframe.preview').locator('script, img').count()).toBe(0);
 
-    const [download] = await Promise.all([page.waitForEvent('download'), detail.locator('button.attachment', { hasText: 'scan-0042.pdf' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      detail.locator('button.attachment', { hasText: 'scan-0042.pdf' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('scan-0042.pdf');
     const chunks: Buffer[] = [];
-    for await (const chunk of (await download.createReadStream()) as AsyncIterable<Buffer>) chunks.push(chunk);
+    for await (const chunk of (await download.createReadStream()) as AsyncIterable<Buffer>)
+      chunks.push(chunk);
     expect(Buffer.concat(chunks)).toEqual(pdf);
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
   });
@@ -74,7 +98,9 @@ describe('status page in a browser', () => {
     await stack.send({ from: 'scanner@example.com', to: 'bob@example.com', subject: HOSTILE, text: 'x' });
     await expect.poll(() => row('recent-list', 'window.__pwned=2').count(), { timeout: 20_000 }).toBe(1);
     expect(await row('recent-list', 'window.__pwned=2').locator('.subject').textContent()).toBe(HOSTILE);
-    await expect.poll(() => page.locator('#sandbox-list .subject', { hasText: '__pwned=2' }).textContent()).toBe(HOSTILE);
+    await expect
+      .poll(() => page.locator('#sandbox-list .subject', { hasText: '__pwned=2' }).textContent())
+      .toBe(HOSTILE);
     expect(await page.locator('#content img[src="x"], #content script').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
   });
@@ -82,32 +108,81 @@ describe('status page in a browser', () => {
   it('shows a message that could not be handed over as failed and retries it from the page', async () => {
     stack.functionSwitch.down();
     try {
-      await stack.send({ from: 'scanner@example.com', to: 'carol@example.com', subject: 'Sent while the function was down', text: 'x' });
-      await expect.poll(() => row('waiting-list', 'Sent while the function was down').locator('.pill').textContent(), { timeout: 20_000 }).toBe('deferred');
-      await expect.poll(() => row('failed-list', 'Sent while the function was down').count(), { timeout: 20_000 }).toBe(1);
-      expect(await row('failed-list', 'Sent while the function was down').locator('.reason .code').textContent()).toBe('MESSAGE_EXPIRED');
+      await stack.send({
+        from: 'scanner@example.com',
+        to: 'carol@example.com',
+        subject: 'Sent while the function was down',
+        text: 'x',
+      });
+      await expect
+        .poll(() => row('waiting-list', 'Sent while the function was down').locator('.pill').textContent(), {
+          timeout: 20_000,
+        })
+        .toBe('deferred');
+      await expect
+        .poll(() => row('failed-list', 'Sent while the function was down').count(), { timeout: 20_000 })
+        .toBe(1);
+      expect(
+        await row('failed-list', 'Sent while the function was down').locator('.reason .code').textContent(),
+      ).toBe('MESSAGE_EXPIRED');
     } finally {
       stack.functionSwitch.up = true;
     }
-    await row('failed-list', 'Sent while the function was down').locator('button[data-action="retry"]').click();
-    await expect.poll(() => page.locator('#toast').textContent()).toContain('Retrying Sent while the function was down');
-    await expect.poll(() => row('recent-list', 'Sent while the function was down').locator('.pill').first().textContent(), { timeout: 20_000 }).toBe('sent');
+    await row('failed-list', 'Sent while the function was down')
+      .locator('button[data-action="retry"]')
+      .click();
+    await expect
+      .poll(() => page.locator('#toast').textContent())
+      .toContain('Retrying Sent while the function was down');
+    await expect
+      .poll(
+        () => row('recent-list', 'Sent while the function was down').locator('.pill').first().textContent(),
+        { timeout: 20_000 },
+      )
+      .toBe('sent');
     expect(await row('failed-list', 'Sent while the function was down').count()).toBe(0);
-    expect(stack.lines).toContainEqual(expect.objectContaining({ event: 'ADMIN_ACTION', via: 'status-page', action: 'retry', outcome: 'done' }));
+    expect(stack.lines).toContainEqual(
+      expect.objectContaining({
+        event: 'ADMIN_ACTION',
+        via: 'status-page',
+        action: 'retry',
+        outcome: 'done',
+      }),
+    );
   });
 
   it('shows why Graph refused a message, with its request id, and deletes it from the page', async () => {
     // A mailbox without an Exchange Online licence: a permanent refusal (platform-facts §A4).
-    stack.fn.graph.inject({ route: 'sendMail', mailbox: 'unlicensed@example.com', status: 404, code: 'MailboxNotEnabledForRESTAPI', message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.' });
-    await stack.send({ from: 'unlicensed@example.com', to: 'dave@example.com', subject: 'Refused by Graph', text: 'x' });
+    stack.fn.graph.inject({
+      route: 'sendMail',
+      mailbox: 'unlicensed@example.com',
+      status: 404,
+      code: 'MailboxNotEnabledForRESTAPI',
+      message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+    });
+    await stack.send({
+      from: 'unlicensed@example.com',
+      to: 'dave@example.com',
+      subject: 'Refused by Graph',
+      text: 'x',
+    });
     const failed = row('failed-list', 'Refused by Graph');
     await expect.poll(() => failed.count(), { timeout: 20_000 }).toBe(1);
     expect(await failed.locator('.reason .code').textContent()).toBe('GRAPH_MAILBOX_NOT_FOUND');
     expect(await failed.locator('.reason .hint').textContent()).toMatch(/licence/);
-    expect(await failed.locator('.reason .meta').textContent()).toMatch(/^Graph 404 MailboxNotEnabledForRESTAPI · request-id [0-9a-f-]{36}/);
+    expect(await failed.locator('.reason .meta').textContent()).toMatch(
+      /^Graph 404 MailboxNotEnabledForRESTAPI · request-id [0-9a-f-]{36}/,
+    );
     await failed.locator('button[data-action="delete"]').click();
     await expect.poll(() => failed.count(), { timeout: 10_000 }).toBe(0);
-    expect(stack.lines).toContainEqual(expect.objectContaining({ event: 'ADMIN_ACTION', via: 'status-page', action: 'delete', outcome: 'done' }));
+    expect(stack.lines).toContainEqual(
+      expect.objectContaining({
+        event: 'ADMIN_ACTION',
+        via: 'status-page',
+        action: 'delete',
+        outcome: 'done',
+      }),
+    );
   });
 
   it('asks for the admin token under a name that is not this machine, and works with it', async () => {
@@ -115,11 +190,17 @@ describe('status page in a browser', () => {
     try {
       await other.goto(`http://bridge.example:${stack.edge.httpPort}/`);
       await expect.poll(() => other.locator('#signin').isVisible(), { timeout: 10_000 }).toBe(true);
-      expect(await other.locator('#signin-reason').textContent()).toBe('under this host name the admin token is required');
+      expect(await other.locator('#signin-reason').textContent()).toBe(
+        'under this host name the admin token is required',
+      );
       expect(await other.locator('#content').isVisible()).toBe(false);
       await other.locator('#signin-token').fill(ADMIN_TOKEN);
       await other.locator('#signin-form button').click();
-      await expect.poll(() => other.locator('#recent-list tr', { hasText: 'Scan from MFP-3F (2 pages)' }).count(), { timeout: 10_000 }).toBe(1);
+      await expect
+        .poll(() => other.locator('#recent-list tr', { hasText: 'Scan from MFP-3F (2 pages)' }).count(), {
+          timeout: 10_000,
+        })
+        .toBe(1);
     } finally {
       await other.close();
     }
@@ -135,21 +216,56 @@ describe('status page in a browser', () => {
 
   it('shows every state at once (and writes the docs screenshots when asked)', async () => {
     for (const n of [1, 2]) {
-      await stack.send({ from: 'scanner@example.com', to: 'finance@example.com', subject: `Invoice batch ${n} from MFP-2F`, text: 'Scanned documents attached.', attachments: [{ filename: `invoices-${n}.pdf`, content: pdf }] });
+      await stack.send({
+        from: 'scanner@example.com',
+        to: 'finance@example.com',
+        subject: `Invoice batch ${n} from MFP-2F`,
+        text: 'Scanned documents attached.',
+        attachments: [{ filename: `invoices-${n}.pdf`, content: pdf }],
+      });
     }
-    stack.fn.graph.inject({ route: 'sendMail', mailbox: 'old-scanner@example.com', status: 404, code: 'MailboxNotEnabledForRESTAPI', message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.' });
-    await stack.send({ from: 'old-scanner@example.com', to: 'hr@example.com', subject: 'Scan from a retired mailbox', text: 'x' });
-    await expect.poll(() => row('failed-list', 'Scan from a retired mailbox').count(), { timeout: 20_000 }).toBe(1);
+    stack.fn.graph.inject({
+      route: 'sendMail',
+      mailbox: 'old-scanner@example.com',
+      status: 404,
+      code: 'MailboxNotEnabledForRESTAPI',
+      message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.',
+    });
+    await stack.send({
+      from: 'old-scanner@example.com',
+      to: 'hr@example.com',
+      subject: 'Scan from a retired mailbox',
+      text: 'x',
+    });
+    await expect
+      .poll(() => row('failed-list', 'Scan from a retired mailbox').count(), { timeout: 20_000 })
+      .toBe(1);
     stack.functionSwitch.down();
     try {
-      await stack.send({ from: 'scanner@example.com', to: 'legal@example.com', subject: 'Contract scan (waiting for the function)', text: 'x' });
-      await expect.poll(() => row('waiting-list', 'Contract scan').locator('.pill').textContent(), { timeout: 20_000 }).toBe('deferred');
-      expect(await row('waiting-list', 'Contract scan').locator('.reason .code').textContent()).toBe('FUNCTION_UNREACHABLE');
+      await stack.send({
+        from: 'scanner@example.com',
+        to: 'legal@example.com',
+        subject: 'Contract scan (waiting for the function)',
+        text: 'x',
+      });
+      await expect
+        .poll(() => row('waiting-list', 'Contract scan').locator('.pill').textContent(), { timeout: 20_000 })
+        .toBe('deferred');
+      expect(await row('waiting-list', 'Contract scan').locator('.reason .code').textContent()).toBe(
+        'FUNCTION_UNREACHABLE',
+      );
       if (SCREENSHOTS) {
         mkdirSync(SCREENSHOTS, { recursive: true });
         await page.locator('#toast').evaluate((t) => (t.hidden = true)); // a passing notice is not part of the picture
         // A viewport as tall as the page, so the preview frame is painted too (off-screen frames are not).
-        await page.setViewportSize({ width: 1360, height: await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document.documentElement.scrollHeight) });
+        await page.setViewportSize({
+          width: 1360,
+          height: await page.evaluate(
+            () =>
+              (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document
+                .documentElement.scrollHeight,
+          ),
+        });
         await page.screenshot({ path: join(SCREENSHOTS, 'status-page.png'), fullPage: true });
         await page.setViewportSize({ width: 1360, height: 900 });
       }
@@ -157,7 +273,12 @@ describe('status page in a browser', () => {
       stack.functionSwitch.up = true;
     }
     await page.locator('#sandbox-list li', { hasText: 'Scan from MFP-3F (2 pages)' }).click();
-    await expect.poll(() => page.frameLocator('#sandbox-detail iframe.preview').locator('body').textContent(), { timeout: 10_000 }).toBe('Scanned on MFP-3F.');
-    if (SCREENSHOTS) await page.locator('#sandbox-card').screenshot({ path: join(SCREENSHOTS, 'sandbox-message.png') });
+    await expect
+      .poll(() => page.frameLocator('#sandbox-detail iframe.preview').locator('body').textContent(), {
+        timeout: 10_000,
+      })
+      .toBe('Scanned on MFP-3F.');
+    if (SCREENSHOTS)
+      await page.locator('#sandbox-card').screenshot({ path: join(SCREENSHOTS, 'sandbox-message.png') });
   });
 });

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 
 import type { Envelope } from '../../core/envelope';
 import { BridgeError } from '../../core/errors';
-import { decodeFrame, EMPTY_SHA256, FrameDecoder, frameHead, sha256Hex, sign, signedHeaders, verifySignature, WIRE_HEADERS } from '../../core/wire';
+import {
+  decodeFrame,
+  EMPTY_SHA256,
+  FrameDecoder,
+  frameHead,
+  sha256Hex,
+  sign,
+  signedHeaders,
+  verifySignature,
+  WIRE_HEADERS,
+} from '../../core/wire';
 
 const envelope: Envelope = {
   messageId: '01JABCDEFGH-site1-0001',
@@ -15,7 +25,9 @@ const envelope: Envelope = {
   receivedAt: '2026-11-27T10:00:00.000Z',
 };
 
-const addr = fc.tuple(fc.stringMatching(/^[a-z0-9.+_-]{1,20}$/), fc.stringMatching(/^[a-z0-9-]{1,20}\.[a-z]{2,6}$/)).map(([l, d]) => `${l}@${d}`);
+const addr = fc
+  .tuple(fc.stringMatching(/^[a-z0-9.+_-]{1,20}$/), fc.stringMatching(/^[a-z0-9-]{1,20}\.[a-z]{2,6}$/))
+  .map(([l, d]) => `${l}@${d}`);
 
 describe('wire framing', () => {
   it('carries the MIME bytes unchanged (no base64) after the envelope', () => {
@@ -80,7 +92,13 @@ describe('request signature', () => {
   it('verifies what was signed and nothing else', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 16 }), fc.string(), (secret, path) => {
-        const input = { method: 'POST', path, timestamp: '1700000000', messageId: envelope.messageId, bodySha256: EMPTY_SHA256 };
+        const input = {
+          method: 'POST',
+          path,
+          timestamp: '1700000000',
+          messageId: envelope.messageId,
+          bodySha256: EMPTY_SHA256,
+        };
         const sig = sign(input, secret);
         expect(verifySignature(input, secret, sig)).toBe(true);
         expect(verifySignature({ ...input, timestamp: '1700000001' }, secret, sig)).toBe(false);
@@ -92,10 +110,22 @@ describe('request signature', () => {
   });
 
   it('builds headers whose signature the receiver can check', () => {
-    const h = signedHeaders({ siteId: 'site-1', messageId: envelope.messageId, bodySha256: EMPTY_SHA256, secret: 's3cret-s3cret-s3cret', now: new Date(1_700_000_000_000) });
+    const h = signedHeaders({
+      siteId: 'site-1',
+      messageId: envelope.messageId,
+      bodySha256: EMPTY_SHA256,
+      secret: 's3cret-s3cret-s3cret',
+      now: new Date(1_700_000_000_000),
+    });
     expect(h[WIRE_HEADERS.timestamp]).toBe('1700000000');
     const ok = verifySignature(
-      { method: 'POST', path: '/api/v1/messages', timestamp: h[WIRE_HEADERS.timestamp]!, messageId: envelope.messageId, bodySha256: EMPTY_SHA256 },
+      {
+        method: 'POST',
+        path: '/api/v1/messages',
+        timestamp: h[WIRE_HEADERS.timestamp]!,
+        messageId: envelope.messageId,
+        bodySha256: EMPTY_SHA256,
+      },
       's3cret-s3cret-s3cret',
       h[WIRE_HEADERS.signature]!,
     );

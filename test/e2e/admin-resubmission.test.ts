@@ -40,39 +40,84 @@ afterAll(async () => {
 describe('admin resubmission of a message the function failed for good', () => {
   it('delivers it exactly once under a new submission id after the admin fixed the policy and retried via the CLI', async () => {
     const subject = `Resubmitted ${RUN}`;
-    const info = await smtpTransport(edge.smtpPort).sendMail({ from: LATE_SENDER, to: 'alice@fabrikam.com', subject, text: 'x' });
+    const info = await smtpTransport(edge.smtpPort).sendMail({
+      from: LATE_SENDER,
+      to: 'alice@fabrikam.com',
+      subject,
+      text: 'x',
+    });
     expect(info.response).toMatch(/^250 /); // budget 0: the 250 comes before the function's answer
     const id = spoolIdFromReply(info.response);
-    const failed = await eventually(() => edge.listener.spool.get(id), (e) => e?.state === 'failed', 20_000);
-    expect(failed).toMatchObject({ state: 'failed', submissionId: id, lastError: { code: 'SENDER_NOT_ALLOWED' } });
+    const failed = await eventually(
+      () => edge.listener.spool.get(id),
+      (e) => e?.state === 'failed',
+      20_000,
+    );
+    expect(failed).toMatchObject({
+      state: 'failed',
+      submissionId: id,
+      lastError: { code: 'SENDER_NOT_ALLOWED' },
+    });
 
     // The admin allows the sender: new app settings restart the function app (same storage, new Graph sandbox).
     const cfg = first!.config;
     await first!.close();
     first = undefined;
     second = await startFunctionStack('resubmit', {
-      settings: { BRIDGE_ALLOWED_SENDERS: '*@contoso.com', BRIDGE_STATE_TABLE: cfg.stateTable, BRIDGE_BLOB_CONTAINER: cfg.blobContainer, BRIDGE_QUEUE_NAME: cfg.queueName },
+      settings: {
+        BRIDGE_ALLOWED_SENDERS: '*@contoso.com',
+        BRIDGE_STATE_TABLE: cfg.stateTable,
+        BRIDGE_BLOB_CONTAINER: cfg.blobContainer,
+        BRIDGE_QUEUE_NAME: cfg.queueName,
+      },
     });
     relay.retarget(second.url);
     // The function still answers the spool id with its recorded refusal: a plain retry could never send.
     const replay = await signedGet(edge.config, `${WIRE_PATH}/${id}`, { messageId: id, timeoutMs: 5000 });
     expect(replay.json).toMatchObject({ id, state: 'failed', error: { code: 'SENDER_NOT_ALLOWED' } });
 
-    const cli = await runCli(['queue', 'retry', id], { ...process.env, BRIDGE_DATA_DIR: edge.dataDir } as Record<string, string>, ['--import', 'tsx', CLI_ENTRY]);
+    const cli = await runCli(
+      ['queue', 'retry', id],
+      { ...process.env, BRIDGE_DATA_DIR: edge.dataDir } as Record<string, string>,
+      ['--import', 'tsx', CLI_ENTRY],
+    );
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`${id}  (resubmitted as ${id}.r1)`);
 
-    const done = await eventually(() => edge.listener.spool.get(id), (e) => e?.state === 'done', 20_000);
-    expect(done).toMatchObject({ state: 'done', outcome: 'sent', submissionId: `${id}.r1`, result: { id: `${id}.r1`, state: 'sent' } });
-    const kept = await eventually(() => second!.graph.messages().filter((m) => m.subject === subject), (l) => l.length > 0, 20_000);
+    const done = await eventually(
+      () => edge.listener.spool.get(id),
+      (e) => e?.state === 'done',
+      20_000,
+    );
+    expect(done).toMatchObject({
+      state: 'done',
+      outcome: 'sent',
+      submissionId: `${id}.r1`,
+      result: { id: `${id}.r1`, state: 'sent' },
+    });
+    const kept = await eventually(
+      () => second!.graph.messages().filter((m) => m.subject === subject),
+      (l) => l.length > 0,
+      20_000,
+    );
     expect(kept).toHaveLength(1);
-    expect(second!.graph.requests().filter((r) => r.route === 'sendMail' && r.mailbox === LATE_SENDER)).toHaveLength(1);
+    expect(
+      second!.graph.requests().filter((r) => r.route === 'sendMail' && r.mailbox === LATE_SENDER),
+    ).toHaveLength(1);
     // the function's records: the old id still failed, the resubmission sent (what the status page reads back)
-    const now = await signedGet(edge.config, `${WIRE_PATH}/${id}.r1`, { messageId: `${id}.r1`, timeoutMs: 5000 });
+    const now = await signedGet(edge.config, `${WIRE_PATH}/${id}.r1`, {
+      messageId: `${id}.r1`,
+      timeoutMs: 5000,
+    });
     expect(now.json).toMatchObject({ id: `${id}.r1`, state: 'sent' });
     expect(edge.lines.filter((l) => l.event === 'ADMIN_ACTION' && l.mid === id)).toEqual([
-      expect.objectContaining({ via: 'admin-api', action: 'retry', outcome: 'done', resubmitted: [`${id}.r1`] }),
+      expect.objectContaining({
+        via: 'admin-api',
+        action: 'retry',
+        outcome: 'done',
+        resubmitted: [`${id}.r1`],
+      }),
     ]);
     // a later automatic pass never moves the id again: still one send after the forwarder's retry schedule
     await new Promise((r) => setTimeout(r, 1500));

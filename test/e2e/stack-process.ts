@@ -24,12 +24,21 @@ export interface StackProcess {
 /** The environment of a stack under test: no Microsoft 365 credentials (sandbox mode), the given settings. */
 export function stackEnv(settings: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AZURE_') && !k.startsWith('BRIDGE_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('AZURE_') && !k.startsWith('BRIDGE_')) env[k] = v;
   return { ...env, ...settings };
 }
 
-export async function startStackProcess(dataDir: string, env: Record<string, string>, readyTimeoutMs = 90_000): Promise<StackProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'start-stack.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startStackProcess(
+  dataDir: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 90_000,
+): Promise<StackProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'start-stack.ts')], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -77,7 +86,9 @@ export function accepts(port: number): Promise<boolean> {
 
 /** swaks, the SMTP client admins use; resolves with its transcript. */
 export async function swaks(port: number, args: string[]): Promise<string> {
-  const { stdout } = await run('swaks', ['--server', `127.0.0.1:${port}`, '--timeout', '30', ...args], { timeout: 60_000 });
+  const { stdout } = await run('swaks', ['--server', `127.0.0.1:${port}`, '--timeout', '30', ...args], {
+    timeout: 60_000,
+  });
   return stdout;
 }
 

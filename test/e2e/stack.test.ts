@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../../edge-listener/status-page/status-snapshot';
 import { freeStablePort } from '../helpers/azurite';
 import { eventually } from '../helpers/e2e-function-stack';
-import { accepts, alive, REPO_ROOT, spoolIdFrom, stackEnv, type StackProcess, startStackProcess, swaks } from './stack-process';
+import {
+  accepts,
+  alive,
+  REPO_ROOT,
+  spoolIdFrom,
+  stackEnv,
+  type StackProcess,
+  startStackProcess,
+  swaks,
+} from './stack-process';
 
 /**
  * The newcomer's path, end to end with every process real: `npm start` in sandbox mode (Azurite, Graph
@@ -46,16 +55,26 @@ async function snapshot(): Promise<StatusSnapshot> {
   const res = await fetch(`${statusUrl()}status/api/snapshot`);
   return (await res.json()) as StatusSnapshot;
 }
-const secretValues = () => readdirSync(join(dataDir, 'secrets')).map((name) => readFileSync(join(dataDir, 'secrets', name), 'utf8').trim());
+const secretValues = () =>
+  readdirSync(join(dataDir, 'secrets')).map((name) =>
+    readFileSync(join(dataDir, 'secrets', name), 'utf8').trim(),
+  );
 const keptOnDisk = (subject: string) =>
   readdirSync(join(dataDir, 'graph-sandbox'))
     .filter((d) => !d.startsWith('.') && d !== 'tls')
-    .map((d) => ({ dir: join(dataDir, 'graph-sandbox', d), summary: JSON.parse(readFileSync(join(dataDir, 'graph-sandbox', d, 'summary.json'), 'utf8')) as { subject: string } }))
+    .map((d) => ({
+      dir: join(dataDir, 'graph-sandbox', d),
+      summary: JSON.parse(readFileSync(join(dataDir, 'graph-sandbox', d, 'summary.json'), 'utf8')) as {
+        subject: string;
+      },
+    }))
     .filter((m) => m.summary.subject === subject);
 
 describe('npm start', () => {
   it('is the script npm runs', () => {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.start).toBe('tsx scripts/start-stack.ts');
   });
 
@@ -74,26 +93,58 @@ describe('npm start', () => {
     const attachment = join(work, 'scan-0001.pdf');
     const pdf = Buffer.from('%PDF-1.4\n% a scanned page\n');
     writeFileSync(attachment, pdf);
-    const transcript = await swaks(Number(env.BRIDGE_SMTP_PORT), ['--from', 'copier@branch.example', '--to', 'alice@example.com', '--header', 'Subject: Scan from the stack test', '--body', 'Scanned on the 3rd floor.', '--attach-type', 'application/pdf', '--attach', attachment]);
+    const transcript = await swaks(Number(env.BRIDGE_SMTP_PORT), [
+      '--from',
+      'copier@branch.example',
+      '--to',
+      'alice@example.com',
+      '--header',
+      'Subject: Scan from the stack test',
+      '--body',
+      'Scanned on the 3rd floor.',
+      '--attach-type',
+      'application/pdf',
+      '--attach',
+      attachment,
+    ]);
     const id = spoolIdFrom(transcript);
 
-    const snap = await eventually(snapshot, (s) => s.recent.some((e) => e.id === id && e.cloud?.kind === 'state') && Boolean(s.sandbox?.messages.length), 15_000);
+    const snap = await eventually(
+      snapshot,
+      (s) =>
+        s.recent.some((e) => e.id === id && e.cloud?.kind === 'state') && Boolean(s.sandbox?.messages.length),
+      15_000,
+    );
     expect(snap.mode).toBe('sandbox');
-    expect(snap.recent.find((e) => e.id === id)).toMatchObject({ outcome: 'sent', subject: 'Scan from the stack test', cloud: { kind: 'state', state: 'sent', sender: 'copier@branch.example' } });
+    expect(snap.recent.find((e) => e.id === id)).toMatchObject({
+      outcome: 'sent',
+      subject: 'Scan from the stack test',
+      cloud: { kind: 'state', state: 'sent', sender: 'copier@branch.example' },
+    });
     const kept = snap.sandbox?.messages.find((m) => m.subject === 'Scan from the stack test');
-    expect(kept).toMatchObject({ mailbox: 'copier@branch.example', to: ['alice@example.com'], attachments: [{ n: 1, name: 'scan-0001.pdf', size: pdf.length }] });
+    expect(kept).toMatchObject({
+      mailbox: 'copier@branch.example',
+      to: ['alice@example.com'],
+      attachments: [{ n: 1, name: 'scan-0001.pdf', size: pdf.length }],
+    });
 
     // The sandbox keeps the Graph request, the .eml and the attachment on disk too.
     const [onDisk] = keptOnDisk('Scan from the stack test');
     expect(readFileSync(join(onDisk!.dir, 'message.eml'), 'utf8')).toContain('Scanned on the 3rd floor.');
     expect(readFileSync(join(onDisk!.dir, 'attachments', '1-scan-0001.pdf'))).toEqual(pdf);
-    expect(JSON.parse(readFileSync(join(onDisk!.dir, 'request.json'), 'utf8'))[0]).toMatchObject({ route: 'sendMail', method: 'POST' });
+    expect(JSON.parse(readFileSync(join(onDisk!.dir, 'request.json'), 'utf8'))[0]).toMatchObject({
+      route: 'sendMail',
+      method: 'POST',
+    });
   }, 60_000);
 
   it('keeps its generated secrets in 0600 files and never prints or logs them', () => {
     expect(statSync(join(dataDir, 'secrets')).mode & 0o777).toBe(0o700);
-    for (const name of ['site-secret', 'function-key', 'admin-token']) expect(statSync(join(dataDir, 'secrets', name)).mode & 0o777).toBe(0o600);
-    const logs = readdirSync(join(dataDir, 'logs')).map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8')).join('\n');
+    for (const name of ['site-secret', 'function-key', 'admin-token'])
+      expect(statSync(join(dataDir, 'secrets', name)).mode & 0o777).toBe(0o600);
+    const logs = readdirSync(join(dataDir, 'logs'))
+      .map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8'))
+      .join('\n');
     for (const secret of secretValues()) {
       expect(secret.length).toBeGreaterThanOrEqual(32);
       expect(stack?.output()).not.toContain(secret);
@@ -106,7 +157,11 @@ describe('npm start', () => {
     expect(children.every((c) => alive(c.pid))).toBe(true);
     expect(await stack!.stop('SIGINT')).toBe(0);
     expect(stack!.output()).toContain('Stopped. Messages still in the spool are sent on the next start.');
-    const left = await eventually(() => children.filter((c) => alive(c.pid)), (l) => l.length === 0, 5000);
+    const left = await eventually(
+      () => children.filter((c) => alive(c.pid)),
+      (l) => l.length === 0,
+      5000,
+    );
     expect(left).toEqual([]);
     expect(await accepts(smtp.port)).toBe(false);
     expect(await accepts(Number(env.BRIDGE_HTTP_PORT))).toBe(false);
@@ -123,24 +178,57 @@ describe('npm start', () => {
     process.kill(fnHost.pid, 'SIGSTOP');
     let id = '';
     try {
-      id = spoolIdFrom(await swaks(stack.state.smtp.port, ['--from', 'copier@branch.example', '--to', 'bob@example.com', '--header', 'Subject: Spooled across a restart', '--body', 'x']));
-      const waiting = await eventually(snapshot, (s) => s.waiting.some((e) => e.id === id && e.state === 'deferred'), 15_000);
+      id = spoolIdFrom(
+        await swaks(stack.state.smtp.port, [
+          '--from',
+          'copier@branch.example',
+          '--to',
+          'bob@example.com',
+          '--header',
+          'Subject: Spooled across a restart',
+          '--body',
+          'x',
+        ]),
+      );
+      const waiting = await eventually(
+        snapshot,
+        (s) => s.waiting.some((e) => e.id === id && e.state === 'deferred'),
+        15_000,
+      );
       expect(waiting.waiting.find((e) => e.id === id)?.error?.code).toBe('FUNCTION_UNREACHABLE');
 
       // The stack dies without a chance to clean up; its children notice and stop by themselves.
       expect(await stack.stop('SIGKILL')).toBeNull();
       const others = children.filter((c) => c !== fnHost);
-      expect(await eventually(() => others.filter((c) => alive(c.pid)), (l) => l.length === 0, 30_000)).toEqual([]);
+      expect(
+        await eventually(
+          () => others.filter((c) => alive(c.pid)),
+          (l) => l.length === 0,
+          30_000,
+        ),
+      ).toEqual([]);
     } finally {
       // A stopped process cannot stop itself; it never handled the request it was sent.
       process.kill(fnHost.pid, 'SIGKILL');
     }
-    await eventually(() => alive(fnHost.pid), (a) => !a, 5000);
+    await eventually(
+      () => alive(fnHost.pid),
+      (a) => !a,
+      5000,
+    );
 
     stack = await startStackProcess(dataDir, env);
-    const done = await eventually(snapshot, (s) => s.recent.some((e) => e.id === id && e.outcome === 'sent'), 20_000);
+    const done = await eventually(
+      snapshot,
+      (s) => s.recent.some((e) => e.id === id && e.outcome === 'sent'),
+      20_000,
+    );
     expect(done.waiting.find((e) => e.id === id)).toBeUndefined();
-    expect(done.recent.find((e) => e.id === id)).toMatchObject({ state: 'done', outcome: 'sent', cloud: expect.anything() });
+    expect(done.recent.find((e) => e.id === id)).toMatchObject({
+      state: 'done',
+      outcome: 'sent',
+      cloud: expect.anything(),
+    });
     expect(keptOnDisk('Spooled across a restart')).toHaveLength(1);
   }, 180_000);
 
@@ -148,7 +236,15 @@ describe('npm start', () => {
     const { children } = stack!.state;
     process.kill(children.find((c) => c.name === 'sandbox')!.pid, 'SIGKILL');
     expect(await stack!.stop('SIGCONT')).toBe(1); // a harmless signal: the stack stops on its own
-    expect(stack!.output()).toContain(`sandbox exited on its own (SIGKILL); see ${join(dataDir, 'logs')}/sandbox.log`);
-    expect(await eventually(() => children.filter((c) => alive(c.pid)), (l) => l.length === 0, 10_000)).toEqual([]);
+    expect(stack!.output()).toContain(
+      `sandbox exited on its own (SIGKILL); see ${join(dataDir, 'logs')}/sandbox.log`,
+    );
+    expect(
+      await eventually(
+        () => children.filter((c) => alive(c.pid)),
+        (l) => l.length === 0,
+        10_000,
+      ),
+    ).toEqual([]);
   }, 60_000);
 });

@@ -56,17 +56,15 @@ export async function startFakeManagedIdentity(opts: {
       exp: nowSec + 3600,
     };
     const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.${Buffer.from('fake-signature').toString('base64url')}`;
-    res
-      .writeHead(200, { 'Content-Type': 'application/json' })
-      .end(
-        JSON.stringify({
-          access_token: token,
-          expires_on: String(nowSec + 3600),
-          resource,
-          token_type: 'Bearer',
-          client_id: clientId,
-        }),
-      );
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+      JSON.stringify({
+        access_token: token,
+        expires_on: String(nowSec + 3600),
+        resource,
+        token_type: 'Bearer',
+        client_id: clientId,
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -160,12 +168,21 @@ describe('npm run package:function', () => {
     }
     execFileSync(
       process.execPath,
-      [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', join(root, 'dist')],
+      [
+        join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(REPO_ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(root, 'dist'),
+      ],
       { stdio: 'pipe' },
     );
     expect(existsSync(join(root, 'dist', 'dev', 'graph-sandbox', 'sandbox.js'))).toBe(true);
     const result = packageFunction({ repoRoot: root, build: false });
-    const listed = execFileSync('unzip', ['-Z1', result.zipPath], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    const listed = execFileSync('unzip', ['-Z1', result.zipPath], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    })
       .trim()
       .split('\n');
     expect(listed).toContain('dist/functions/index.js');

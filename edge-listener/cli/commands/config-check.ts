@@ -37,7 +37,9 @@ export const configCommand: Command = {
     if (args.flags.has('json')) {
       out(JSON.stringify({ ok: problems.length === 0, problems }, null, 2) + '\n');
     } else if (problems.length > 0) {
-      err(`Configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      err(
+        `Configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+      );
     } else if ('config' in loaded) {
       out(`Configuration OK.\n${summary(loaded.config)}`);
     }
@@ -52,9 +54,15 @@ function environmentProblems(c: EdgeConfig): string[] {
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch {
-    problems.push(`BRIDGE_DATA_DIR: ${c.dataDir} is not writable by this user (${dir === c.dataDir ? 'directory' : `parent ${dir}`})`);
+    problems.push(
+      `BRIDGE_DATA_DIR: ${c.dataDir} is not writable by this user (${dir === c.dataDir ? 'directory' : `parent ${dir}`})`,
+    );
   }
-  const ports = [['BRIDGE_SMTP_PORT', c.smtp.port], ['BRIDGE_SMTPS_PORT', c.smtp.smtpsPort], ['BRIDGE_HTTP_PORT', c.http.port]] as const;
+  const ports = [
+    ['BRIDGE_SMTP_PORT', c.smtp.port],
+    ['BRIDGE_SMTPS_PORT', c.smtp.smtpsPort],
+    ['BRIDGE_HTTP_PORT', c.http.port],
+  ] as const;
   for (const [name, port] of ports) {
     if (port === undefined || port === 0) continue;
     const clash = ports.find(([other, p]) => other !== name && p === port && other < name);
@@ -70,13 +78,26 @@ function nearestExisting(path: string): string {
 }
 
 function summary(c: EdgeConfig): string {
-  const tls = c.tls.certFile ? `certificate ${c.tls.certFile}` : `self-signed (generated in ${c.dataDir}/tls)`;
+  const tls = c.tls.certFile
+    ? `certificate ${c.tls.certFile}`
+    : `self-signed (generated in ${c.dataDir}/tls)`;
   const rows: Array<[string, string]> = [
     ['site / instance', `${c.siteId} / ${c.instanceId}`],
-    ['function', `${c.forward.url}  (site secret: set, function key: ${c.forward.functionKey ? 'set' : 'not set'})`],
-    ['smtp', `${c.smtp.host}:${c.smtp.port}${c.smtp.starttls ? ' with STARTTLS' : ' plain only'}${c.smtp.smtpsPort !== undefined ? `, implicit TLS on ${c.smtp.smtpsPort}` : ''}`],
+    [
+      'function',
+      `${c.forward.url}  (site secret: set, function key: ${c.forward.functionKey ? 'set' : 'not set'})`,
+    ],
+    [
+      'smtp',
+      `${c.smtp.host}:${c.smtp.port}${c.smtp.starttls ? ' with STARTTLS' : ' plain only'}${c.smtp.smtpsPort !== undefined ? `, implicit TLS on ${c.smtp.smtpsPort}` : ''}`,
+    ],
     ['tls', `${tls}${c.tls.legacy ? ', LEGACY TLS 1.0/1.1 allowed' : ', TLS 1.2+'}`],
-    ['auth', c.auth.users.length === 0 ? 'not offered' : `${c.auth.users.length} user(s), ${c.auth.required ? 'required' : 'optional'}${c.auth.allowPlaintext ? ', allowed without TLS' : ''}`],
+    [
+      'auth',
+      c.auth.users.length === 0
+        ? 'not offered'
+        : `${c.auth.users.length} user(s), ${c.auth.required ? 'required' : 'optional'}${c.auth.allowPlaintext ? ', allowed without TLS' : ''}`,
+    ],
     ['allowed clients', c.smtp.allowedClients.join(', ')],
     ['max message', sizeText(c.smtp.maxMessageBytes)],
     ['data dir', c.dataDir],

@@ -27,7 +27,8 @@ export const hashPasswordCommand: Command = {
     const [name, extra] = args.positionals;
     if (!name || extra !== undefined) throw new UsageError('give exactly one user name');
     // eslint-disable-next-line no-control-regex
-    if (name.length > 256 || /[\s:\x00-\x1f]/.test(name)) throw new UsageError('the name may not contain spaces, colons or control characters');
+    if (name.length > 256 || /[\s:\x00-\x1f]/.test(name))
+      throw new UsageError('the name may not contain spaces, colons or control characters');
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';

@@ -44,7 +44,8 @@ export const healthCommand: Command = {
       if (!quiet) out(`${status} ${body}\n`);
       return status === 200 ? 0 : 1;
     } catch (e) {
-      if (!quiet) err(`no answer from ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      if (!quiet)
+        err(`no answer from ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
       return 1;
     }
   },

@@ -55,12 +55,18 @@ export const queueCommand: Command = {
     switch (sub) {
       case 'list': {
         if (id !== undefined) throw new UsageError(`queue list takes no id (use queue show ${id})`);
-        const entries = await reader.list({ states: parseStates(args.values.get('state')), limit: intValue(args, 'limit', 1, 1_000_000) ?? 200 });
+        const entries = await reader.list({
+          states: parseStates(args.values.get('state')),
+          limit: intValue(args, 'limit', 1, 1_000_000) ?? 200,
+        });
         if (json) out(JSON.stringify(entries, null, 2) + '\n');
         else if (entries.length === 0) out(`No messages (${dataDir}).\n`);
         else out(entryRows(entries));
         const quarantined = await reader.quarantined();
-        if (quarantined.length > 0 && !json) err(`${quarantined.length} file(s) in quarantine (${spoolLayout(dataDir).quarantine}); see docs/edge-operations.md\n`);
+        if (quarantined.length > 0 && !json)
+          err(
+            `${quarantined.length} file(s) in quarantine (${spoolLayout(dataDir).quarantine}); see docs/edge-operations.md\n`,
+          );
         return 0;
       }
       case 'show': {
@@ -78,10 +84,20 @@ export const queueCommand: Command = {
       case 'delete': {
         const all = args.flags.has('all-failed');
         if (sub === 'delete' && all) throw new UsageError('--all-failed belongs to queue retry');
-        if (all === (id !== undefined)) throw new UsageError(sub === 'retry' ? 'queue retry needs either an id or --all-failed' : 'queue delete needs a message id');
+        if (all === (id !== undefined))
+          throw new UsageError(
+            sub === 'retry'
+              ? 'queue retry needs either an id or --all-failed'
+              : 'queue delete needs a message id',
+          );
         const actions = await openQueueActions(dataDir, createCliLogger());
         try {
-          const result = sub === 'delete' ? await actions.delete(id!) : all ? await actions.retryAllFailed() : await actions.retry(id!);
+          const result =
+            sub === 'delete'
+              ? await actions.delete(id!)
+              : all
+                ? await actions.retryAllFailed()
+                : await actions.retry(id!);
           return report(sub, result, actions.via, json);
         } finally {
           await actions.close();
@@ -95,8 +111,13 @@ export const queueCommand: Command = {
 
 function parseStates(raw: string | undefined): SpoolState[] {
   if (raw === undefined) return ['queued', 'deferred', 'failed'];
-  const states = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of states) if (!STATES.includes(s as SpoolState)) throw new UsageError(`unknown state ${s} (use ${STATES.join(', ')})`);
+  const states = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of states)
+    if (!STATES.includes(s as SpoolState))
+      throw new UsageError(`unknown state ${s} (use ${STATES.join(', ')})`);
   return states as SpoolState[];
 }
 
@@ -105,8 +126,13 @@ function report(action: 'retry' | 'delete', result: ActionResult, via: string, j
   else if (result.status === 'done') {
     const verb = action === 'retry' ? 'Retrying' : 'Deleted';
     // A resubmission (the function had failed it for good) goes out under a new submission id: say which.
-    const line = (e: { id: string; submissionId: string }) => (e.submissionId !== e.id ? `  ${e.id}  (resubmitted as ${e.submissionId})\n` : `  ${e.id}\n`);
-    out(result.ids.length === 0 ? 'No failed messages to retry.\n' : `${verb} ${result.ids.length} message(s) (via ${via}):\n${result.entries.map(line).join('')}`);
+    const line = (e: { id: string; submissionId: string }) =>
+      e.submissionId !== e.id ? `  ${e.id}  (resubmitted as ${e.submissionId})\n` : `  ${e.id}\n`;
+    out(
+      result.ids.length === 0
+        ? 'No failed messages to retry.\n'
+        : `${verb} ${result.ids.length} message(s) (via ${via}):\n${result.entries.map(line).join('')}`,
+    );
   } else err(`${action} failed: ${result.message}\n`);
   return result.status === 'done' ? 0 : 1;
 }

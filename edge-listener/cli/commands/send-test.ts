@@ -37,7 +37,21 @@ export const sendTestCommand: Command = {
   summary: 'send a test message through the listener and show its reply',
   help: HELP,
   async run(argv) {
-    const args = parseArgs(argv, { flags: ['verify-tls'], values: ['to', 'from', 'host', 'port', 'tls', 'user', 'password-env', 'subject', 'attach-bytes', 'config'] });
+    const args = parseArgs(argv, {
+      flags: ['verify-tls'],
+      values: [
+        'to',
+        'from',
+        'host',
+        'port',
+        'tls',
+        'user',
+        'password-env',
+        'subject',
+        'attach-bytes',
+        'config',
+      ],
+    });
     if (args.flags.has('help')) {
       out(HELP);
       return 0;
@@ -56,7 +70,8 @@ export const sendTestCommand: Command = {
     const user = args.values.get('user');
     const passwordVar = args.values.get('password-env') ?? 'BRIDGE_TEST_SMTP_PASSWORD';
     const password = envValue(ctx, passwordVar);
-    if (user && password === undefined) throw new UsageError(`--user needs the password in the environment variable ${passwordVar}`);
+    if (user && password === undefined)
+      throw new UsageError(`--user needs the password in the environment variable ${passwordVar}`);
     const attachBytes = intValue(args, 'attach-bytes', 1, 200 * 1024 * 1024);
 
     const transport = nodemailer.createTransport({
@@ -78,7 +93,15 @@ export const sendTestCommand: Command = {
         to,
         subject: args.values.get('subject') ?? `smtp-graph-bridge test from ${hostname()}`,
         text: `Test message sent by smtp-graph-bridge-edge send-test at ${sentAt}.\r\nIf you can read this, the copier-to-Microsoft-365 path works.\r\n`,
-        attachments: attachBytes ? [{ filename: 'test-attachment.bin', content: Buffer.alloc(attachBytes, 0x5a), contentType: 'application/octet-stream' }] : [],
+        attachments: attachBytes
+          ? [
+              {
+                filename: 'test-attachment.bin',
+                content: Buffer.alloc(attachBytes, 0x5a),
+                contentType: 'application/octet-stream',
+              },
+            ]
+          : [],
       });
       const id = /(?:sent|queued) as (\S+)/.exec(info.response)?.[1];
       out(`${info.response}\n${id ? `spool id: ${id}\n` : ''}`);
@@ -93,12 +116,19 @@ export const sendTestCommand: Command = {
   },
 };
 
-function resolveTarget(host: string | undefined, port: number | undefined, tls: TlsMode, ctx: ReturnType<typeof cliContext>): { host: string; port: number } | { problem: string } {
+function resolveTarget(
+  host: string | undefined,
+  port: number | undefined,
+  tls: TlsMode,
+  ctx: ReturnType<typeof cliContext>,
+): { host: string; port: number } | { problem: string } {
   if (host && port) return { host, port };
   const loaded = loadFullConfig(ctx);
-  if ('issues' in loaded) return { problem: 'Configuration invalid; give --host and --port, or run `config check`.' };
+  if ('issues' in loaded)
+    return { problem: 'Configuration invalid; give --host and --port, or run `config check`.' };
   const smtp = loaded.config.smtp;
   const bind = smtp.host === '0.0.0.0' ? '127.0.0.1' : smtp.host === '::' ? '::1' : smtp.host;
-  if (tls === 'implicit' && port === undefined && smtp.smtpsPort === undefined) return { problem: '--tls implicit needs --port or BRIDGE_SMTPS_PORT' };
+  if (tls === 'implicit' && port === undefined && smtp.smtpsPort === undefined)
+    return { problem: '--tls implicit needs --port or BRIDGE_SMTPS_PORT' };
   return { host: host ?? bind, port: port ?? (tls === 'implicit' ? smtp.smtpsPort! : smtp.port) };
 }

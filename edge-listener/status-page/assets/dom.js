@@ -6,7 +6,9 @@
 (function () {
   'use strict';
 
-  function $(id) { return document.getElementById(id); }
+  function $(id) {
+    return document.getElementById(id);
+  }
 
   /** h('td', { className: 'x', title: 't' }, [child, 'text']) — strings become text nodes. */
   function h(tag, props, children) {
@@ -17,12 +19,15 @@
       if (k === 'className') node.className = v;
       else if (k === 'text') node.textContent = v;
       else if (k === 'onclick') node.addEventListener('click', v);
-      else if (k.indexOf('data-') === 0 || k === 'title' || k === 'type' || k === 'aria-label') node.setAttribute(k, v);
+      else if (k.indexOf('data-') === 0 || k === 'title' || k === 'type' || k === 'aria-label')
+        node.setAttribute(k, v);
       else node[k] = v;
     });
     (children || []).forEach(function (c) {
       if (c == null || c === false) return;
-      node.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+      node.appendChild(
+        typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c,
+      );
     });
     return node;
   }
@@ -44,16 +49,25 @@
 
   /** A time that stays current: refreshRelative() rewrites it every second without re-rendering rows. */
   function rel(iso, mode) {
-    return h('span', { className: 'rel', 'data-at': iso, 'data-mode': mode, title: iso ? new Date(iso).toLocaleString() : '' });
+    return h('span', {
+      className: 'rel',
+      'data-at': iso,
+      'data-mode': mode,
+      title: iso ? new Date(iso).toLocaleString() : '',
+    });
   }
 
   function refreshRelative() {
     var now = Date.now();
     document.querySelectorAll('.rel').forEach(function (node) {
       var at = Date.parse(node.getAttribute('data-at') || '');
-      if (isNaN(at)) { node.textContent = '—'; return; }
+      if (isNaN(at)) {
+        node.textContent = '—';
+        return;
+      }
       var diff = at - now;
-      if (node.getAttribute('data-mode') === 'in') node.textContent = diff < 1000 ? 'due now' : 'in ' + fmtDuration(diff);
+      if (node.getAttribute('data-mode') === 'in')
+        node.textContent = diff < 1000 ? 'due now' : 'in ' + fmtDuration(diff);
       else node.textContent = diff > -1500 ? 'just now' : fmtDuration(diff) + ' ago';
     });
   }
@@ -76,7 +90,9 @@
     return svg;
   }
 
-  function pill(kind, text) { return h('span', { className: 'pill pill-' + kind, text: text || kind }); }
+  function pill(kind, text) {
+    return h('span', { className: 'pill pill-' + kind, text: text || kind });
+  }
 
   function toast(text, isError) {
     var t = $('toast');
@@ -84,8 +100,20 @@
     t.className = 'toast' + (isError ? ' error' : '');
     t.hidden = false;
     clearTimeout(toast.timer);
-    toast.timer = setTimeout(function () { t.hidden = true; }, 4000);
+    toast.timer = setTimeout(function () {
+      t.hidden = true;
+    }, 4000);
   }
 
-  window.BridgeDom = { $: $, h: h, fmtBytes: fmtBytes, fmtDuration: fmtDuration, rel: rel, refreshRelative: refreshRelative, icon: icon, pill: pill, toast: toast };
+  window.BridgeDom = {
+    $: $,
+    h: h,
+    fmtBytes: fmtBytes,
+    fmtDuration: fmtDuration,
+    rel: rel,
+    refreshRelative: refreshRelative,
+    icon: icon,
+    pill: pill,
+    toast: toast,
+  };
 })();

@@ -52,11 +52,16 @@ describe('admin resubmission of a message the function failed', () => {
     const posted: string[] = [];
     fn.script = (r) => {
       posted.push(r.id);
-      return r.id.endsWith('.r2') ? { kind: 'sent' } : { kind: 'reject', code: 'SENDER_NOT_ALLOWED', detail: 'scan@example.com' };
+      return r.id.endsWith('.r2')
+        ? { kind: 'sent' }
+        : { kind: 'reject', code: 'SENDER_NOT_ALLOWED', detail: 'scan@example.com' };
     };
     const id = await send('resubmit');
     await until(async () => (await state(id)) === 'failed');
-    expect(await edge.listener.spool.get(id)).toMatchObject({ submissionId: id, lastError: { code: 'SENDER_NOT_ALLOWED' } });
+    expect(await edge.listener.spool.get(id)).toMatchObject({
+      submissionId: id,
+      lastError: { code: 'SENDER_NOT_ALLOWED' },
+    });
 
     const first = await pageRetry(id);
     expect(first).toEqual({ status: 200, body: { retried: id, submissionId: `${id}.r1`, state: 'queued' } });
@@ -68,15 +73,26 @@ describe('admin resubmission of a message the function failed', () => {
     expect(posted).toEqual([id, `${id}.r1`, `${id}.r2`]);
     // the envelope the function got names the submission id; the done record keeps it for the cloud read-back
     expect(fn.byId(`${id}.r2`)[0]?.envelope.messageId).toBe(`${id}.r2`);
-    expect(await edge.listener.spool.get(id)).toMatchObject({ state: 'done', outcome: 'sent', submissionId: `${id}.r2`, result: { id: `${id}.r2` } });
+    expect(await edge.listener.spool.get(id)).toMatchObject({
+      state: 'done',
+      outcome: 'sent',
+      submissionId: `${id}.r2`,
+      result: { id: `${id}.r2` },
+    });
     const logged = edge.lines.filter((l) => l.event === 'ADMIN_ACTION' && l.mid === id);
     expect(logged).toHaveLength(2);
-    expect(logged[1]).toMatchObject({ via: 'status-page', action: 'retry', outcome: 'done', resubmitted: [`${id}.r2`] });
+    expect(logged[1]).toMatchObject({
+      via: 'status-page',
+      action: 'retry',
+      outcome: 'done',
+      resubmitted: [`${id}.r2`],
+    });
   });
 
   it('keeps the submission id through automatic retries and through an admin retry of a waiting message', async () => {
     let answers = 0;
-    fn.script = () => (++answers <= 3 ? { kind: 'retry', status: 503, code: 'GRAPH_UNAVAILABLE' } : { kind: 'sent' });
+    fn.script = () =>
+      ++answers <= 3 ? { kind: 'retry', status: 503, code: 'GRAPH_UNAVAILABLE' } : { kind: 'sent' };
     const id = await send('automatic');
     await until(() => fn.byId(id).length >= 2);
     expect(await edge.listener.spool.get(id)).toMatchObject({ state: 'deferred', submissionId: id });

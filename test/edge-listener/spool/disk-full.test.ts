@@ -61,7 +61,8 @@ async function expectIntactAndDelivered(edge: TestEdge, accepted: string[]) {
   // A meta update of a forward attempt may be mid-write (tmp file, then rename) at this instant; what must never
   // happen is a file that stays behind, so wait briefly for in-flight writes to finish before asserting.
   const deadline = Date.now() + 3000;
-  while (readdirSync(spool.layout.tmp).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (readdirSync(spool.layout.tmp).length > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   expect(readdirSync(spool.layout.tmp)).toEqual([]);
   const sizes = new Map<string, number>();
   for (const id of accepted) {

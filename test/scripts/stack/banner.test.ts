@@ -23,7 +23,9 @@ describe('the ready banner', () => {
     expect(lines[0]).toContain('SANDBOX MODE — nothing leaves this machine');
     expect(text).toContain('SMTP           127.0.0.1:2525 (all interfaces: point a copier at this machine)');
     expect(text).toContain('Status page    http://127.0.0.1:8025/');
-    expect(text).toContain('Sender policy  BRIDGE_ALLOWED_SENDERS=* (sandbox default: any sender may send as itself)');
+    expect(text).toContain(
+      'Sender policy  BRIDGE_ALLOWED_SENDERS=* (sandbox default: any sender may send as itself)',
+    );
     expect(text).toContain('Admin token    .data/secrets/admin-token');
     expect(text).toContain('swaks --server 127.0.0.1:2525');
   });
