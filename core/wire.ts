@@ -61,6 +61,17 @@ export interface WireResult {
   /** True when the answer is a recorded outcome of an earlier request with the same id. */
   replayed?: boolean;
   updatedAt?: string;
+  /**
+   * While `queued`: the error of the cloud's last attempt, so the edge's status page can show why a message
+   * the cloud holds has not gone yet (see docs/design/custody.md).
+   */
+  lastError?: SerializedBridgeError;
+  /** While `queued`: when the cloud will try next (ISO 8601). */
+  nextAttemptAt?: string;
+  /** When `sent`: the outcome was found by looking in the sender's Sent Items after Graph's answer was lost. */
+  reconciled?: boolean;
+  /** When `sent` and known: Graph's id of the sent message. */
+  graphMessageId?: string;
 }
 
 export function frameHead(envelope: Envelope): Buffer {
