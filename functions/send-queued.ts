@@ -2,7 +2,7 @@ import { app } from '@azure/functions';
 
 import { functionConfigFromEnvironment } from './config';
 import { defaultServices } from './function-services';
-import { makeSendQueuedHandler } from './queued-sender';
+import { makeSendQueuedHandler } from './delivery/queued-delivery';
 
 /**
  * Queue trigger: sends messages that were too large (or too slow) for the HTTP request. The queue name is

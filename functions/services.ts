@@ -1,6 +1,6 @@
 import type { Envelope } from '../core/envelope';
 import type { Logger } from '../core/log';
-import type { DeliveryPlan, SendReport } from './delivery-plan';
+import type { DeliveryPlan, SendReport } from './delivery/delivery-plan';
 import type { FunctionConfig } from './config';
 import type { MessageStore } from './state/message-store';
 import type { OutboundQueue } from './state/outbound-queue';

@@ -1,4 +1,4 @@
-import type { SendReport } from '../../functions/delivery-plan';
+import type { SendReport } from '../../functions/delivery/delivery-plan';
 import type { MemoryPeak } from './memory-sampler';
 
 /**

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 
 import { loadFunctionConfig } from '../../functions/config';
-import type { SendReport } from '../../functions/delivery-plan';
+import type { SendReport } from '../../functions/delivery/delivery-plan';
 import { createFunctionServices } from '../../functions/function-services';
-import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
-import { makeSendQueuedHandler } from '../../functions/queued-sender';
+import { makeSendMessageHandler } from '../../functions/delivery/http-delivery';
+import { makeSendQueuedHandler } from '../../functions/delivery/queued-delivery';
 import type { FunctionServices } from '../../functions/services';
 import { parseQueuePointer, type OutboundQueue } from '../../functions/state/outbound-queue';
 import { createStorageClients } from '../../functions/state/storage-clients';

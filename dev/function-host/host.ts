@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../core/log';
 import type { FunctionConfig } from '../../functions/config';
 import { createFunctionServices, type ServiceOverrides } from '../../functions/function-services';
 import { HTTP_FUNCTIONS, type HttpFunctionDefinition } from '../../functions/http/http-functions';
-import { makeSendQueuedHandler } from '../../functions/queued-sender';
+import { makeSendQueuedHandler } from '../../functions/delivery/queued-delivery';
 import type { FunctionServices } from '../../functions/services';
 import { createStorageClients } from '../../functions/state/storage-clients';
 import { QueuePoller } from './host-queue';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import type { DeliveryPlan, PlannedAttachment, SendReport } from '../delivery-plan';
+import type { DeliveryPlan, PlannedAttachment, SendReport } from '../delivery/delivery-plan';
 import { UPLOAD_SESSION_MIN_BYTES } from './graph-limits';
 import { bareMessage, fileAttachmentBody, uploadSessionRequest } from './graph-payload';
 import {

@@ -1,6 +1,6 @@
 import type { Message } from '@microsoft/microsoft-graph-types';
 
-import type { DeliveryPlan, PlannedAttachment } from '../delivery-plan';
+import type { DeliveryPlan, PlannedAttachment } from '../delivery/delivery-plan';
 import { slicedBody, type BodyPart, type SlicedBody } from './sliced-body';
 
 /**

@@ -4,7 +4,7 @@ import type { ServicesGetter } from '../services';
 import { makeDiagnosticsHandler } from './diagnostics-handler';
 import { makeDeepHealthHandler, makeHealthHandler } from './health-handler';
 import { makeMessageStatusHandler } from './message-status-handler';
-import { makeSendMessageHandler } from './send-message-handler';
+import { makeSendMessageHandler } from '../delivery/http-delivery';
 
 /**
  * The HTTP functions of the app in one table: the registration files and the local host both read it, so

@@ -1,6 +1,6 @@
 import type { Attachment } from 'mailparser';
 
-import type { PlannedAttachment } from '../delivery-plan';
+import type { PlannedAttachment } from '../delivery/delivery-plan';
 import { stripControlCharacters } from './address';
 import { attachmentName, isEmbeddedMessage } from './attachment-names';
 

@@ -1,6 +1,6 @@
 import type { Envelope } from '../../core/envelope';
 import { toBridgeError } from '../../core/errors';
-import type { DeliveryPlan } from '../delivery-plan';
+import type { DeliveryPlan } from '../delivery/delivery-plan';
 import { mailboxesOf } from './address';
 import { planAttachments } from './attachments';
 import { graphMessage } from './graph-message';

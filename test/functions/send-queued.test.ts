@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { makeMessageStatusHandler } from '../../functions/http/message-status-handler';
-import { makeSendQueuedHandler } from '../../functions/queued-sender';
+import { makeSendQueuedHandler } from '../../functions/delivery/queued-delivery';
 import { createStorageClients, type StorageClients } from '../../functions/state/storage-clients';
 import { parseQueuePointer, type QueuePointer } from '../../functions/state/outbound-queue';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { DeliveryPlan, PlannedAttachment } from '../../../functions/delivery-plan';
+import type { DeliveryPlan, PlannedAttachment } from '../../../functions/delivery/delivery-plan';
 import {
   fileAttachmentBody,
   mimeSendMailBody,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import type { DeliveryPlan, PlannedAttachment } from '../../../functions/delivery-plan';
+import type { DeliveryPlan, PlannedAttachment } from '../../../functions/delivery/delivery-plan';
 
 /** DeliveryPlan builders for the Graph tests (what functions/mime/ would hand the mailer). */
 

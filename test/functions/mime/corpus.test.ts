@@ -6,7 +6,7 @@ import type { Recipient } from '@microsoft/microsoft-graph-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BridgeError } from '../../../core/errors';
-import type { DeliveryPlan } from '../../../functions/delivery-plan';
+import type { DeliveryPlan } from '../../../functions/delivery/delivery-plan';
 import { planDelivery } from '../../../functions/mime/plan';
 import { CORPUS_EXCEPTIONS } from './corpus-exceptions';
 import {

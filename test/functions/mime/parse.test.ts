@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { BridgeError } from '../../../core/errors';
-import type { DeliveryPlan } from '../../../functions/delivery-plan';
+import type { DeliveryPlan } from '../../../functions/delivery/delivery-plan';
 import { planDelivery } from '../../../functions/mime/plan';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
 import { REPO_ROOT } from './python-reference';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { BridgeError } from '../../../core/errors';
-import type { DeliveryPlan } from '../../../functions/delivery-plan';
+import type { DeliveryPlan } from '../../../functions/delivery/delivery-plan';
 import { planDelivery } from '../../../functions/mime/plan';
 import { HEAD_BYTES, JoinedBytes, type MimeBytes } from '../../../functions/mime/raw-mime';
 import { envelope, SITE_POLICY } from './plan-helpers';

@@ -1,11 +1,11 @@
-import type { Envelope } from '../core/envelope';
-import { toBridgeError, type BridgeError } from '../core/errors';
-import type { Logger } from '../core/log';
-import type { siteSettings } from './config';
+import type { Envelope } from '../../core/envelope';
+import { toBridgeError, type BridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { siteSettings } from '../config';
 import type { DeliveryPlan, SendReport } from './delivery-plan';
-import type { MimeBytes } from './mime/raw-mime';
-import { applyChanges, type MessageRecord, type RecordChanges } from './state/message-record';
-import type { Mailer, FunctionServices } from './services';
+import type { MimeBytes } from '../mime/raw-mime';
+import { applyChanges, type MessageRecord, type RecordChanges } from '../state/message-record';
+import type { Mailer, FunctionServices } from '../services';
 
 /**
  * One Graph attempt for a message whose record this attempt owns, shared by the HTTP and the queue path.

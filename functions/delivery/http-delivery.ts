@@ -6,17 +6,17 @@ import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors'
 import type { Logger } from '../../core/log';
 import { WIRE_HEADERS } from '../../core/wire';
 import { siteSettings } from '../config';
-import { finalSummary, logAttemptSummary, type AttemptSummary } from '../attempt-summary';
-import { deliverOnce, planForSite } from '../deliver-message';
-import type { DeliveryPlan } from '../delivery-plan';
+import { finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
+import { deliverOnce, planForSite } from './graph-attempt';
+import type { DeliveryPlan } from './delivery-plan';
 import type { MailboxLease } from '../pacing/mailbox-pacer';
 import type { FunctionServices, ServicesGetter } from '../services';
 import { toWireResult, type MessageRecord } from '../state/message-record';
-import { authenticateSiteRequest } from './authenticate-site-request';
+import { authenticateSiteRequest } from '../http/authenticate-site-request';
 import { claimMessage } from './claim-message';
-import { checkAnnouncedLength, readFramedBody, type FramedBody } from './read-framed-body';
-import { errorResponse, statusForState, wireResponse } from './responses';
-import type { VerifiedRequest } from './verify-request';
+import { checkAnnouncedLength, readFramedBody, type FramedBody } from '../http/read-framed-body';
+import { errorResponse, statusForState, wireResponse } from '../http/responses';
+import type { VerifiedRequest } from '../http/verify-request';
 
 /**
  * POST /api/v1/messages: verify the site (headers only) → claim the id → stream and check the body → plan →

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 
 import type { InvocationContext } from '@azure/functions';
 
-import { bridgeError, toBridgeError, type BridgeError } from '../core/errors';
-import type { Logger } from '../core/log';
+import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
 import { failureLevel, finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
-import { siteSettings } from './config';
-import { deliverOnce, planForSite } from './deliver-message';
+import { siteSettings } from '../config';
+import { deliverOnce, planForSite } from './graph-attempt';
 import type { DeliveryPlan } from './delivery-plan';
-import { invocationLogger } from './invocation-logger';
-import type { FunctionServices, Mailer, ServicesGetter } from './services';
-import { judgeAttempt } from './state/attempt-decision';
-import type { MessageRecord } from './state/message-record';
-import { parseQueuePointer, type QueuePointer } from './state/outbound-queue';
+import { invocationLogger } from '../invocation-logger';
+import type { FunctionServices, Mailer, ServicesGetter } from '../services';
+import { judgeAttempt } from '../state/attempt-decision';
+import type { MessageRecord } from '../state/message-record';
+import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
 
 /**
  * The queue-triggered sender: loads a queued message from Blob Storage and sends it, paced per sender

@@ -5,8 +5,8 @@ import type { Logger } from '../../core/log';
 import type { FunctionServices } from '../services';
 import { judgeExistingRecord } from '../state/attempt-decision';
 import { recordError, toWireResult, type MessageRecord } from '../state/message-record';
-import { errorResponse, statusForState, wireResponse } from './responses';
-import type { VerifiedRequest } from './verify-request';
+import { errorResponse, statusForState, wireResponse } from '../http/responses';
+import type { VerifiedRequest } from '../http/verify-request';
 
 /**
  * The idempotency step of POST /api/v1/messages: record the id, or decide what a repeated id gets

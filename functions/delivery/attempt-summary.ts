@@ -1,7 +1,7 @@
-import type { BridgeError } from '../core/errors';
-import type { Logger } from '../core/log';
-import type { DeliveryOutcome } from './deliver-message';
-import type { MessageRecord } from './state/message-record';
+import type { BridgeError } from '../../core/errors';
+import type { Logger } from '../../core/log';
+import type { DeliveryOutcome } from './graph-attempt';
+import type { MessageRecord } from '../state/message-record';
 
 /**
  * The one line that sums up a message attempt, with the same facts on the HTTP and the queue path: the
