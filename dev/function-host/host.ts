@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../core/log';
 import type { FunctionConfig } from '../../functions/config';
 import { createFunctionServices, type ServiceOverrides } from '../../functions/function-services';
 import { HTTP_FUNCTIONS, type HttpFunctionDefinition } from '../../functions/http/http-functions';
-import { makeSendQueuedHandler } from '../../functions/delivery/queued-delivery';
+import { makeSendQueuedHandler, SEND_QUEUED_FUNCTION } from '../../functions/delivery/queued-delivery';
 import type { FunctionServices } from '../../functions/services';
 import { createStorageClients } from '../../functions/state/storage-clients';
 import { QueuePoller } from './host-queue';
@@ -101,7 +101,7 @@ export async function startLocalFunctionHost(
       poison,
       makeSendQueuedHandler(() => services),
       {
-        functionName: 'sendQueued',
+        functionName: SEND_QUEUED_FUNCTION,
         maxDequeueCount: services.tuning.maxDequeueCount,
         logger,
         logHandler,

@@ -14,6 +14,9 @@ import { judgeAttempt } from '../state/attempt-decision';
 import type { MessageRecord } from '../state/message-record';
 import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
 
+/** The queue trigger's function name (functions/index.ts registers it; the local host polls as it). */
+export const SEND_QUEUED_FUNCTION = 'sendQueued';
+
 /**
  * The queue-triggered sender: loads a queued message from Blob Storage and sends it, paced per sender
  * mailbox across all instances. It never sleeps long: when the mailbox is at its limit or Graph asks to
@@ -26,7 +29,7 @@ import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
 export function makeSendQueuedHandler(getServices: ServicesGetter) {
   return async function sendQueued(queueItem: unknown, context: InvocationContext): Promise<void> {
     const services = getServices();
-    const log = invocationLogger(context, services.config.logLevel, { fn: 'sendQueued' });
+    const log = invocationLogger(context, services.config.logLevel, { fn: SEND_QUEUED_FUNCTION });
     let pointer: QueuePointer;
     try {
       pointer = parseQueuePointer(queueItem);

@@ -1,14 +1,15 @@
 import type { HttpHandler, HttpMethod } from '@azure/functions';
 
+import { makeSendMessageHandler } from '../delivery/http-delivery';
 import type { ServicesGetter } from '../services';
 import { makeDiagnosticsHandler } from './diagnostics-handler';
 import { makeDeepHealthHandler, makeHealthHandler } from './health-handler';
 import { makeMessageStatusHandler } from './message-status-handler';
-import { makeSendMessageHandler } from '../delivery/http-delivery';
 
 /**
- * The HTTP functions of the app in one table: the registration files and the local host both read it, so
- * the routes served locally are the routes deployed. Routes are relative to the host's `/api` prefix.
+ * The HTTP functions of the app in one table: functions/index.ts registers every row with the Functions
+ * host and the local host (dev/function-host) serves the same rows, so the routes served locally are the
+ * routes deployed. A new HTTP function is one more row here. Routes are relative to the host's `/api` prefix.
  */
 export interface HttpFunctionDefinition {
   name: string;
@@ -19,6 +20,7 @@ export interface HttpFunctionDefinition {
 }
 
 export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
+  // The edge listener delivers one message (core/wire.ts).
   {
     name: 'sendMessage',
     route: 'v1/messages',
@@ -26,6 +28,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     authLevel: 'function',
     make: makeSendMessageHandler,
   },
+  // The recorded state of a message, for the site that sent it.
   {
     name: 'messageStatus',
     route: 'v1/messages/{id}',
@@ -33,6 +36,8 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     authLevel: 'function',
     make: makeMessageStatusHandler,
   },
+  // Liveness (anonymous) and the deep check (Graph token, roles, storage): two functions because the host
+  // enforces the function key per function, not per query string.
   {
     name: 'health',
     route: 'health',
@@ -47,6 +52,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     authLevel: 'function',
     make: makeDeepHealthHandler,
   },
+  // What `doctor` asks the cloud side (function key + site signature).
   {
     name: 'diagnostics',
     route: 'v1/diagnostics',
@@ -55,9 +61,3 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     make: makeDiagnosticsHandler,
   },
 ];
-
-export function httpFunction(name: string): HttpFunctionDefinition {
-  const def = HTTP_FUNCTIONS.find((f) => f.name === name);
-  if (!def) throw new Error(`no HTTP function named ${name}`);
-  return def;
-}
