@@ -33,7 +33,7 @@ export interface ForwardRequest {
 }
 
 /** Worker → main thread: ready to serve, then per request the function's answer, or why there was none
- * (the error code is kept for classify.ts). */
+ * (the error code is kept for classify-function-answer.ts). */
 export type ForwardReply =
   | { ready: true }
   | { seq: number; status: number; body: Uint8Array; retryAfter?: string }

@@ -5,7 +5,7 @@ import type { SpoolMeta } from '../spool/entry';
 import type { HeldMessage } from '../spool/held-message';
 import type { Spool } from '../spool/spool';
 import { type BackoffPolicy, retryDelayMs } from './backoff';
-import { classifyAnswer, classifyNoAnswer, type ForwardOutcome } from './classify';
+import { classifyAnswer, classifyNoAnswer, type ForwardOutcome } from './classify-function-answer';
 import type { ClientReply } from './client-reply';
 import type { FunctionPoster } from './function-client';
 import { submissionId } from '../spool/submission-id';

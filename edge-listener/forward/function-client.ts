@@ -9,7 +9,7 @@ import type { Envelope } from '../../core/envelope';
 import { frameHead, signedHeaders, WIRE_CONTENT_TYPE, WIRE_HEADERS, WIRE_PATH } from '../../core/wire';
 import type { HeldMessage } from '../spool/held-message';
 import type { Secret } from '../secret';
-import type { FunctionAnswer } from './classify';
+import type { FunctionAnswer } from './classify-function-answer';
 
 export interface FunctionClientOptions {
   /** Origin of the function app, e.g. https://bridge.azurewebsites.net */

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 
 import type { Envelope } from '../../core/envelope';
 import type { Logger } from '../../core/log';
-import type { FunctionAnswer } from './classify';
+import type { FunctionAnswer } from './classify-function-answer';
 import type { FunctionClientOptions, FunctionPoster, MimeSource } from './function-client';
 import {
   FORWARD_WORKER_ROLE,

@@ -17,7 +17,7 @@ import {
   classifyGraphResponse,
   classifyTransportError,
   parseRetryAfterMs,
-} from './classify';
+} from './classify-graph-failure';
 import { httpsRequest } from './https-request';
 import { slicedBody, type SlicedBody } from './sliced-body';
 

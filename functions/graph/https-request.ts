@@ -15,7 +15,8 @@ import type { SlicedBody } from './sliced-body';
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 export function timeoutError(timeoutMs: number): Error {
-  // The name fetch's AbortSignal.timeout gives: classify.ts reads it as TimeoutError either way.
+  // The name fetch's AbortSignal.timeout gives: classify-graph-failure.ts reads it as TimeoutError either
+  // way.
   return Object.assign(new Error(`no answer within ${timeoutMs} ms`), {
     name: 'TimeoutError',
     code: 'TimeoutError',
@@ -24,8 +25,8 @@ export function timeoutError(timeoutMs: number): Error {
 
 /**
  * Sends `body` (none for GET and DELETE) to `url` and resolves with the whole answer; rejects with the socket
- * error (its `code`, as classify.ts expects) or a TimeoutError when no complete answer came within
- * `timeoutMs`.
+ * error (its `code`, as classify-graph-failure.ts expects) or a TimeoutError when no complete answer came
+ * within `timeoutMs`.
  */
 export function httpsRequest(
   url: string,

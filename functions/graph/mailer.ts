@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { DeliveryPlan, SendReport } from '../delivery/delivery-plan';
-import { classifyCredentialError } from './classify';
+import { classifyCredentialError } from './classify-graph-failure';
 import { sendAsDraft } from './draft-send';
 import { base64Length, DEFAULT_MAX_REQUEST_BYTES, MAX_UPLOAD_CHUNK_BYTES } from './graph-limits';
 import { mimeSendMailBody, sendMailJsonBody } from './graph-payload';

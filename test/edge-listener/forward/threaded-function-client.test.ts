@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Envelope } from '../../../core/envelope';
 import { memoryLogger } from '../../../core/log';
-import { classifyAnswer, classifyNoAnswer } from '../../../edge-listener/forward/classify';
+import { classifyAnswer, classifyNoAnswer } from '../../../edge-listener/forward/classify-function-answer';
 import { FunctionClient, type FunctionClientOptions } from '../../../edge-listener/forward/function-client';
 import { ThreadedFunctionClient } from '../../../edge-listener/forward/threaded-function-client';
 import { Secret } from '../../../edge-listener/secret';
@@ -16,8 +16,8 @@ import { FakeFunction } from '../helpers/fake-function';
 
 /**
  * The forwarding thread against a real https stand-in of the function (signature, digest and frame checked
- * there): it must answer exactly like the in-thread FunctionClient, keep network error codes (classify.ts
- * decides on them), and survive its thread dying.
+ * there): it must answer exactly like the in-thread FunctionClient, keep network error codes
+ * (classify-function-answer.ts decides on them), and survive its thread dying.
  */
 let fn: FakeFunction;
 const dir = mkdtempSync(join(tmpdir(), 'threaded-client-'));

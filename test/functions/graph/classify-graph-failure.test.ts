@@ -9,7 +9,7 @@ import {
   matchGraphRow,
   parseRetryAfterMs,
   type GraphFailure,
-} from '../../../functions/graph/classify';
+} from '../../../functions/graph/classify-graph-failure';
 
 /** [status, Graph code, Graph message, expected BridgeError code, words the detail must contain] */
 const CASES: Array<[number, string | undefined, string | undefined, BridgeErrorCode, RegExp]> = [

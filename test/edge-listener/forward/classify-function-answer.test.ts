@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { bridgeError } from '../../../core/errors';
 import { parseRetryAfterMs, retryDelayMs } from '../../../edge-listener/forward/backoff';
-import { classifyAnswer, classifyNoAnswer } from '../../../edge-listener/forward/classify';
+import { classifyAnswer, classifyNoAnswer } from '../../../edge-listener/forward/classify-function-answer';
 
 const ID = '01m8fg6n09-edge-x7c2egpnkz9g8ex9';
 const answer = (status: number, body: unknown, retryAfter?: string) => ({
