@@ -17,12 +17,3 @@ export function retryDelayMs(policy: BackoffPolicy, failedAttempts: number, retr
   const jittered = base * (1 + policy.jitter * (2 * r - 1));
   return Math.round(Math.max(jittered, retryAfterMs ?? 0, 0));
 }
-
-/** Retry-After as delta-seconds or an HTTP-date (RFC 9110 §10.2.3), in ms from `nowMs`; undefined if absent or bad. */
-export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}

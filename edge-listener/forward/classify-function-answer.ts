@@ -7,8 +7,8 @@ import {
   ERROR_TABLE,
   isBridgeErrorCode,
 } from '../../core/errors';
+import { parseRetryAfterMs } from '../../core/retry-after';
 import type { WireResult } from '../../core/wire';
-import { parseRetryAfterMs } from './backoff';
 
 /** One HTTP answer from the function, as the client read it (body capped). */
 export interface FunctionAnswer {

@@ -167,16 +167,6 @@ export function classifyGraphResponse(f: GraphFailure, opts: { sending?: boolean
   });
 }
 
-/** Retry-After is either delta-seconds or an HTTP-date (RFC 9110 §10.2.3). Negative or garbage → undefined. */
-export function parseRetryAfterMs(value: string | null | undefined, nowMs: number): number | undefined {
-  if (value == null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
-}
-
 /**
  * Error codes of a failed connection that prove the request never reached the server: retrying cannot
  * duplicate anything. Everything else (reset, closed socket, timeout) may have happened after Graph read

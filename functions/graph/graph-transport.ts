@@ -12,11 +12,11 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
+import { parseRetryAfterMs } from '../../core/retry-after';
 import {
   classifyCredentialError,
   classifyGraphResponse,
   classifyTransportError,
-  parseRetryAfterMs,
 } from './classify-graph-failure';
 import { httpsRequest } from './https-request';
 import { slicedBody, type SlicedBody } from './sliced-body';

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import { classifyGraphResponse, classifyTransportError, parseRetryAfterMs } from './classify-graph-failure';
+import { parseRetryAfterMs } from '../../core/retry-after';
+import { classifyGraphResponse, classifyTransportError } from './classify-graph-failure';
 import type { CallMeter } from './graph-transport';
 import { putRange, type PutAnswer } from './upload-put';
 

@@ -7,7 +7,6 @@ import {
   classifyGraphResponse,
   classifyTransportError,
   matchGraphRow,
-  parseRetryAfterMs,
   type GraphFailure,
 } from '../../../functions/graph/classify-graph-failure';
 
@@ -158,22 +157,6 @@ describe('classifyGraphResponse', () => {
     expect(
       classifyGraphResponse({ status: 400, code: 'X', message: 'y'.repeat(5000) }).detail?.length,
     ).toBeLessThan(500);
-  });
-});
-
-describe('parseRetryAfterMs', () => {
-  const now = Date.parse('2026-11-27T12:00:00Z');
-  it.each([
-    ['7', 7000],
-    ['0', 0],
-    ['1.5', 1500],
-    ['Fri, 27 Nov 2026 12:00:30 GMT', 30_000],
-    ['Fri, 27 Nov 2026 11:59:00 GMT', 0],
-    ['soon', undefined],
-    ['', undefined],
-    [null, undefined],
-  ])('%s → %s', (value, expected) => {
-    expect(parseRetryAfterMs(value, now)).toBe(expected);
   });
 });
 
