@@ -6,6 +6,10 @@
  * Never put message bodies, AUTH data, secrets or tokens in a log object. `redactPaths` lists the keys pino
  * removes anyway, as a second line of defence.
  */
+/** Logging levels, lowest first; BRIDGE_LOG_LEVEL on both sides names the lowest one logged. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export interface Logger {
   debug(obj: LogFields, msg?: string): void;
   info(obj: LogFields, msg?: string): void;

@@ -5,7 +5,18 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 import { MAX_RECIPIENTS, SITE_ID_PATTERN } from '../core/envelope';
-import { bool, bytes, csvList, durationMs, parseDurationMs, port } from '../core/config/define';
+import {
+  bool,
+  bytes,
+  csvList,
+  durationMs,
+  logLevel,
+  maxMessageBytes,
+  parseDurationMs,
+  port,
+} from '../core/config/define';
+import type { LogLevel } from '../core/log';
+import { MIB } from '../core/message-size';
 import { Secret } from './secret';
 import { cidrProblem, DEFAULT_ALLOWED_CLIENTS } from './smtp/client-allow-list';
 import { parsePasswordHash } from './smtp/password-hash';
@@ -24,10 +35,7 @@ import {
  * from the environment or `*_FILE` files (never from the config file), and lists every problem at once.
  */
 
-const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
-/** Exchange Online's ceiling for one message; the function refuses more, so the edge must too. */
-export const MAX_MESSAGE_BYTES_CEILING = 150 * MIB;
 
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const text = () => z.string().trim().min(1);
@@ -111,10 +119,7 @@ export const edgeSettingsSchema = z.strictObject({
     .describe(
       'Directory of the spool and local state (relative paths are taken from the working directory).',
     ),
-  BRIDGE_LOG_LEVEL: z
-    .enum(['debug', 'info', 'warn', 'error'])
-    .default('info')
-    .describe('Lowest level logged: debug, info, warn, error.'),
+  BRIDGE_LOG_LEVEL: logLevel(),
   BRIDGE_LOG_SMTP_TRACE: bool()
     .default(false)
     .describe(
@@ -142,12 +147,9 @@ export const edgeSettingsSchema = z.strictObject({
     .describe(
       'Comma list of client addresses or CIDR blocks allowed to connect; others get 554 before the greeting.',
     ),
-  BRIDGE_MAX_MESSAGE_BYTES: sizeBytes()
-    .pipe(z.number().min(1).max(MAX_MESSAGE_BYTES_CEILING, 'at most 150MiB (Exchange Online limit)'))
-    .default(35 * MIB)
-    .describe(
-      'Largest message accepted (advertised as SIZE; larger ones get 552). Bytes or with a unit: 35MiB.',
-    ),
+  BRIDGE_MAX_MESSAGE_BYTES: maxMessageBytes().describe(
+    'Largest message accepted (advertised as SIZE; larger ones get 552). Bytes or with a unit: 35MiB.',
+  ),
   BRIDGE_SMTP_MAX_RECIPIENTS: count(1, MAX_RECIPIENTS)
     .default(MAX_RECIPIENTS)
     .describe('Recipients per message; further RCPTs get 452 (Exchange Online allows 500).'),
@@ -270,7 +272,6 @@ export const edgeSettingsSchema = z.strictObject({
 });
 
 export type EdgeSettings = z.infer<typeof edgeSettingsSchema>;
-export type LogLevel = EdgeSettings['BRIDGE_LOG_LEVEL'];
 export const EDGE_SETTING_NAMES = Object.keys(edgeSettingsSchema.shape) as Array<keyof EdgeSettings>;
 /** Settings that must not appear in the config file (the file is often readable by more people). */
 export const SECRET_SETTINGS = ['BRIDGE_SITE_SECRET', 'BRIDGE_FUNCTION_KEY', 'BRIDGE_ADMIN_TOKEN'] as const;

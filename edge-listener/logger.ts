@@ -1,7 +1,6 @@
 import pino from 'pino';
 
-import { type Logger, REDACT_PATHS } from '../core/log';
-import type { LogLevel } from './config';
+import { type Logger, type LogLevel, REDACT_PATHS } from '../core/log';
 
 /**
  * pino JSON lines to stdout. Every line carries an `event` code (core/log.ts); REDACT_PATHS removes secret

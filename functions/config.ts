@@ -2,18 +2,24 @@ import { z } from 'zod';
 
 import { SITE_ID_PATTERN } from '../core/envelope';
 import { bridgeError } from '../core/errors';
-import { bool, bytes, csvList, durationMs, formatIssues } from '../core/config/define';
+import {
+  bool,
+  bytes,
+  csvList,
+  durationMs,
+  formatIssues,
+  logLevel,
+  maxMessageBytes,
+} from '../core/config/define';
+import type { LogLevel } from '../core/log';
 import { MAIL_PERMISSION_MODELS, type MailPermissionModel } from '../core/mail-grants';
+import { MIB } from '../core/message-size';
 
 /**
  * The function app's settings: exactly the app settings listed in function-settings.md (infra sets the same
  * names; a test compares them). Parsed once per process from the environment by `loadFunctionConfig`; no
  * other file of the function reads process.env.
  */
-
-const MIB = 1024 * 1024;
-/** Exchange Online's hard ceiling for one message (mailbox MaxSendSize can be raised to 150 MB at most). */
-export const MAX_MESSAGE_BYTES_CEILING = 150 * MIB;
 
 const optionalText = () => z.string().trim().min(1).optional();
 const httpsUrl = () =>
@@ -101,12 +107,9 @@ export const functionSettingsSchema = z.object({
     .describe(
       "The deployment's mailPermissionModel: `exchangeRbac` (mailboxes scoped in Exchange, no mail role in the token) or `tenantWideConsent`. Only for diagnostics: doctor and GET /api/health/deep warn when a tenant-wide role makes an Exchange scope moot. Unset: not declared.",
     ),
-  BRIDGE_MAX_MESSAGE_BYTES: bytes()
-    .pipe(
-      z.number().int().positive().max(MAX_MESSAGE_BYTES_CEILING, 'at most 150MiB (Exchange Online limit)'),
-    )
-    .default(35 * MIB)
-    .describe('Largest message accepted, in bytes or with a unit (35MiB).'),
+  BRIDGE_MAX_MESSAGE_BYTES: maxMessageBytes().describe(
+    'Largest message accepted, in bytes or with a unit (35MiB).',
+  ),
   BRIDGE_SYNC_MAX_BYTES: bytes()
     .pipe(z.number().int().nonnegative())
     .default(3 * MIB)
@@ -161,16 +164,11 @@ export const functionSettingsSchema = z.object({
     .max(600)
     .default(30)
     .describe('Messages per minute per sender mailbox, across all instances (Exchange allows 30).'),
-  BRIDGE_LOG_LEVEL: z
-    .enum(['debug', 'info', 'warn', 'error'])
-    .default('info')
-    .describe('Lowest level logged: debug, info, warn, error.'),
+  BRIDGE_LOG_LEVEL: logLevel(),
 });
 
 export type FunctionSettings = z.infer<typeof functionSettingsSchema>;
 export type SiteConfig = z.infer<typeof siteSchema>;
-export type LogLevel = FunctionSettings['BRIDGE_LOG_LEVEL'];
-
 export type StorageConnection =
   | { kind: 'connectionString'; connectionString: string }
   | {

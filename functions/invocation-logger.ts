@@ -1,8 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 
 import { BridgeError } from '../core/errors';
-import { REDACT_PATHS, type LogFields, type Logger } from '../core/log';
-import type { LogLevel } from './config';
+import { REDACT_PATHS, type LogFields, type Logger, type LogLevel } from '../core/log';
 
 /**
  * core/log.ts Logger on top of InvocationContext, so every line reaches Application Insights with the

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+import { LOG_LEVELS } from '../log';
+import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_CEILING } from '../message-size';
+
 /**
  * zod helpers for configuration schemas. Each process has one schema whose `.describe()` texts are also the
  * documentation (docs/config.md is generated from them; a test fails when it is stale).
@@ -76,6 +79,21 @@ export const bool = () =>
   z
     .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])])
     .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+/**
+ * BRIDGE_MAX_MESSAGE_BYTES, the same rule on both sides: a size of at least one byte, at most Exchange
+ * Online's ceiling, 35 MiB when unset. Each side adds its own description.
+ */
+export const maxMessageBytes = () =>
+  bytes()
+    .pipe(
+      z.number().int().positive().max(MAX_MESSAGE_BYTES_CEILING, 'at most 150MiB (Exchange Online limit)'),
+    )
+    .default(DEFAULT_MAX_MESSAGE_BYTES);
+
+/** BRIDGE_LOG_LEVEL, the same setting on both sides. */
+export const logLevel = () =>
+  z.enum(LOG_LEVELS).default('info').describe('Lowest level logged: debug, info, warn, error.');
 
 /** Formats every zod issue as one line each, so a config check prints all problems at once. */
 export function formatIssues(error: z.ZodError, names: Record<string, string> = {}): string[] {

@@ -1,12 +1,12 @@
 import type { DiagnosticsReport } from '../../../core/diagnostics';
 import type { EdgeConfig } from '../../config';
 import { grantOverlap, mailboxGrants, type MailboxGrant } from '../../../core/mail-grants';
+import { MIB } from '../../../core/message-size';
 import { type CheckResult, fail, pass, skip, warn } from '../check-result';
 import { adminConsentUrl, explainFailure } from '../explain-failure';
 
 const ID = 'graph-mail-readwrite';
 const TITLE = 'The app holds Mail.ReadWrite for large messages';
-const MIB = 1024 * 1024;
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
 
 /**
