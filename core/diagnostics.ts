@@ -37,6 +37,20 @@ export interface MailboxDiagnosis {
   draft?: ProbeResult;
 }
 
+/**
+ * What a Graph access token says about the app, read from its claims (never the token itself): the
+ * application permissions granted in the token's tenant, the tenant and app ids, and when it expires. The
+ * function reports it in the diagnostics and the deep health; `doctor` reads it.
+ */
+export interface TokenFacts {
+  /** Application permissions (roles claim), sorted, e.g. Mail.ReadWrite, Mail.Send. */
+  roles: string[];
+  appId?: string;
+  tenantId?: string;
+  /** ISO 8601. */
+  expiresOn: string;
+}
+
 export interface DiagnosticsReport {
   site: string;
   time: string;
@@ -50,9 +64,7 @@ export interface DiagnosticsReport {
     credential: string;
   };
   storage: ProbeResult;
-  token:
-    | { ok: true; roles: string[]; appId?: string; tenantId?: string; expiresOn: string }
-    | { ok: false; error: SerializedBridgeError };
+  token: ({ ok: true } & TokenFacts) | { ok: false; error: SerializedBridgeError };
   policy: {
     allowedSenders: string[];
     defaultSender?: string;

@@ -13,16 +13,9 @@ import type { SenderPolicy } from './mime/sender-policy';
  * receive a getter for it, so the Functions host, the local host and tests all run the same handler code
  * against their own configuration.
  */
-export interface TokenInfo {
-  roles: string[];
-  tenantId?: string;
-  appId?: string;
-  expiresOn: Date;
-}
-
+/** What the delivery path asks of a mailer (functions/graph/mailer.ts is the real one). */
 export interface Mailer {
   send(plan: DeliveryPlan): Promise<SendReport>;
-  tokenInfo(): Promise<TokenInfo>;
 }
 
 export type Planner = (

@@ -1,15 +1,15 @@
 import type { TokenCredential } from '@azure/identity';
 
+import type { TokenFacts } from '../../core/diagnostics';
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { DeliveryPlan, SendReport } from '../delivery/delivery-plan';
-import { classifyCredentialError } from './classify-graph-failure';
 import { sendAsDraft } from './draft-send';
 import { base64Length, DEFAULT_MAX_REQUEST_BYTES, MAX_UPLOAD_CHUNK_BYTES } from './graph-limits';
 import { mimeSendMailBody, sendMailJsonBody } from './graph-payload';
 import { expectStatus, GraphTransport, type CallMeter } from './graph-transport';
 import type { SlicedBody } from './sliced-body';
-import { readTokenClaims } from './token-claims';
+import { readToken } from './token-claims';
 import type { ChunkRetryOptions } from './upload-session';
 
 /**
@@ -37,14 +37,6 @@ export interface GraphMailerOptions {
   scope?: string;
 }
 
-export interface TokenInfo {
-  /** Application permissions granted to the app in the token's tenant (e.g. Mail.Send, Mail.ReadWrite). */
-  roles: string[];
-  tenantId?: string;
-  appId?: string;
-  expiresOn: Date;
-}
-
 export interface MailboxCheck {
   /** True only when Graph returned the user; false with `error` when it said no or could not tell. */
   exists: boolean;
@@ -53,7 +45,8 @@ export interface MailboxCheck {
 
 export interface GraphMailer {
   send(plan: DeliveryPlan): Promise<SendReport>;
-  tokenInfo(): Promise<TokenInfo>;
+  /** What the token of this mailer's credential says (roles, tenant, app, expiry). */
+  tokenInfo(): Promise<TokenFacts>;
   checkMailbox(mailbox: string): Promise<MailboxCheck>;
 }
 
@@ -127,11 +120,8 @@ export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
     );
   }
 
-  async function tokenInfo(): Promise<TokenInfo> {
-    // transport.credential already turns failures into GRAPH_TOKEN_FAILED.
-    const token = await transport.credential.getToken(transport.scope);
-    if (!token) throw classifyCredentialError(new Error('credential returned no token'));
-    return { ...readTokenClaims(token.token), expiresOn: new Date(token.expiresOnTimestamp) };
+  function tokenInfo(): Promise<TokenFacts> {
+    return readToken(transport);
   }
 
   async function checkMailbox(mailbox: string): Promise<MailboxCheck> {

@@ -1,3 +1,7 @@
+import type { TokenFacts } from '../../core/diagnostics';
+import { bridgeError } from '../../core/errors';
+import type { GraphTransport } from './graph-transport';
+
 /**
  * Reads the claims of an Entra access token (a JWT) for the health check and `doctor`: which application
  * permissions (roles) the token carries, for which tenant and app. The signature is not checked — Graph
@@ -28,4 +32,22 @@ export function readTokenClaims(token: string): TokenClaims {
     typeof claims.appid === 'string' ? claims.appid : typeof claims.azp === 'string' ? claims.azp : undefined;
   if (appId) out.appId = appId;
   return out;
+}
+
+/**
+ * Gets a token for the transport's scope and reports what it says (core/diagnostics.ts TokenFacts). Throws
+ * GRAPH_TOKEN_FAILED: the transport's credential classifies Entra's refusals.
+ */
+export async function readToken(
+  transport: Pick<GraphTransport, 'credential' | 'scope'>,
+): Promise<TokenFacts> {
+  const token = await transport.credential.getToken(transport.scope);
+  if (!token) throw bridgeError('GRAPH_TOKEN_FAILED', { detail: 'the credential returned no token' });
+  const claims = readTokenClaims(token.token);
+  return {
+    roles: [...claims.roles].sort(),
+    expiresOn: new Date(token.expiresOnTimestamp).toISOString(),
+    ...(claims.appId ? { appId: claims.appId } : {}),
+    ...(claims.tenantId ? { tenantId: claims.tenantId } : {}),
+  };
 }

@@ -1,6 +1,5 @@
 import { MAX_DIAGNOSED_MAILBOXES, type MailboxDiagnosis, type ProbeResult } from '../../core/diagnostics';
 import { addressKey, normalizeAddress } from '../../core/envelope';
-import { bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { mailboxGrants, type MailboxGrant } from '../../core/mail-grants';
 import type { FunctionConfig } from '../config';
@@ -8,7 +7,6 @@ import { identitySettings } from '../function-services';
 import { createCredentialProvider, type CredentialProvider } from '../graph/credential';
 import { base64Length, DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
 import { GraphTransport } from '../graph/graph-transport';
-import { readTokenClaims } from '../graph/token-claims';
 import { isSenderAllowed } from '../mime/sender-policy';
 import type { FunctionServices } from '../services';
 import { draftProbe, sendProbe } from './mailbox-probes';
@@ -43,26 +41,9 @@ export function probeTransport(
   });
 }
 
-export interface TokenFacts {
-  /** Sorted application permissions of the token. */
-  roles: string[];
-  appId?: string;
-  tenantId?: string;
-  expiresOn: string;
-}
-
-/** Throws GRAPH_TOKEN_FAILED (the transport's credential classifies Entra's refusals). */
-export async function readToken(transport: GraphTransport): Promise<TokenFacts> {
-  const token = await transport.credential.getToken(transport.scope);
-  if (!token) throw bridgeError('GRAPH_TOKEN_FAILED', { detail: 'the credential returned no token' });
-  const claims = readTokenClaims(token.token);
-  return {
-    roles: [...claims.roles].sort(),
-    expiresOn: new Date(token.expiresOnTimestamp).toISOString(),
-    ...(claims.appId ? { appId: claims.appId } : {}),
-    ...(claims.tenantId ? { tenantId: claims.tenantId } : {}),
-  };
-}
+// The token's facts, for both routes (defined in core/diagnostics.ts and functions/graph/token-claims.ts).
+export type { TokenFacts } from '../../core/diagnostics';
+export { readToken } from '../graph/token-claims';
 
 export type ProbeTarget = Pick<MailboxDiagnosis, 'address' | 'role' | 'allowedByPolicy'>;
 

@@ -113,7 +113,7 @@ describe('client secret', () => {
     });
     expect(await home.tokenInfo()).toMatchObject({
       tenantId: HOME,
-      roles: ['Mail.Send', 'Mail.ReadWrite', 'User.Read.All'],
+      roles: ['Mail.ReadWrite', 'Mail.Send', 'User.Read.All'],
     });
     expect(await customer.tokenInfo()).toMatchObject({ tenantId: CUSTOMER, roles: ['Mail.Send'] });
     await home.tokenInfo();
