@@ -8,11 +8,6 @@ import type { MailboxPacer } from './pacing/mailbox-pacer';
 import type { MimeBytes } from './mime/raw-mime';
 import type { SenderPolicy } from './mime/sender-policy';
 
-/**
- * Everything a handler needs, built once per process (function-services.ts builds the real set). Handlers
- * receive a getter for it, so the Functions host, the local host and tests all run the same handler code
- * against their own configuration.
- */
 /** What the delivery path asks of a mailer (functions/graph/mailer.ts is the real one). */
 export interface Mailer {
   send(plan: DeliveryPlan): Promise<SendReport>;
@@ -39,6 +34,11 @@ export interface HandlerTuning {
   maxDequeueCount: number;
 }
 
+/**
+ * Everything a handler needs, built once per process (function-services.ts builds the real set). Handlers
+ * receive a getter for it, so the Functions host, the local host and tests all run the same handler code
+ * against their own configuration.
+ */
 export interface FunctionServices {
   config: FunctionConfig;
   store: MessageStore;

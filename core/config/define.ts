@@ -5,7 +5,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_CEILING } from '../message
 
 /**
  * zod helpers for configuration schemas. Each process has one schema whose `.describe()` texts are also the
- * documentation (docs/config.md is generated from them; a test fails when it is stale).
+ * documentation: `npm run docs` generates docs/config-edge.md and docs/config-function.md from them, and a
+ * test fails when those are stale.
  */
 
 const SIZE_UNITS: Record<string, number> = {

@@ -9,14 +9,15 @@ import type { HeldMessage } from './held-message';
  * The spool's commit journal: group commit for small messages (toolchain-notes.md: once smtp-server's
  * greeting delay is gone, fsync per message is the limit). A committed message is appended — metadata and
  * bytes — to the current journal segment, and ONE fdatasync of that segment makes every message appended
- * since the last one durable together, however many sessions finished at the same moment. Its files in
- * messages/ are written too, but not fsync'd on the way to the 250.
+ * since the last one durable together, however many sessions finished at the same moment. No file is
+ * written for it in messages/ on the way to the 250: it lives in the journal and in memory (spool.ts).
  *
  * Most messages are done (sent, function-queued) milliseconds later; a 'done' record is appended for them
- * and a segment is deleted once every message in it is done. Messages that stay longer are checkpointed:
- * their files are fsync'd individually (checkpoint()), after which the segment is no longer needed for them.
- * After a crash, replay() returns every committed message without a done record, so recovery can rebuild
- * any file the crash lost from the journal copy.
+ * and a segment is deleted once every message in it is done. A message that stays longer gets files of its
+ * own in messages/, written and fsync'd: when its metadata is first saved (a deferral, a retry, a failure:
+ * Spool.saveMeta) or when its segment has aged (checkpoint.ts); the segment is then no longer needed for it.
+ * After a crash, replay() returns every committed message without a done record, so recovery
+ * (journal-recovery.ts) writes its files from the journal copy.
  *
  * Record: 'SGJ1' | type (C commit, D done) | payload length u32 | crc32(payload) u32 | payload
  *   C payload: meta JSON length u32 | meta JSON | raw message
