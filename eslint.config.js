@@ -60,6 +60,32 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/edge-listener/**', '**/dev/**'] }] },
   },
   {
+    // A message's path in the function reads http/ → delivery/ → mime/, graph/, state/, pacing/: delivery does
+    // not reach back into the HTTP layer, and the layers below know neither (only the plan they exchange,
+    // delivery/delivery-plan.ts).
+    files: ['functions/delivery/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/edge-listener/**', '**/dev/**', '**/http/**'] }],
+    },
+  },
+  {
+    files: ['functions/{mime,graph,state,pacing}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '**/edge-listener/**',
+            '**/dev/**',
+            '**/http/**',
+            '**/delivery/**',
+            '!**/delivery/delivery-plan',
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['edge-listener/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['**/functions/**', '**/dev/**', '@azure/functions'] }],

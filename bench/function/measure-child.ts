@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { loadFunctionConfig } from '../../functions/config';
 import type { SendReport } from '../../functions/delivery/delivery-plan';
 import { createFunctionServices } from '../../functions/function-services';
-import { makeSendMessageHandler } from '../../functions/delivery/http-delivery';
+import { makeSendMessageHandler } from '../../functions/http/post-message-handler';
 import { makeSendQueuedHandler } from '../../functions/delivery/queued-delivery';
 import type { FunctionServices } from '../../functions/services';
 import { parseQueuePointer, type OutboundQueue } from '../../functions/state/outbound-queue';

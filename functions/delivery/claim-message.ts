@@ -1,12 +1,9 @@
-import type { HttpResponseInit } from '@azure/functions';
-
 import { bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FunctionServices } from '../services';
 import { judgeExistingRecord } from '../state/attempt-decision';
-import { recordError, toWireResult, type MessageRecord } from '../state/message-record';
-import { errorResponse, statusForState, wireResponse } from '../http/responses';
-import type { VerifiedRequest } from '../http/verify-request';
+import { recordError, type MessageRecord } from '../state/message-record';
+import { recordAnswer, refusal, statusForState, type IntakeAnswer } from './intake-answer';
 
 /**
  * The idempotency step of POST /api/v1/messages: record the id, or decide what a repeated id gets
@@ -14,12 +11,12 @@ import type { VerifiedRequest } from '../http/verify-request';
  * here and nothing is sent.
  */
 export type ClaimOutcome =
-  { kind: 'owned'; record: MessageRecord } | { kind: 'answered'; response: HttpResponseInit };
+  { kind: 'owned'; record: MessageRecord } | { kind: 'answered'; answer: IntakeAnswer };
 
 export async function claimMessage(
   services: FunctionServices,
   log: Logger,
-  req: VerifiedRequest,
+  req: { siteId: string; messageId: string },
   attemptId: string,
 ): Promise<ClaimOutcome> {
   const { store } = services;
@@ -32,7 +29,7 @@ export async function claimMessage(
   const existing = claim.record;
   const busy = (retryAfterMs: number): ClaimOutcome => ({
     kind: 'answered',
-    response: errorResponse(bridgeError('MESSAGE_IN_PROGRESS', { retryAfterMs }), req.messageId),
+    answer: refusal(bridgeError('MESSAGE_IN_PROGRESS', { retryAfterMs })),
   });
   const decision = judgeExistingRecord(existing, now, services.tuning.attemptStaleMs);
   switch (decision.kind) {
@@ -41,7 +38,7 @@ export async function claimMessage(
       log.info({ event: 'MESSAGE_REPLAYED', state: existing.state, code: error?.code });
       return {
         kind: 'answered',
-        response: wireResponse(statusForState(existing.state, error), toWireResult(existing, true)),
+        answer: recordAnswer(statusForState(existing.state, error), existing, true),
       };
     }
     case 'in-progress':
@@ -59,10 +56,7 @@ export async function claimMessage(
         mailbox: failed.sender,
         bytes: failed.sizeBytes,
       });
-      return {
-        kind: 'answered',
-        response: wireResponse(statusForState('failed', error), toWireResult(failed, false)),
-      };
+      return { kind: 'answered', answer: recordAnswer(statusForState('failed', error), failed) };
     }
     case 'take-over': {
       const changes = { attemptId, state: 'received', phase: 'preparing', error: null } as const;

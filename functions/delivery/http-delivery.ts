@@ -1,90 +1,82 @@
 import { randomUUID } from 'node:crypto';
 
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-
+import type { Envelope } from '../../core/envelope';
 import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import { WIRE_HEADERS } from '../../core/wire';
 import { siteSettings } from '../config';
-import { finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
-import { deliverOnce, planForSite } from './graph-attempt';
-import type { DeliveryPlan } from './delivery-plan';
 import type { MailboxLease } from '../pacing/mailbox-pacer';
-import type { FunctionServices, ServicesGetter } from '../services';
-import { toWireResult, type MessageRecord } from '../state/message-record';
-import { authenticateSiteRequest } from '../http/authenticate-site-request';
+import type { FunctionServices } from '../services';
+import type { MessageRecord } from '../state/message-record';
+import { finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
 import { claimMessage } from './claim-message';
-import { checkAnnouncedLength, readFramedBody, type FramedBody } from '../http/read-framed-body';
-import { errorResponse, statusForState, wireResponse } from '../http/responses';
-import type { VerifiedRequest } from '../http/verify-request';
+import type { DeliveryPlan } from './delivery-plan';
+import { deliverOnce, planForSite } from './graph-attempt';
+import { recordAnswer, refusal, statusForState, type IntakeAnswer } from './intake-answer';
 
 /**
- * POST /api/v1/messages: verify the site (headers only) → claim the id → stream and check the body → plan →
- * send now (small, within budget, mailbox slot free) or store and queue → answer a WireResult.
+ * A message the edge POSTs, once http/ has verified the site's signature over the headers: claim the id →
+ * read and check the body → plan → send now (small, within budget, mailbox slot free) or store and queue →
+ * answer (IntakeAnswer, which http/ turns into the WireResult response).
  */
-export function makeSendMessageHandler(getServices: ServicesGetter) {
-  return async function sendMessage(
-    request: HttpRequest,
-    context: InvocationContext,
-  ): Promise<HttpResponseInit> {
-    const auth = authenticateSiteRequest(request, context, getServices, {
-      fn: 'sendMessage',
-      answerId: (request.headers.get(WIRE_HEADERS.messageId) ?? '').slice(0, 128),
-      logAnswerId: true,
-      check: (_verified, services) =>
-        checkAnnouncedLength(request.headers.get('content-length'), services.config.maxMessageBytes),
+export interface IntakeRequest {
+  siteId: string;
+  messageId: string;
+  /** Streams the framed body and checks it against the signed digest (http/read-framed-body.ts). */
+  readBody(): Promise<ReceivedBody>;
+}
+
+export interface ReceivedBody {
+  envelope: Envelope;
+  mime: Buffer;
+}
+
+/** Never throws: a storage or unexpected failure after the claim gives the id back and is refused (retryable). */
+export async function receiveMessage(
+  services: FunctionServices,
+  log: Logger,
+  req: IntakeRequest,
+): Promise<IntakeAnswer> {
+  const intake = new MessageIntake(services, log.child({ site: req.siteId, id: req.messageId }), req);
+  try {
+    return await intake.run();
+  } catch (err) {
+    // Give the id back so the edge's retry can proceed.
+    const error = toBridgeError(err);
+    await intake.release(error);
+    log.error({
+      event: 'MESSAGE_DEFERRED',
+      site: req.siteId,
+      id: req.messageId,
+      code: error.code,
+      err: error,
     });
-    if (!auth.ok) return auth.response;
-    const { services, log, verified } = auth;
-    const intake = new MessageIntake(
-      services,
-      log.child({ site: verified.siteId, id: verified.messageId }),
-      verified,
-    );
-    try {
-      return await intake.run(request);
-    } catch (err) {
-      // Storage or an unexpected failure after the claim: give the id back so the edge's retry can proceed.
-      const error = toBridgeError(err);
-      await intake.release(error);
-      log.error({
-        event: 'MESSAGE_DEFERRED',
-        site: verified.siteId,
-        id: verified.messageId,
-        code: error.code,
-        err: error,
-      });
-      return errorResponse(error, verified.messageId);
-    }
-  };
+    return refusal(error);
+  }
 }
 
 class MessageIntake {
   readonly #services: FunctionServices;
   readonly #log: Logger;
-  readonly #req: VerifiedRequest;
+  readonly #req: IntakeRequest;
   readonly #attemptId = randomUUID();
   readonly #startedMs = Date.now();
   /** The record as this attempt last wrote it (undefined until claimed). */
   #record: MessageRecord | undefined;
 
-  constructor(services: FunctionServices, log: Logger, req: VerifiedRequest) {
+  constructor(services: FunctionServices, log: Logger, req: IntakeRequest) {
     this.#services = services;
     this.#log = log;
     this.#req = req;
   }
 
-  async run(request: HttpRequest): Promise<HttpResponseInit> {
+  async run(): Promise<IntakeAnswer> {
     const claim = await claimMessage(this.#services, this.#log, this.#req, this.#attemptId);
-    if (claim.kind === 'answered') return claim.response;
+    if (claim.kind === 'answered') return claim.answer;
     this.#record = claim.record;
 
-    let body: FramedBody;
+    let body: ReceivedBody;
     try {
-      body = await readFramedBody(request.body, {
-        maxMimeBytes: this.#services.config.maxMessageBytes,
-        expectedSha256: this.#req.bodySha256,
-      });
+      body = await this.#req.readBody();
       if (body.envelope.messageId !== this.#req.messageId || body.envelope.siteId !== this.#req.siteId) {
         throw bridgeError('WIRE_MALFORMED', {
           detail: 'envelope id or site differs from the signed headers',
@@ -95,7 +87,7 @@ class MessageIntake {
       if (error.code === 'MESSAGE_TOO_LARGE') return this.#fail(error, 'MESSAGE_REJECTED');
       await this.release(error);
       this.#log.warn({ event: 'REQUEST_REJECTED', code: error.code, err: error });
-      return errorResponse(error, this.#req.messageId);
+      return refusal(error);
     }
 
     const site = siteSettings(this.#services.config, this.#req.siteId);
@@ -126,10 +118,10 @@ class MessageIntake {
   }
 
   async #sendNow(
-    body: FramedBody,
+    body: ReceivedBody,
     plan: DeliveryPlan,
     tenantId: string | undefined,
-  ): Promise<HttpResponseInit> {
+  ): Promise<IntakeAnswer> {
     let mailer;
     try {
       mailer = this.#services.mailerFor(tenantId, this.#log);
@@ -138,7 +130,7 @@ class MessageIntake {
       const error = toBridgeError(err);
       await this.release(error);
       this.#log.error({ event: 'MESSAGE_DEFERRED', code: error.code, err: error });
-      return errorResponse(error, this.#req.messageId);
+      return refusal(error);
     }
     const slot = await this.#services.pacer.acquire(plan.mailbox, 0);
     if (!slot.granted) return this.#queue(body, slot.retryAfterMs, `mailbox ${slot.reason} limit`);
@@ -147,15 +139,15 @@ class MessageIntake {
       const outcome = await deliverOnce(this.#services, this.#log, this.#owned(), plan, mailer);
       switch (outcome.kind) {
         case 'lost-race':
-          return errorResponse(bridgeError('MESSAGE_IN_PROGRESS'), this.#req.messageId);
+          return refusal(bridgeError('MESSAGE_IN_PROGRESS'));
         case 'sent':
           this.#record = outcome.record;
           this.#summary(finalSummary(outcome));
-          return wireResponse(200, toWireResult(outcome.record, false));
+          return recordAnswer(200, outcome.record);
         case 'failed':
           this.#record = outcome.record;
           this.#summary(finalSummary(outcome));
-          return wireResponse(statusForState('failed', outcome.error), toWireResult(outcome.record, false));
+          return recordAnswer(statusForState('failed', outcome.error), outcome.record);
         case 'retryable':
           this.#record = outcome.record;
           this.#log.info({
@@ -172,7 +164,7 @@ class MessageIntake {
   }
 
   /** Stores the frame, puts its pointer on the queue, then records 'queued' (in that order: never a 'queued' record without a pointer). */
-  async #queue(body: FramedBody, delayMs: number, why: string, attempts = 0): Promise<HttpResponseInit> {
+  async #queue(body: ReceivedBody, delayMs: number, why: string, attempts = 0): Promise<IntakeAnswer> {
     const pointer = await this.#services.outbound.store(body.envelope, body.mime, this.#services.now());
     pointer.attempts = attempts;
     await this.#services.outbound.enqueue(pointer, delayMs);
@@ -186,14 +178,14 @@ class MessageIntake {
       queued ?? (await this.#services.store.get(this.#req.siteId, this.#req.messageId)) ?? this.#owned();
     this.#record = record;
     this.#summary({ level: 'info', event: 'MESSAGE_QUEUED', facts: { why, delayMs } });
-    return wireResponse(202, toWireResult(record, false));
+    return recordAnswer(202, record);
   }
 
   async #fail(
     error: BridgeError,
     event: 'MESSAGE_REJECTED' | 'MESSAGE_FAILED',
     facts: { sizeBytes?: number; recipientCount?: number } = {},
-  ): Promise<HttpResponseInit> {
+  ): Promise<IntakeAnswer> {
     const failed = await this.#services.store.tryUpdate(
       this.#owned(),
       { ...facts, state: 'failed', phase: 'done', error },
@@ -201,9 +193,7 @@ class MessageIntake {
     );
     if (failed) this.#record = failed;
     this.#summary({ level: 'warn', event, facts: { code: error.code } });
-    return failed
-      ? wireResponse(statusForState('failed', error), toWireResult(failed, false))
-      : errorResponse(error, this.#req.messageId);
+    return failed ? recordAnswer(statusForState('failed', error), failed) : refusal(error);
   }
 
   /** Gives the id back after a failure before Graph, so the next attempt may take over at once. */

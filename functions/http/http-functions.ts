@@ -1,10 +1,10 @@
 import type { HttpHandler, HttpMethod } from '@azure/functions';
 
-import { makeSendMessageHandler } from '../delivery/http-delivery';
 import type { ServicesGetter } from '../services';
 import { makeDiagnosticsHandler } from './diagnostics-handler';
 import { makeDeepHealthHandler, makeHealthHandler } from './health-handler';
 import { makeMessageStatusHandler } from './message-status-handler';
+import { makeSendMessageHandler } from './post-message-handler';
 
 /**
  * The HTTP functions of the app in one table: functions/index.ts registers every row with the Functions

@@ -2,6 +2,7 @@ import type { HttpResponseInit } from '@azure/functions';
 
 import { serializeBridgeError, type BridgeError } from '../../core/errors';
 import type { MessageState, WireResult } from '../../core/wire';
+import type { IntakeAnswer } from '../delivery/intake-answer';
 
 /**
  * Every answer of the message routes is a WireResult (core/wire.ts): 200 sent, 202 queued, 422 rejected,
@@ -31,16 +32,9 @@ export function errorResponse(err: BridgeError, messageId: string, state?: Messa
   return wireResponse(err.httpStatus, result, err.retryAfterMs);
 }
 
-/** HTTP status for a recorded outcome. */
-export function statusForState(state: MessageState, error?: BridgeError): number {
-  switch (state) {
-    case 'sent':
-      return 200;
-    case 'queued':
-      return 202;
-    case 'failed':
-      return error?.httpStatus ?? 422;
-    default:
-      return 409;
-  }
+/** The delivery path's answer to a POST as the HTTP response. */
+export function intakeResponse(answer: IntakeAnswer, messageId: string): HttpResponseInit {
+  return answer.kind === 'result'
+    ? wireResponse(answer.status, answer.result)
+    : errorResponse(answer.error, messageId);
 }

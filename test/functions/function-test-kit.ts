@@ -25,7 +25,7 @@ import {
   makeDeepHealthHandler,
   type DeepHealth,
 } from '../../functions/http/health-handler';
-import { makeSendMessageHandler } from '../../functions/delivery/http-delivery';
+import { makeSendMessageHandler } from '../../functions/http/post-message-handler';
 import type { FunctionServices, ServicesGetter } from '../../functions/services';
 import { uniqueStorageNames } from './storage-names';
 

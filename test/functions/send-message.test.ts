@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { sha256Hex } from '../../core/wire';
-import { makeSendMessageHandler } from '../../functions/delivery/http-delivery';
+import { makeSendMessageHandler } from '../../functions/http/post-message-handler';
 import {
   bodyOf,
   envelopeFor,
