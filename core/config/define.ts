@@ -48,25 +48,21 @@ export function parseDurationMs(value: string | number): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-export const bytes = () =>
+/** A number as it is, or a text read by `parse`; what `parse` refuses becomes a zod issue with its message. */
+const numberOrText = (parse: (value: string | number) => number) => () =>
   z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
     try {
-      return parseBytes(v);
+      return parse(v);
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
       return z.NEVER;
     }
   });
 
-export const durationMs = () =>
-  z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-    try {
-      return parseDurationMs(v);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
+/** A size setting: bytes, or a text such as 35MB or 150MiB. */
+export const bytes = numberOrText(parseBytes);
+/** A duration setting: ms, or a text such as 250ms, 30s, 5m, 5d. */
+export const durationMs = numberOrText(parseDurationMs);
 
 /** A comma-separated list in the environment, or an array in a file. Empty items are dropped. */
 export const csvList = () =>

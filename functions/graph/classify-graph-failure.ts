@@ -1,4 +1,5 @@
 import { BridgeError, type BridgeErrorCode } from '../../core/errors';
+import { parseRetryAfterMs } from '../../core/retry-after';
 
 /**
  * Turns what Microsoft Graph (or the path to it) answered into a BridgeError. Pure: no I/O, no clock except
@@ -17,6 +18,28 @@ export interface GraphFailure {
   /** `request-id` header, else error.innerError["request-id"]. */
   requestId?: string;
   retryAfterMs?: number;
+}
+
+/**
+ * The GraphFailure of an error answer, from its status, its JSON body (`error.code`, `error.message`), its
+ * Retry-After header (read at `nowMs`) and the request id the caller found.
+ */
+export function graphFailureOf(
+  status: number,
+  json: unknown,
+  retryAfter: string | null | undefined,
+  requestId: string | undefined,
+  nowMs: number,
+): GraphFailure {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const retryAfterMs = parseRetryAfterMs(retryAfter, nowMs);
+  return {
+    status,
+    ...(typeof error?.code === 'string' ? { code: error.code } : {}),
+    ...(typeof error?.message === 'string' ? { message: error.message } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  };
 }
 
 interface Row {

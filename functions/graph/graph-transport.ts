@@ -12,11 +12,11 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import { parseRetryAfterMs } from '../../core/retry-after';
 import {
   classifyCredentialError,
   classifyGraphResponse,
   classifyTransportError,
+  graphFailureOf,
 } from './classify-graph-failure';
 import { httpsRequest } from './https-request';
 import { slicedBody, type SlicedBody } from './sliced-body';
@@ -236,17 +236,9 @@ export function expectStatus(
   opts: { sending?: boolean } = {},
 ): GraphAnswer {
   if (ok.includes(answer.status)) return answer;
-  const error = (answer.json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  const retryAfterMs = parseRetryAfterMs(answer.headers.get('retry-after'), Date.now());
   const requestId = answer.requestId ?? innerRequestId(answer.json);
   throw classifyGraphResponse(
-    {
-      status: answer.status,
-      ...(typeof error?.code === 'string' ? { code: error.code } : {}),
-      ...(typeof error?.message === 'string' ? { message: error.message } : {}),
-      ...(requestId ? { requestId } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    },
+    graphFailureOf(answer.status, answer.json, answer.headers.get('retry-after'), requestId, Date.now()),
     opts,
   );
 }

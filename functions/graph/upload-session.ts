@@ -2,8 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import { parseRetryAfterMs } from '../../core/retry-after';
-import { classifyGraphResponse, classifyTransportError } from './classify-graph-failure';
+import { classifyGraphResponse, classifyTransportError, graphFailureOf } from './classify-graph-failure';
 import type { CallMeter } from './graph-transport';
 import { putRange, type PutAnswer } from './upload-put';
 
@@ -63,16 +62,10 @@ function parseJson(text: string): unknown {
 }
 
 function failureFrom(res: PutAnswer, json: unknown): BridgeError {
-  const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  const retryAfterMs = parseRetryAfterMs(res.header('retry-after'), Date.now());
   const requestId = res.header('request-id') ?? undefined;
-  return classifyGraphResponse({
-    status: res.status,
-    ...(typeof error?.code === 'string' ? { code: error.code } : {}),
-    ...(typeof error?.message === 'string' ? { message: error.message } : {}),
-    ...(requestId ? { requestId } : {}),
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-  });
+  return classifyGraphResponse(
+    graphFailureOf(res.status, json, res.header('retry-after'), requestId, Date.now()),
+  );
 }
 
 /** Where the session stands, or undefined when it cannot tell (the caller then keeps its own offset). */
