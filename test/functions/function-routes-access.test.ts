@@ -10,16 +10,23 @@ import {
 import {
   EMPTY_SHA256,
   signedHeaders,
+  sha256Hex,
   signV1,
+  WIRE_CONTENT_TYPE,
   WIRE_HEADERS,
   WIRE_PATH,
   type WireResult,
 } from '../../core/wire';
 import { makeDiagnosticsHandler } from '../../functions/http/diagnostics-handler';
+import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
 import type { FunctionServices } from '../../functions/services';
 import {
   callDeepHealth,
+  envelopeFor,
+  frame,
   invocation,
+  mimeMessage,
+  newMessageId,
   OTHER_SECRET,
   OTHER_SITE,
   SENDER,
@@ -290,6 +297,33 @@ describe('signature over the query string (SGB/2)', () => {
       detail: expect.stringMatching(/SGB\/1 signature does not cover the query/),
     });
     expect(probedMailboxes()).toEqual([]);
+  });
+
+  it("still accepts an older edge's SGB/1-signed message POST (one release)", async () => {
+    const id = newMessageId();
+    const body = frame(envelopeFor(id), mimeMessage({ subject: 'From an SGB/1 edge' }));
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const bodySha256 = sha256Hex(body);
+    const request = new HttpRequest({
+      method: 'POST',
+      url: `https://bridge.example${WIRE_PATH}`,
+      headers: {
+        'content-type': WIRE_CONTENT_TYPE,
+        [WIRE_HEADERS.site]: SITE,
+        [WIRE_HEADERS.messageId]: id,
+        [WIRE_HEADERS.timestamp]: timestamp,
+        [WIRE_HEADERS.bodySha256]: bodySha256,
+        [WIRE_HEADERS.signature]: signV1(
+          { method: 'POST', path: WIRE_PATH, timestamp, messageId: id, bodySha256 },
+          SITE_SECRET,
+        ),
+      },
+      body: { bytes: body },
+    });
+    const res = await makeSendMessageHandler(() => kit.services)(request, invocation('sendMessage').context);
+    expect(res.status).toBe(200);
+    expect(res.jsonBody).toMatchObject({ id, state: 'sent', sender: SENDER });
+    expect(kit.graph.messages().map((m) => m.subject)).toEqual(['From an SGB/1 edge']);
   });
 
   it('still accepts an SGB/1 (v1) signature on a request without a query (older edges, one release)', async () => {
