@@ -320,8 +320,13 @@ describe('signature over the query string (SGB/2)', () => {
       },
       body: { bytes: body },
     });
-    const res = await makeSendMessageHandler(() => kit.services)(request, invocation('sendMessage').context);
+    const inv = invocation('sendMessage');
+    const res = await makeSendMessageHandler(() => kit.services)(request, inv.context);
     expect(res.status).toBe(200);
+    // The admin learns which edges still sign the old way (once per site and instance).
+    expect(inv.events().filter((e) => e.event === 'SIGNATURE_OUTDATED')).toEqual([
+      expect.objectContaining({ site: SITE }),
+    ]);
     expect(res.jsonBody).toMatchObject({ id, state: 'sent', sender: SENDER });
     expect(kit.graph.messages().map((m) => m.subject)).toEqual(['From an SGB/1 edge']);
   });
