@@ -11,6 +11,11 @@ import type { GrantOverlap, MailboxGrant, MailPermissionModel } from './mail-gra
  * Answer: 200 with a DiagnosticsReport (problems are inside it), or the WireResult error of a refused request
  * (401 SITE_UNKNOWN / SITE_SIGNATURE_INVALID / REQUEST_STALE, 503 CONFIG_INVALID).
  *
+ * Only mailboxes the site may send as are probed: its default sender and the addresses its sender policy
+ * allows (with a `*` policy, any address of its tenant — the site could send as it anyway). Other requested
+ * addresses are listed in `refused`, never probed, so the route is no oracle for mailboxes or RBAC scopes
+ * outside the site's own.
+ *
  * It never sends mail. Per mailbox it makes a `sendMail` request WITHOUT recipients: Exchange checks the
  * app's permission, the mailbox (exists, licensed) and the RBAC scope, then refuses the message with
  * ErrorInvalidRecipients — the sign that sending would have been allowed (functions/http/mailbox-probes.ts). When the token carries
@@ -18,6 +23,15 @@ import type { GrantOverlap, MailboxGrant, MailPermissionModel } from './mail-gra
  * deletes an empty draft, which proves Mail.ReadWrite granted through Exchange RBAC for Applications.
  */
 export const DIAGNOSTICS_PATH = '/api/v1/diagnostics';
+
+/**
+ * GET /api/health/deep: the function key plus the site signature (as the diagnostics request: empty body, a
+ * `doctor-…` nonce), answered for the calling site only — its tenant's token and roles, its sender
+ * mailboxes, storage. At most one probe per site per DEEP_HEALTH_INTERVAL_MS on each instance; in between
+ * the last answer comes back with `reused: true` (functions/http/probe-cache.ts).
+ */
+export const DEEP_HEALTH_PATH = '/api/health/deep';
+export const DEEP_HEALTH_INTERVAL_MS = 60_000;
 /** Mailboxes one request checks at most, configured and asked-for together (each costs one to three Graph requests). */
 export const MAX_DIAGNOSED_MAILBOXES = 10;
 /** Prefix of the nonce in the message-id header (it must match MESSAGE_ID_PATTERN). */
@@ -29,7 +43,7 @@ export interface MailboxDiagnosis {
   address: string;
   /** Why it was checked: the site's default sender, an exact entry of its allow-list, or asked for. */
   role: 'default-sender' | 'allowed-sender' | 'requested';
-  /** Whether the site's sender policy lets devices send as it (the default sender always sends). */
+  /** Whether the site's sender policy lets devices send as it (the default sender always sends). Always true for a requested address: others are refused, not probed. */
   allowedByPolicy: boolean;
   /** Mail.Send: may the app send as this mailbox (sendMail without recipients). */
   send: ProbeResult;
@@ -75,6 +89,8 @@ export interface DiagnosticsReport {
   mailboxes: MailboxDiagnosis[];
   /** Addresses beyond MAX_DIAGNOSED_MAILBOXES, not checked. */
   unchecked: string[];
+  /** Requested addresses the site may not send as: not probed. */
+  refused?: string[];
   /** The deployment's declared permission model (BRIDGE_MAIL_PERMISSION_MODEL), when set. */
   permissionModel?: MailPermissionModel;
   /** Where Mail.Send / Mail.ReadWrite come from for each probed mailbox (core/mail-grants.ts). */

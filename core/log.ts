@@ -26,6 +26,8 @@ export interface LogFields {
 export const LOG_EVENTS = {
   // function
   REQUEST_REJECTED: 'A request to the function was refused before processing (auth, size, framing).',
+  SIGNATURE_OUTDATED:
+    'A site signed with the SGB/1 scheme (edge older than SGB/2): accepted for one release on requests without a query; logged once per site and instance. Upgrade that edge.',
   MESSAGE_RECEIVED: 'The function recorded a new message id.',
   MESSAGE_REPLAYED: 'A repeated message id was answered from its recorded outcome; nothing was sent again.',
   MESSAGE_SENT: 'Microsoft Graph accepted the message (202).',

@@ -12,9 +12,16 @@ import { bridgeError, type SerializedBridgeError } from './errors';
  *            `SGB/1 <n>\r\n` + <n bytes of envelope JSON> + `\r\n` + <raw MIME>
  *            The envelope goes in the body, not in headers, because 500 recipients do not fit the header
  *            limits of Azure's front ends; a length prefix lets the function stream the MIME without scanning.
- *   headers: see WIRE_HEADERS. The signature is HMAC-SHA256 with the site secret over
- *            `method \n path \n timestamp \n messageId \n sha256(body)` (hex digest of the whole body, so the
- *            envelope is covered too).
+ *   headers: see WIRE_HEADERS. The signature is HMAC-SHA256 with the site secret, base64url, sent as
+ *            `x-bridge-signature: v2=<mac>` over (SIGNATURE_V2, the current scheme)
+ *            `SGB/2 \n method \n path \n canonicalQuery \n timestamp \n messageId \n sha256(body)`
+ *            (hex digest of the whole body, so the envelope is covered too; canonicalQuery below).
+ *            The previous scheme SGB/1 — a bare `<mac>` over `method \n path \n timestamp \n messageId \n
+ *            sha256(body)` — left the query string unsigned, so a captured signed GET could be replayed with
+ *            other parameters (docs/security-model.md). For one release the function still accepts an SGB/1
+ *            signature on a request WITHOUT a query string (every POST and status GET an older edge sends);
+ *            an SGB/1 signature on a request with a query is refused. The frame format (`SGB/1 <n>` in
+ *            the body) did not change and keeps its magic.
  *
  * Response: JSON `WireResult`. 200 sent, 202 queued, 422 rejected (permanent), 401 auth, 413 too large,
  * 409/429/503 retryable (with Retry-After).
@@ -90,23 +97,93 @@ export function sha256Hex(data: Uint8Array | string): string {
 export interface SignatureInput {
   method: string;
   path: string;
+  /** The request's query: a raw `?a=b` / `a=b` string or URLSearchParams; absent = none. Canonicalised before signing. */
+  query?: string | URLSearchParams;
   timestamp: string;
   messageId: string;
   bodySha256: string;
 }
 
+/** Prefix of a signature header value in the current scheme; a value without it is an SGB/1 signature. */
+export const SIGNATURE_V2_PREFIX = 'v2=';
+/** First line of the SGB/2 signature base, so a MAC of one scheme can never verify under the other. */
+const SIGNATURE_V2_TAG = 'SGB/2';
+
+export type SignatureVersion = 1 | 2;
+
+export function signatureVersion(signature: string): SignatureVersion {
+  return signature.startsWith(SIGNATURE_V2_PREFIX) ? 2 : 1;
+}
+
+/**
+ * The query as it is signed: parsed the way the function reads it (URLSearchParams, `+` = space, percent
+ * escapes decoded, an invalid escape kept literally), each name and value re-encoded with RFC 3986
+ * unreserved characters only (`A-Z a-z 0-9 - . _ ~` stay, every other UTF-8 byte is `%XX` upper case),
+ * pairs sorted by encoded name then encoded value, joined with `=` and `&`. So `?b=2&a=%7e` and `?a=~&b=2`
+ * sign the same, and a proxy that re-encodes the query does not break the signature; a parameter added,
+ * removed or changed does. The route must not give meaning to the order of parameters (none does).
+ */
+export function canonicalQuery(query: string | URLSearchParams | undefined): string {
+  if (query === undefined) return '';
+  const params = typeof query === 'string' ? new URLSearchParams(query) : query;
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of params) pairs.push([rfc3986(name), rfc3986(value)]);
+  pairs.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  return pairs.map(([n, v]) => `${n}=${v}`).join('&');
+}
+
+function rfc3986(text: string): string {
+  // encodeURIComponent leaves !'()* unescaped; RFC 3986 reserves them. URLSearchParams holds well-formed
+  // strings only (lone surrogates become U+FFFD), so encodeURIComponent cannot throw here.
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** The SGB/2 signature base (the current scheme): the query is part of it. */
 export function signatureBase(input: SignatureInput): string {
+  return [
+    SIGNATURE_V2_TAG,
+    input.method.toUpperCase(),
+    input.path,
+    canonicalQuery(input.query),
+    input.timestamp,
+    input.messageId,
+    input.bodySha256,
+  ].join('\n');
+}
+
+/** The SGB/1 signature base (accepted for one release, on requests without a query only). */
+export function signatureBaseV1(input: SignatureInput): string {
   return [input.method.toUpperCase(), input.path, input.timestamp, input.messageId, input.bodySha256].join(
     '\n',
   );
 }
 
-export function sign(input: SignatureInput, secret: string): string {
-  return createHmac('sha256', secret).update(signatureBase(input)).digest('base64url');
+function mac(base: string, secret: string): string {
+  return createHmac('sha256', secret).update(base).digest('base64url');
 }
 
+/** The signature header value the edge sends: `v2=<mac>`. */
+export function sign(input: SignatureInput, secret: string): string {
+  return `${SIGNATURE_V2_PREFIX}${mac(signatureBase(input), secret)}`;
+}
+
+/** An SGB/1 signature (a bare MAC without the query): what edges before SGB/2 send; tests of the transition use it. */
+export function signV1(input: SignatureInput, secret: string): string {
+  return mac(signatureBaseV1(input), secret);
+}
+
+/**
+ * Checks a signature header value of either scheme. An SGB/1 signature verifies only when the request has
+ * no query (canonicalQuery empty): it does not cover one, so it cannot vouch for one.
+ */
 export function verifySignature(input: SignatureInput, secret: string, signature: string): boolean {
-  const expected = Buffer.from(sign(input, secret));
+  if (signatureVersion(signature) === 1 && canonicalQuery(input.query) !== '') return false;
+  const expected = Buffer.from(
+    signatureVersion(signature) === 2 ? sign(input, secret) : signV1(input, secret),
+  );
   const given = Buffer.from(signature);
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
@@ -120,6 +197,8 @@ export function signedHeaders(args: {
   now?: Date;
   method?: string;
   path?: string;
+  /** The query the request URL will carry (signed in canonical form; the URL may encode it either way). */
+  query?: string | URLSearchParams;
 }): Record<string, string> {
   const timestamp = String(Math.floor((args.now ?? new Date()).getTime() / 1000));
   const input: SignatureInput = {
@@ -128,6 +207,7 @@ export function signedHeaders(args: {
     timestamp,
     messageId: args.messageId,
     bodySha256: args.bodySha256,
+    ...(args.query !== undefined ? { query: args.query } : {}),
   };
   return {
     [WIRE_HEADERS.site]: args.siteId,

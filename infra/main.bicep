@@ -108,7 +108,7 @@ param logDailyQuotaGb int = -1
 @description('Key Vault purge protection (irreversible; keeps the vault name reserved after deletion).')
 param keyVaultPurgeProtection bool = false
 
-@description('VNet integration with a NAT gateway: all outbound traffic leaves from one fixed public IP.')
+@description('VNet integration with a NAT gateway (all outbound traffic leaves from one fixed public IP), and private endpoints for storage and Key Vault, which then refuse public network access (deploy the code from inside the network: docs/deploy.md).')
 param vnetEnabled bool = false
 
 @description('Address space of the VNet (only with vnetEnabled).')
@@ -116,6 +116,9 @@ param vnetAddressPrefix string = '10.42.0.0/16'
 
 @description('Integration subnet (only with vnetEnabled).')
 param appSubnetPrefix string = '10.42.0.0/24'
+
+@description('Subnet of the private endpoints of storage and Key Vault (only with vnetEnabled).')
+param privateEndpointSubnetPrefix string = '10.42.1.0/27'
 
 @description('Function app name; empty: generated.')
 param functionAppName string = ''
@@ -177,6 +180,7 @@ module storage 'app/storage.bicep' = {
     stateTableName: stateTableName
     queueName: queueName
     messageBlobRetentionDays: messageBlobRetentionDays
+    denyPublicNetworkAccess: vnetEnabled
   }
 }
 
@@ -190,6 +194,7 @@ module keyVault 'app/key-vault.bicep' = {
     siteSecrets: siteSecrets
     enablePurgeProtection: keyVaultPurgeProtection
     softDeleteRetentionInDays: 7
+    denyPublicNetworkAccess: vnetEnabled
   }
 }
 
@@ -203,6 +208,20 @@ module network 'app/network.bicep' = if (vnetEnabled) {
     tags: tags
     addressPrefix: vnetAddressPrefix
     appSubnetPrefix: appSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+  }
+}
+
+module privateEndpoints 'app/private-endpoints.bicep' = if (vnetEnabled) {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namePrefix: resourceToken
+    vnetId: network!.outputs.vnetId
+    subnetId: network!.outputs.privateEndpointSubnetId
+    storageAccountId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
   }
 }
 
@@ -233,8 +252,8 @@ module entra 'app/entra-app.bicep' = {
 module functionApp 'app/function-app.bicep' = {
   scope: rg
   // The roles must exist before the app starts: the host's storage connection and the Key Vault reference
-  // are resolved with them at first start.
-  dependsOn: [rbac]
+  // are resolved with them at first start — and, with vnetEnabled, through the private endpoints.
+  dependsOn: [rbac, privateEndpoints]
   params: {
     name: appName
     planName: '${abbrs.webServerFarms}${resourceToken}'

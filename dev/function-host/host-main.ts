@@ -24,8 +24,9 @@ Options:
 Routes (under /api):
   POST /api/v1/messages         edge → function, signed (core/wire.ts)         function key
   GET  /api/v1/messages/{id}    state of a message, signed by its site          function key
+  GET  /api/v1/diagnostics      doctor's checks, the site's mailboxes, signed   function key
   GET  /api/health              liveness                                         anonymous
-  GET  /api/health/deep         Graph token + roles, storage reachability        function key
+  GET  /api/health/deep         the site's token, roles, mailboxes; signed      function key
 
 Configuration: the function app settings (docs/config-function.md), e.g. AzureWebJobsStorage (an Azurite
 connection string locally), BRIDGE_SITE_SECRETS, AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET,

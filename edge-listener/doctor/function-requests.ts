@@ -54,7 +54,7 @@ export async function getJson(
   return answer;
 }
 
-/** A signed GET of `path` (query not signed), with the function key when configured. */
+/** A signed GET of `path` and its query (SGB/2 signs both, core/wire.ts), with the function key when configured. */
 export async function signedGet(
   config: EdgeConfig,
   path: string,
@@ -67,6 +67,7 @@ export async function signedGet(
     secret: config.forward.siteSecret.reveal(),
     method: 'GET',
     path,
+    ...(opts.query ? { query: opts.query } : {}),
   });
   if (config.forward.functionKey) headers[WIRE_HEADERS.functionKey] = config.forward.functionKey.reveal();
   const url = new URL(path, config.forward.url);

@@ -44,10 +44,26 @@ export function authenticateSiteRequest(
   try {
     const verified = verifySiteRequest(request, services.config.siteSecrets, services.now());
     route.check?.(verified, services);
+    if (verified.signatureVersion === 1) noteOutdatedSignature(log, services, verified.siteId);
     return { ok: true, services, log, verified };
   } catch (err) {
     return { ok: false, response: refuseSiteRequest(log, request, err, route) };
   }
+}
+
+/** Sites seen signing with SGB/1, per services set (one per instance): the warning is logged once each. */
+const outdatedSites = new WeakMap<FunctionServices, Set<string>>();
+
+/** SGB/1 is accepted for one release (core/wire.ts); the log line tells admins which edges to upgrade first. */
+function noteOutdatedSignature(log: Logger, services: FunctionServices, siteId: string): void {
+  let seen = outdatedSites.get(services);
+  if (!seen) {
+    seen = new Set();
+    outdatedSites.set(services, seen);
+  }
+  if (seen.has(siteId)) return;
+  seen.add(siteId);
+  log.warn({ event: 'SIGNATURE_OUTDATED', site: siteId });
 }
 
 /** Logs a refused request (REQUEST_REJECTED, never its body) and answers it. */

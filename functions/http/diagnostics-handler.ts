@@ -22,13 +22,15 @@ import {
   probeMailboxes,
   probeTransport,
   readToken,
+  refusedMailboxes,
   sendersToCheck,
   type TokenFacts,
 } from './mail-access';
 
 /**
  * GET /api/v1/diagnostics (function key + site signature): what `doctor` needs from the cloud side, for the
- * calling site only — contract and probe design in core/diagnostics.ts. Nothing here sends mail.
+ * calling site only, and only for mailboxes it may send as — contract and probe design in core/diagnostics.ts.
+ * Nothing here sends mail.
  */
 
 /** The raw message size whose base64 still fits one Graph request (JSON overhead aside). */
@@ -69,6 +71,7 @@ export function makeDiagnosticsHandler(getServices: ServicesGetter) {
       kind: 'diagnostics',
       site: siteId,
       mailboxes: report.mailboxes.length,
+      refused: report.refused?.length ?? 0,
       codes: [...new Set(problems)],
     });
     return { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } };
@@ -111,6 +114,8 @@ async function diagnose(
   const candidates = sendersToCheck(site, requested);
   const targets = candidates.slice(0, MAX_DIAGNOSED_MAILBOXES);
   report.unchecked = candidates.slice(targets.length).map((c) => c.address);
+  const refused = refusedMailboxes(site, requested);
+  if (refused.length > 0) report.refused = refused;
 
   let transport: GraphTransport;
   let token: TokenFacts;

@@ -1,13 +1,24 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import { MAX_DIAGNOSED_MAILBOXES } from '../../core/diagnostics';
-import { addressKey } from '../../core/envelope';
-import { serializeBridgeError, toBridgeError, type SerializedBridgeError } from '../../core/errors';
+import {
+  DEEP_HEALTH_INTERVAL_MS,
+  DEEP_HEALTH_PATH,
+  DIAGNOSTICS_NONCE_PREFIX,
+  MAX_DIAGNOSED_MAILBOXES,
+} from '../../core/diagnostics';
+import {
+  bridgeError,
+  serializeBridgeError,
+  toBridgeError,
+  type SerializedBridgeError,
+} from '../../core/errors';
+import type { Logger } from '../../core/log';
 import { grantOverlap, type MailboxGrant, type MailPermissionModel } from '../../core/mail-grants';
-import { siteSettings, type FunctionConfig } from '../config';
+import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
+import { siteSettings } from '../config';
 import type { GraphTransport } from '../graph/graph-transport';
-import { invocationLogger } from '../invocation-logger';
 import type { FunctionServices, ServicesGetter } from '../services';
+import { authenticateSiteRequest } from './authenticate-site-request';
 import {
   grantsOf,
   probeMailboxes,
@@ -17,16 +28,19 @@ import {
   type ProbeTarget,
   type TokenFacts,
 } from './mail-access';
+import { ProbeCache } from './probe-cache';
 
 /**
  * GET /api/health: liveness, anonymous, touches nothing; `?deep=1` redirects (307) to the deep check.
- * GET /api/health/deep (function key): proves a Graph token can be obtained for every tenant the sites use,
- * lists the application permissions (roles) each token carries, probes the configured sender mailboxes of
- * that tenant (core/mail-grants.ts: a token without Mail.Send is normal under Exchange RBAC for
- * Applications; the probe decides), and checks storage. Problems are BridgeError JSON, so the doctor and the
- * status page can show their hints.
+ * GET /api/health/deep (function key + site signature, core/diagnostics.ts): for the calling site only,
+ * proves a Graph token can be obtained for the site's tenant, lists the application permissions (roles) it
+ * carries, probes the site's sender mailboxes (core/mail-grants.ts: a token without Mail.Send is normal under
+ * Exchange RBAC for Applications; the probe decides), and checks storage. The function key alone is shared
+ * by every site, so it must not open another site's tenant, app id or mailboxes. At most one probe per site
+ * per minute on each instance (probe-cache.ts); in between the last answer is repeated. Problems are
+ * BridgeError JSON, so the doctor and the status page can show their hints.
  */
-export const DEEP_HEALTH_PATH = '/api/health/deep';
+export { DEEP_HEALTH_PATH };
 
 /** Application permissions the bridge uses: Mail.Send always, Mail.ReadWrite for drafts and upload sessions. */
 const EXPECTED_ROLES = ['Mail.Send', 'Mail.ReadWrite'];
@@ -50,13 +64,29 @@ export interface TenantHealth {
 
 export interface DeepHealth {
   status: 'ok' | 'failing';
+  /** When the probes of this answer ran. */
   time: string;
+  /** The calling site: every row below is about it alone. Absent when the function cannot even load its configuration. */
+  site?: string;
   storage: { ok: boolean; error?: SerializedBridgeError };
+  /** The site's tenant (one row). */
   graph: TenantHealth[];
   problems: SerializedBridgeError[];
   /** BRIDGE_MAIL_PERMISSION_MODEL, when declared. */
   permissionModel?: MailPermissionModel;
+  /** True when this is the answer of an earlier probe (at most one per site per minute per instance). */
+  reused?: boolean;
+  /** Earliest time a request makes this instance probe again. */
+  nextProbeAt?: string;
 }
+
+interface ProbeAnswer {
+  status: number;
+  body: DeepHealth;
+}
+
+/** One probe cache per services set (one per process in Azure; tests build their own). */
+const caches = new WeakMap<FunctionServices, ProbeCache<ProbeAnswer>>();
 
 export function makeHealthHandler() {
   return async function health(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
@@ -75,95 +105,110 @@ export function makeHealthHandler() {
 
 export function makeDeepHealthHandler(getServices: ServicesGetter) {
   return async function healthDeep(
-    _request: HttpRequest,
+    request: HttpRequest,
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
-    let services: FunctionServices;
+    let loaded: FunctionServices;
     try {
-      services = getServices();
+      loaded = getServices();
     } catch (err) {
-      const error = toBridgeError(err);
-      const body: DeepHealth = {
-        status: 'failing',
-        time: new Date().toISOString(),
-        storage: { ok: false },
-        graph: [],
-        problems: [serializeBridgeError(error)],
-      };
-      return { status: 503, jsonBody: body, headers: { 'cache-control': 'no-store' } };
+      // Nothing to probe and no site secret to check a signature with: say why, as a deep health answer.
+      return configProblem(err);
     }
-    const log = invocationLogger(context, services.config.logLevel, { fn: 'healthDeep' });
-    const problems: SerializedBridgeError[] = [];
-    const storage = await services.probeStorage().then(
-      () => ({ ok: true }),
-      (err: unknown) => {
-        const error = serializeBridgeError(toBridgeError(err));
-        problems.push(error);
-        return { ok: false, error };
+    const nonce = request.headers.get(WIRE_HEADERS.messageId)?.slice(0, 128) ?? '';
+    const auth = authenticateSiteRequest(request, context, () => loaded, {
+      fn: 'healthDeep',
+      answerId: nonce,
+      logAnswerId: false,
+      check: (verified) => {
+        if (
+          verified.bodySha256 !== EMPTY_SHA256 ||
+          !verified.messageId.startsWith(DIAGNOSTICS_NONCE_PREFIX)
+        ) {
+          throw bridgeError('SITE_SIGNATURE_INVALID', {
+            detail: `a deep health request signs an empty body and a ${DIAGNOSTICS_NONCE_PREFIX}… nonce`,
+          });
+        }
       },
-    );
-    const senders = sendersByTenant(services.config);
-    const graph = await Promise.all(
-      tenantsOf(services).map((tenantId) =>
-        checkTenant(services, tenantId, senders.get(tenantId) ?? [], log, problems),
-      ),
+    });
+    if (!auth.ok) return auth.response;
+    const { services, log } = auth;
+    const siteId = auth.verified.siteId;
+    let cache = caches.get(services);
+    if (!cache) {
+      cache = new ProbeCache<ProbeAnswer>(DEEP_HEALTH_INTERVAL_MS);
+      caches.set(services, cache);
+    }
+    const nowMs = services.now().getTime();
+    const { answer, probedAtMs, reused } = await cache.get(siteId, nowMs, () =>
+      probeSite(services, siteId, log),
     );
     const body: DeepHealth = {
-      status: problems.length === 0 ? 'ok' : 'failing',
-      time: services.now().toISOString(),
-      storage,
-      graph,
-      problems,
-      ...(services.config.mailPermissionModel
-        ? { permissionModel: services.config.mailPermissionModel }
-        : {}),
+      ...answer.body,
+      reused,
+      nextProbeAt: new Date(probedAtMs + cache.intervalMs).toISOString(),
     };
     log.info({
       event: 'HEALTH_CHECK',
+      kind: 'deep',
+      site: siteId,
       status: body.status,
-      codes: problems.map((p) => p.code),
-      tenants: graph.length,
+      reused,
+      codes: body.problems.map((p) => p.code),
     });
     return {
-      status: problems.length === 0 ? 200 : 503,
+      status: answer.status,
       jsonBody: body,
-      headers: { 'cache-control': 'no-store' },
+      headers: {
+        'cache-control': 'no-store',
+        age: String(Math.max(0, Math.floor((nowMs - probedAtMs) / 1000))),
+      },
     };
   };
 }
 
-/** The home tenant plus every tenant a site names (unset tenant ids show up as an error row). */
-function tenantsOf(services: FunctionServices): Array<string | undefined> {
-  const tenants = new Set<string | undefined>([services.config.identity.tenantId]);
-  for (const site of services.config.sites) if (site.tenantId) tenants.add(site.tenantId);
-  return [...tenants];
+function configProblem(err: unknown): HttpResponseInit {
+  const body: DeepHealth = {
+    status: 'failing',
+    time: new Date().toISOString(),
+    storage: { ok: false },
+    graph: [],
+    problems: [serializeBridgeError(toBridgeError(err))],
+  };
+  return { status: 503, jsonBody: body, headers: { 'cache-control': 'no-store' } };
 }
 
-/**
- * The sender mailboxes to probe per tenant: each site's default sender and exact allowed senders in the
- * site's tenant; the global senders (sites without a BRIDGE_SITES entry) in the home tenant.
- */
-function sendersByTenant(config: FunctionConfig): Map<string | undefined, ProbeTarget[]> {
-  const byTenant = new Map<string | undefined, ProbeTarget[]>();
-  const add = (tenantId: string | undefined, targets: ProbeTarget[]) => {
-    const list = byTenant.get(tenantId) ?? [];
-    const seen = new Set(list.map((t) => addressKey(t.address)));
-    for (const t of targets) if (!seen.has(addressKey(t.address))) list.push(t);
-    byTenant.set(tenantId, list);
+/** The probes for one site: storage, then its tenant's token, roles and sender mailboxes. */
+async function probeSite(services: FunctionServices, siteId: string, log: Logger): Promise<ProbeAnswer> {
+  const problems: SerializedBridgeError[] = [];
+  const startedAt = services.now();
+  const storage = await services.probeStorage().then(
+    () => ({ ok: true }),
+    (err: unknown) => {
+      const error = serializeBridgeError(toBridgeError(err));
+      problems.push(error);
+      return { ok: false, error };
+    },
+  );
+  const site = siteSettings(services.config, siteId);
+  const tenant = await checkTenant(services, site.tenantId, sendersToCheck(site), log, problems);
+  const body: DeepHealth = {
+    status: problems.length === 0 ? 'ok' : 'failing',
+    time: startedAt.toISOString(),
+    site: siteId,
+    storage,
+    graph: [tenant],
+    problems,
+    ...(services.config.mailPermissionModel ? { permissionModel: services.config.mailPermissionModel } : {}),
   };
-  add(config.identity.tenantId, sendersToCheck(config));
-  for (const site of config.sites) {
-    const settings = siteSettings(config, site.id);
-    add(settings.tenantId, sendersToCheck(settings));
-  }
-  return byTenant;
+  return { status: problems.length === 0 ? 200 : 503, body };
 }
 
 async function checkTenant(
   services: FunctionServices,
   tenantId: string | undefined,
   senders: ProbeTarget[],
-  log: ReturnType<typeof invocationLogger>,
+  log: Logger,
   problems: SerializedBridgeError[],
 ): Promise<TenantHealth> {
   const label = tenantId ?? '(AZURE_TENANT_ID not set)';

@@ -73,7 +73,27 @@ export function grantsOf(roles: readonly string[], mailboxes: readonly MailboxDi
   return mailboxes.flatMap((m) => mailboxGrants(roles, m));
 }
 
-/** Default sender, then the addresses asked for, then exact allow-list entries (`*`, `*@domain` cannot be probed). */
+/**
+ * Whether a site may send as `address`: it is the site's default sender or its sender policy allows it
+ * (with a `*` policy every address of the site's tenant — the site could send as it anyway, so probing it
+ * tells the site nothing a send would not).
+ */
+export function maySendAs(
+  site: { allowedSenders: readonly string[]; defaultSender?: string },
+  address: string,
+): boolean {
+  const key = addressKey(address);
+  return (
+    (site.defaultSender !== undefined && addressKey(site.defaultSender) === key) ||
+    isSenderAllowed(key, site.allowedSenders)
+  );
+}
+
+/**
+ * Default sender, then the addresses asked for that the site may send as (maySendAs: others are never
+ * probed, so the diagnostics route is no oracle for mailboxes outside the site's own), then exact
+ * allow-list entries (`*`, `*@domain` cannot be probed).
+ */
 export function sendersToCheck(
   site: { allowedSenders: string[]; defaultSender?: string },
   requested: readonly string[] = [],
@@ -82,7 +102,7 @@ export function sendersToCheck(
   const seen = new Set<string>();
   const add = (raw: string, role: ProbeTarget['role']) => {
     const address = normalizeAddress(raw);
-    if (!/^[^@\s]+@[^@\s]+$/.test(address) || address.length > 320 || seen.has(addressKey(address))) return;
+    if (!isProbeableAddress(address) || seen.has(addressKey(address))) return;
     seen.add(addressKey(address));
     out.push({
       address,
@@ -91,7 +111,22 @@ export function sendersToCheck(
     });
   };
   if (site.defaultSender) add(site.defaultSender, 'default-sender');
-  for (const r of requested.slice(0, MAX_DIAGNOSED_MAILBOXES)) add(r, 'requested');
+  for (const r of requested.slice(0, MAX_DIAGNOSED_MAILBOXES)) if (maySendAs(site, r)) add(r, 'requested');
   for (const entry of site.allowedSenders) if (!entry.startsWith('*')) add(entry, 'allowed-sender');
   return out;
+}
+
+/** The requested addresses the site may not send as (not probed; the report names them). */
+export function refusedMailboxes(
+  site: { allowedSenders: readonly string[]; defaultSender?: string },
+  requested: readonly string[],
+): string[] {
+  return requested
+    .slice(0, MAX_DIAGNOSED_MAILBOXES)
+    .map((r) => normalizeAddress(r).slice(0, 320))
+    .filter((address) => !maySendAs(site, address));
+}
+
+function isProbeableAddress(address: string): boolean {
+  return /^[^@\s]+@[^@\s]+$/.test(address) && address.length <= 320;
 }

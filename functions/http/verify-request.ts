@@ -2,19 +2,29 @@ import type { HttpRequest } from '@azure/functions';
 
 import { MESSAGE_ID_PATTERN, SITE_ID_PATTERN } from '../../core/envelope';
 import { bridgeError } from '../../core/errors';
-import { MAX_CLOCK_SKEW_MS, verifySignature, WIRE_HEADERS } from '../../core/wire';
+import {
+  canonicalQuery,
+  MAX_CLOCK_SKEW_MS,
+  signatureVersion,
+  type SignatureVersion,
+  verifySignature,
+  WIRE_HEADERS,
+} from '../../core/wire';
 
 /**
  * Authenticates an edge request from its headers alone, before a byte of the body is read: the site must be
- * known, the HMAC over method, path, timestamp, message id and body digest must match the site secret, and
- * the timestamp must be within ±5 minutes (replay window). The body digest is checked later, while the
- * body streams (read-framed-body.ts).
+ * known, the HMAC over method, path, canonical query, timestamp, message id and body digest must match the
+ * site secret (core/wire.ts: SGB/2; an SGB/1 signature, which does not cover the query, only on a request
+ * without one), and the timestamp must be within ±5 minutes (replay window). The body digest is checked
+ * later, while the body streams (read-framed-body.ts).
  */
 export interface VerifiedRequest {
   siteId: string;
   messageId: string;
   /** Signed hex SHA-256 of the whole body. */
   bodySha256: string;
+  /** The signature scheme the caller used (1 = an edge from before SGB/2). */
+  signatureVersion: SignatureVersion;
 }
 
 export function verifySiteRequest(
@@ -38,9 +48,15 @@ export function verifySiteRequest(
   if (!signature || !/^\d{1,12}$/.test(timestamp) || !/^[0-9a-f]{64}$/.test(bodySha256)) {
     throw bridgeError('SITE_SIGNATURE_INVALID', { detail: 'signature headers missing or malformed' });
   }
-  const path = new URL(request.url).pathname;
+  const url = new URL(request.url);
+  const version = signatureVersion(signature);
+  if (version === 1 && canonicalQuery(url.search) !== '') {
+    throw bridgeError('SITE_SIGNATURE_INVALID', {
+      detail: 'an SGB/1 signature does not cover the query string; sign with SGB/2 (v2=)',
+    });
+  }
   const valid = verifySignature(
-    { method: request.method, path, timestamp, messageId, bodySha256 },
+    { method: request.method, path: url.pathname, query: url.search, timestamp, messageId, bodySha256 },
     secret,
     signature,
   );
@@ -50,5 +66,5 @@ export function verifySiteRequest(
     throw bridgeError('REQUEST_STALE', { detail: `clock differs by ${Math.round(skewMs / 1000)} s` });
   if (!MESSAGE_ID_PATTERN.test(messageId))
     throw bridgeError('WIRE_MALFORMED', { detail: 'message id header' });
-  return { siteId, messageId, bodySha256 };
+  return { siteId, messageId, bodySha256, signatureVersion: version };
 }

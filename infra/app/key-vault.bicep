@@ -7,6 +7,9 @@ param name string
 @description('Azure region.')
 param location string
 
+@description('Refuse every public network (with vnetEnabled: the function reaches it through a private endpoint, private-endpoints.bicep). False: public endpoint open, access by identity and RBAC only.')
+param denyPublicNetworkAccess bool
+
 @description('Tags for the resource.')
 param tags object
 
@@ -40,9 +43,9 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     softDeleteRetentionInDays: softDeleteRetentionInDays
     // The API accepts only true or absent: purge protection cannot be switched off once on.
     enablePurgeProtection: enablePurgeProtection ? true : null
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: denyPublicNetworkAccess ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: denyPublicNetworkAccess ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }

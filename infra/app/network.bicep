@@ -1,6 +1,8 @@
 // Optional: VNet integration with a NAT gateway, so every outbound call of the function leaves from one fixed
 // public IP (for partners that allow-list it). Flex Consumption integrates with a subnet delegated to
-// Microsoft.App/environments (learn.microsoft.com/azure/azure-functions/flex-consumption-plan).
+// Microsoft.App/environments (learn.microsoft.com/azure/azure-functions/flex-consumption-plan). A second
+// subnet holds the private endpoints of storage and Key Vault (private-endpoints.bicep), which then refuse
+// public network access.
 
 @description('Name of the virtual network.')
 param vnetName string
@@ -22,6 +24,9 @@ param addressPrefix string
 
 @description('Address range of the integration subnet (a /27 or larger; Flex Consumption needs room to scale out).')
 param appSubnetPrefix string
+
+@description('Address range of the subnet for the private endpoints of storage and Key Vault (four endpoints; a /28 or larger).')
+param privateEndpointSubnetPrefix string
 
 resource publicIp 'Microsoft.Network/publicIPAddresses@2024-05-01' = {
   name: publicIpName
@@ -80,9 +85,18 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
           ]
         }
       }
+      {
+        name: 'private-endpoints'
+        properties: {
+          addressPrefix: privateEndpointSubnetPrefix
+          privateEndpointNetworkPolicies: 'Disabled'
+        }
+      }
     ]
   }
 }
 
+output vnetId string = vnet.id
 output appSubnetId string = vnet.properties.subnets[0].id
+output privateEndpointSubnetId string = vnet.properties.subnets[1].id
 output outboundIpAddress string = publicIp.properties.ipAddress

@@ -7,6 +7,9 @@ param name string
 @description('Azure region.')
 param location string
 
+@description('Refuse every public network (with vnetEnabled: the function reaches it through a private endpoint, private-endpoints.bicep). False: public endpoint open, access by identity and RBAC only.')
+param denyPublicNetworkAccess bool
+
 @description('Tags for the resource.')
 param tags object
 
@@ -42,9 +45,9 @@ resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: denyPublicNetworkAccess ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: denyPublicNetworkAccess ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }

@@ -4,13 +4,16 @@ import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../core/envelope';
 import { BridgeError } from '../../core/errors';
 import {
+  canonicalQuery,
   decodeFrame,
   EMPTY_SHA256,
   FrameDecoder,
   frameHead,
   sha256Hex,
   sign,
+  signatureVersion,
   signedHeaders,
+  signV1,
   verifySignature,
   WIRE_HEADERS,
 } from '../../core/wire';
@@ -130,5 +133,70 @@ describe('request signature', () => {
       h[WIRE_HEADERS.signature]!,
     );
     expect(ok).toBe(true);
+  });
+});
+
+describe('canonical query (SGB/2)', () => {
+  it('sorts, decodes and re-encodes: one meaning, one string', () => {
+    expect(canonicalQuery(undefined)).toBe('');
+    expect(canonicalQuery('')).toBe('');
+    expect(canonicalQuery('?')).toBe('');
+    expect(canonicalQuery('?b=2&a=%7e&a=%7E1')).toBe('a=~&a=~1&b=2');
+    expect(canonicalQuery('mailbox=a@b.c')).toBe('mailbox=a%40b.c');
+    expect(canonicalQuery('mailbox=a%40b.c')).toBe('mailbox=a%40b.c');
+    expect(canonicalQuery('q=a+b')).toBe(canonicalQuery('q=a%20b'));
+    expect(canonicalQuery('q=a+b')).toBe('q=a%20b');
+    expect(canonicalQuery("x=!'()*")).toBe('x=%21%27%28%29%2A');
+    expect(canonicalQuery('flag')).toBe('flag=');
+    expect(canonicalQuery('x=%C3%A9')).toBe('x=%C3%A9');
+    expect(canonicalQuery('x=%zz')).toBe('x=%25zz');
+    // `&` and `=` inside a value stay distinct from the separators.
+    expect(canonicalQuery('a=1%262')).not.toBe(canonicalQuery('a=1&2'));
+    expect(canonicalQuery('a=%3D')).not.toBe(canonicalQuery('a%3D='));
+  });
+
+  it('is the same for the URLSearchParams the edge builds and the URL the function reads', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 6 }), (pairs) => {
+        const params = new URLSearchParams(pairs);
+        const url = new URL(`https://bridge.example/api/v1/diagnostics?${params.toString()}`);
+        expect(canonicalQuery(url.search)).toBe(canonicalQuery(params));
+        const reversed = new URLSearchParams([...params].reverse());
+        expect(canonicalQuery(reversed)).toBe(canonicalQuery(params));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('signature versions', () => {
+  const input = {
+    method: 'GET',
+    path: '/api/v1/diagnostics',
+    timestamp: '1700000000',
+    messageId: 'doctor-0011223344556677',
+    bodySha256: EMPTY_SHA256,
+  };
+  const secret = 's3cret-s3cret-s3cret';
+
+  it('signs SGB/2 as v2=<mac> over the query as well', () => {
+    const sig = sign({ ...input, query: 'mailbox=a%40b.c' }, secret);
+    expect(sig).toMatch(/^v2=[A-Za-z0-9_-]{43}$/);
+    expect(signatureVersion(sig)).toBe(2);
+    expect(verifySignature({ ...input, query: '?mailbox=a@b.c' }, secret, sig)).toBe(true);
+    expect(verifySignature({ ...input, query: 'mailbox=x%40b.c' }, secret, sig)).toBe(false);
+    expect(verifySignature({ ...input, query: 'mailbox=a%40b.c&mailbox=x%40b.c' }, secret, sig)).toBe(false);
+    expect(verifySignature(input, secret, sig)).toBe(false);
+  });
+
+  it('accepts an SGB/1 signature only without a query, and never a v1 MAC relabelled v2', () => {
+    const v1 = signV1(input, secret);
+    expect(signatureVersion(v1)).toBe(1);
+    expect(verifySignature(input, secret, v1)).toBe(true);
+    expect(verifySignature({ ...input, query: '' }, secret, v1)).toBe(true);
+    // The tampered-query replay: the v1 MAC is the same whatever the query, so a query must void it.
+    expect(verifySignature({ ...input, query: 'mailbox=other%40b.c' }, secret, v1)).toBe(false);
+    expect(verifySignature(input, secret, `v2=${v1}`)).toBe(false);
+    expect(verifySignature(input, secret, sign(input, secret).slice(3))).toBe(false);
   });
 });

@@ -112,7 +112,10 @@ describe('a deployment whose only mail permission is Exchange RBAC for Applicati
   });
 
   it('deep health: warns, without failing, about a tenant where consent makes the scope moot', async () => {
-    const { status, body } = await callDeepHealth(() => kit.services);
+    const { status, body } = await callDeepHealth(() => kit.services, {
+      site: OTHER_SITE,
+      secret: OTHER_SECRET,
+    });
     expect(status).toBe(200);
     const branch = body.graph.find((g) => g.tenantId === 'tenant-consented');
     expect(branch?.grants?.map((g) => [g.permission, g.source])).toEqual([

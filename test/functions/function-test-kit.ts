@@ -223,15 +223,36 @@ export async function postMessage(
   return { id, res, body: bodyOf(res), inv };
 }
 
-/** GET /api/health/deep through its handler, with the services `getServices` gives (or throws). */
+/** A GET signed by a site as the edge signs it (SGB/2 over path and query; empty body; a doctor- nonce). */
+export function signedGetRequest(
+  path: string,
+  opts: { site?: string; secret?: string; query?: string; nonce?: string; now?: Date } = {},
+): HttpRequest {
+  const headers = signedHeaders({
+    siteId: opts.site ?? SITE,
+    messageId: opts.nonce ?? `doctor-${randomBytes(8).toString('hex')}`,
+    bodySha256: EMPTY_SHA256,
+    secret: opts.secret ?? SITE_SECRET,
+    method: 'GET',
+    path,
+    ...(opts.query !== undefined ? { query: opts.query } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const search = opts.query ? `?${opts.query.replace(/^\?/, '')}` : '';
+  return new HttpRequest({ method: 'GET', url: `https://bridge.example${path}${search}`, headers });
+}
+
+/** GET /api/health/deep through its handler, signed by a site (default hq), with the services `getServices` gives (or throws). */
 export async function callDeepHealth(
   getServices: ServicesGetter,
-): Promise<{ status: number | undefined; body: DeepHealth }> {
+  opts: { site?: string; secret?: string; request?: HttpRequest } = {},
+): Promise<{ status: number | undefined; body: DeepHealth; res: HttpResponseInit; inv: CapturedContext }> {
+  const inv = invocation('healthDeep');
   const res = await makeDeepHealthHandler(getServices)(
-    new HttpRequest({ method: 'GET', url: `https://bridge.example${DEEP_HEALTH_PATH}` }),
-    invocation('healthDeep').context,
+    opts.request ?? signedGetRequest(DEEP_HEALTH_PATH, opts),
+    inv.context,
   );
-  return { status: res.status, body: res.jsonBody as DeepHealth };
+  return { status: res.status, body: res.jsonBody as DeepHealth, res, inv };
 }
 
 export interface CapturedContext {

@@ -4,7 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeHealthHandler } from '../../functions/http/health-handler';
 import { createFunctionServices } from '../../functions/function-services';
 import { loadFunctionConfig } from '../../functions/config';
-import { callDeepHealth, invocation, startKit, type Kit } from './function-test-kit';
+import {
+  callDeepHealth,
+  invocation,
+  OTHER_SECRET,
+  OTHER_SITE,
+  SITE,
+  SITE_SECRET,
+  startKit,
+  type Kit,
+} from './function-test-kit';
 
 const request = (path: string) => new HttpRequest({ method: 'GET', url: `https://bridge.example${path}` });
 let kit: Kit | undefined;
@@ -21,21 +30,26 @@ describe('health', () => {
     expect(res.jsonBody).toMatchObject({ status: 'alive', deep: '/api/health/deep' });
   });
 
-  it('proves a Graph token can be obtained and lists the roles it carries, per tenant', async () => {
+  it("proves a Graph token can be obtained and lists the roles it carries, for the calling site's tenant", async () => {
     kit = await startKit('health', {
-      settings: { BRIDGE_SITES: JSON.stringify([{ id: 'branch', tenantId: 'tenant-branch' }]) },
+      settings: { BRIDGE_SITES: JSON.stringify([{ id: OTHER_SITE, tenantId: 'tenant-branch' }]) },
       sandbox: { roles: ['Mail.Send', 'Mail.ReadWrite'], tenantRoles: { 'tenant-branch': ['Mail.Send'] } },
     });
     const { status, body } = await deep(kit);
     expect(status).toBe(200);
-    expect(body.status).toBe('ok');
+    expect(body).toMatchObject({ status: 'ok', site: SITE, reused: false });
     expect(body.storage.ok).toBe(true);
-    const home = body.graph.find((g) => g.tenantId === 'tenant-home');
-    const branch = body.graph.find((g) => g.tenantId === 'tenant-branch');
+    expect(body.graph.map((g) => g.tenantId)).toEqual(['tenant-home']);
+    const home = body.graph[0];
     expect(home).toMatchObject({ ok: true, roles: ['Mail.ReadWrite', 'Mail.Send'] });
     expect(home?.missingRoles).toBeUndefined();
-    expect(branch).toMatchObject({ ok: true, roles: ['Mail.Send'], missingRoles: ['Mail.ReadWrite'] });
     expect(Date.parse(home!.expiresOn!)).toBeGreaterThan(Date.now());
+
+    const branch = await callDeepHealth(() => kit!.services, { site: OTHER_SITE, secret: OTHER_SECRET });
+    expect(branch.body.site).toBe(OTHER_SITE);
+    expect(branch.body.graph).toEqual([
+      expect.objectContaining({ tenantId: 'tenant-branch', ok: true, missingRoles: ['Mail.ReadWrite'] }),
+    ]);
   });
 
   it('reports a credential Entra refuses as GRAPH_TOKEN_FAILED with its hint', async () => {
@@ -69,6 +83,7 @@ describe('health', () => {
       AZURE_CLIENT_SECRET: 's',
       AZURE_AUTHORITY_HOST: kit.graph.authorityHost,
       BRIDGE_GRAPH_ENDPOINT: kit.graph.url,
+      BRIDGE_SITE_SECRETS: JSON.stringify({ [SITE]: SITE_SECRET }),
     });
     const services = createFunctionServices(config, { storageMaxRetries: 0 });
     const { status, body } = await callDeepHealth(() => services);

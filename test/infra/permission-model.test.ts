@@ -90,8 +90,10 @@ describe('fixed outbound IP (optional VNet integration)', () => {
         subnets: Array<{ properties: Record<string, unknown> }>;
       }
     ).subnets;
-    expect(subnets).toHaveLength(1);
+    // The integration subnet, and the subnet of the private endpoints (security.test.ts).
+    expect(subnets).toHaveLength(2);
     expect(JSON.stringify(subnets[0]?.properties.delegations)).toContain('Microsoft.App/environments');
+    expect(subnets[1]?.properties.delegations).toBeUndefined();
     expect(JSON.stringify(subnets[0]?.properties.natGateway)).toContain('natGateways');
     expect(
       (single(resources, 'Microsoft.Web/sites').properties as Record<string, unknown>).virtualNetworkSubnetId,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { ArmResource } from '../../scripts/bicep/bicep-cli';
 import {
   allResources,
   allTemplates,
@@ -138,6 +139,104 @@ describe('storage, monitoring, key vault', () => {
       ).length;
     expect(count({})).toBe(0);
     expect(count(VARIANT)).toBe(1);
+  });
+});
+
+describe('network access to storage and Key Vault', () => {
+  type Acl = { publicNetworkAccess?: string; networkAcls?: { defaultAction?: string } };
+  const access = (resources: ArmResource[], type: string) => {
+    const p = single(resources, type).properties as Acl;
+    return [p.publicNetworkAccess, p.networkAcls?.defaultAction];
+  };
+  const privateTypes = [
+    'Microsoft.Network/privateEndpoints',
+    'Microsoft.Network/privateDnsZones',
+    'Microsoft.Network/privateDnsZones/virtualNetworkLinks',
+    'Microsoft.Network/privateEndpoints/privateDnsZoneGroups',
+  ];
+
+  it('without vnetEnabled (the default) keeps the public endpoints, reached by identity only, and creates no private endpoint', () => {
+    const resources = snapshotMain().predictedResources;
+    expect(access(resources, 'Microsoft.Storage/storageAccounts')).toEqual(['Enabled', 'Allow']);
+    expect(access(resources, 'Microsoft.KeyVault/vaults')).toEqual(['Enabled', 'Allow']);
+    for (const type of privateTypes) expect(ofType(resources, type), type).toEqual([]);
+  });
+
+  it('with vnetEnabled, storage and Key Vault refuse every public network', () => {
+    const resources = snapshotMain({ vnetEnabled: true }).predictedResources;
+    expect(access(resources, 'Microsoft.Storage/storageAccounts')).toEqual(['Disabled', 'Deny']);
+    expect(access(resources, 'Microsoft.KeyVault/vaults')).toEqual(['Disabled', 'Deny']);
+  });
+
+  it('with vnetEnabled, blob, queue, table and vault each get a private endpoint in the endpoint subnet, registered in its privatelink zone linked to the VNet', () => {
+    const resources = snapshotMain({ vnetEnabled: true }).predictedResources;
+    type Endpoint = {
+      subnet: { id: string };
+      privateLinkServiceConnections: Array<{
+        properties: { privateLinkServiceId: string; groupIds: string[] };
+      }>;
+    };
+    const endpoints = ofType(resources, 'Microsoft.Network/privateEndpoints').map((e) => ({
+      name: e.name,
+      ...(e.properties as Endpoint),
+    }));
+    const byGroup = Object.fromEntries(
+      endpoints.map((e) => [e.privateLinkServiceConnections[0]?.properties.groupIds.join(','), e]),
+    );
+    expect(Object.keys(byGroup).sort()).toEqual(['blob', 'queue', 'table', 'vault']);
+    for (const group of ['blob', 'queue', 'table'])
+      expect(byGroup[group]?.privateLinkServiceConnections[0]?.properties.privateLinkServiceId).toMatch(
+        /'storage-.*outputs\.id\.value/,
+      );
+    expect(byGroup.vault?.privateLinkServiceConnections[0]?.properties.privateLinkServiceId).toMatch(
+      /'keyVault-.*outputs\.id\.value/,
+    );
+    for (const e of endpoints) expect(e.subnet.id).toContain('outputs.privateEndpointSubnetId.value');
+
+    // The zones ARM resolves per cloud: privatelink.{blob,queue,table}.core.windows.net and
+    // privatelink.vaultcore.azure.net in the public cloud.
+    const zoneNames = ofType(resources, 'Microsoft.Network/privateDnsZones').map((z) => z.name);
+    expect(zoneNames).toEqual([
+      "[format('privatelink.blob.{0}', environment().suffixes.storage)]",
+      "[format('privatelink.queue.{0}', environment().suffixes.storage)]",
+      "[format('privatelink.table.{0}', environment().suffixes.storage)]",
+      "[format('privatelink{0}', replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.'))]",
+    ]);
+    for (const z of ofType(resources, 'Microsoft.Network/privateDnsZones')) expect(z.location).toBe('global');
+    const links = ofType(resources, 'Microsoft.Network/privateDnsZones/virtualNetworkLinks');
+    expect(links).toHaveLength(4);
+    for (const link of links) {
+      expect(link.properties).toMatchObject({ registrationEnabled: false });
+      expect(JSON.stringify(link.properties)).toContain('outputs.vnetId.value');
+    }
+    // Each endpoint registers its address in the zone of its own service.
+    const groups = ofType(resources, 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
+    expect(groups).toHaveLength(4);
+    for (const g of groups) {
+      const endpoint = String(g.name).split('/')[0];
+      const group = endpoints.find((e) => e.name === endpoint)?.privateLinkServiceConnections[0]?.properties
+        .groupIds[0];
+      const zoneId = (
+        g.properties as { privateDnsZoneConfigs: Array<{ properties: { privateDnsZoneId: string } }> }
+      ).privateDnsZoneConfigs[0]?.properties.privateDnsZoneId;
+      expect(zoneId).toContain(group === 'vault' ? "'.vault.', '.vaultcore.'" : `privatelink.${group}.`);
+    }
+  });
+
+  it('the switch is vnetEnabled itself in the compiled template: no second knob can leave public access on', () => {
+    const deployments = allResources(compiledMain()).filter(
+      (r) => r.type === 'Microsoft.Resources/deployments',
+    );
+    const param = (name: string) =>
+      (
+        deployments.find((d) => String(d.name).startsWith(`[format('${name}-`))?.properties as {
+          parameters: Record<string, { value: unknown }>;
+        }
+      ).parameters.denyPublicNetworkAccess?.value;
+    expect(param('storage')).toBe("[parameters('vnetEnabled')]");
+    expect(param('keyVault')).toBe("[parameters('vnetEnabled')]");
+    const endpoints = deployments.find((d) => String(d.name).startsWith("[format('privateEndpoints-"));
+    expect(endpoints?.condition).toBe("[parameters('vnetEnabled')]");
   });
 });
 

@@ -21,8 +21,10 @@ export function senderMailboxChecks(report: DiagnosticsReport): CheckResult[] {
         'Cannot check mailboxes without a Graph token (see above).',
       ),
     ];
+  const refused = refusedChecks(report);
   const wildcards = report.policy.allowedSenders.filter((s) => s.startsWith('*'));
   if (report.mailboxes.length === 0) {
+    if (refused.length > 0) return refused;
     const why =
       wildcards.length > 0
         ? `only wildcard entries (${wildcards.join(', ')})`
@@ -35,7 +37,7 @@ export function senderMailboxChecks(report: DiagnosticsReport): CheckResult[] {
       ),
     ];
   }
-  const results = report.mailboxes.map((m) => one(m, report));
+  const results = [...report.mailboxes.map((m) => one(m, report)), ...refused];
   if (report.unchecked.length > 0) {
     results.push(
       skip(
@@ -46,6 +48,17 @@ export function senderMailboxChecks(report: DiagnosticsReport): CheckResult[] {
     );
   }
   return results;
+}
+
+/** Addresses asked for with --from that the site may not send as: the function does not probe them. */
+function refusedChecks(report: DiagnosticsReport): CheckResult[] {
+  return (report.refused ?? []).map((address) =>
+    skip(
+      ID,
+      `The app may send as ${address} (${ROLE.requested})`,
+      `Not checked: site "${report.site}" may not send as ${address} (not its default sender, not in its allowed senders), and the function probes only the site's own mailboxes. Messages From it are sent by ${report.policy.defaultSender ?? 'nobody (they are refused: no default sender)'} instead.`,
+    ),
+  );
 }
 
 function one(m: MailboxDiagnosis, report: DiagnosticsReport): CheckResult {

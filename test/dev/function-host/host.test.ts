@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { DEEP_HEALTH_PATH } from '../../../core/diagnostics';
 import { EMPTY_SHA256, signedHeaders, WIRE_PATH, type WireResult } from '../../../core/wire';
 import { startLocalFunctionHost, type LocalFunctionHost } from '../../../dev/function-host/host';
 import {
@@ -96,12 +97,28 @@ describe('local function host over HTTP', () => {
     expect((await post(id, mimeMessage(), 'wrong-key-0123456789abcdef')).status).toBe(401);
     const live = await fetch(`${host.url}/api/health`);
     expect(live.status).toBe(200);
-    // ?deep=1 redirects to the function-key route; the key goes along (same origin).
-    const deep = await fetch(`${host.url}/api/health?deep=1`, {
+    expect((await fetch(`${host.url}/api/health/deep`)).status).toBe(401);
+    // The function key alone (shared by every site) no longer opens the deep health: the site signs too.
+    const keyOnly = await fetch(`${host.url}/api/health/deep`, {
       headers: { 'x-functions-key': FUNCTION_KEY },
     });
+    expect(keyOnly.status).toBe(401);
+    expect(((await keyOnly.json()) as WireResult).error?.code).toBe('SITE_UNKNOWN');
+    // ?deep=1 redirects to the function-key route; the key and the signature (of the deep path) go along.
+    const deep = await fetch(`${host.url}/api/health?deep=1`, {
+      headers: {
+        'x-functions-key': FUNCTION_KEY,
+        ...signedHeaders({
+          siteId: SITE,
+          messageId: 'doctor-0123456789abcdef',
+          bodySha256: EMPTY_SHA256,
+          secret: SITE_SECRET,
+          method: 'GET',
+          path: DEEP_HEALTH_PATH,
+        }),
+      },
+    });
     expect(deep.redirected).toBe(true);
-    expect((await fetch(`${host.url}/api/health/deep`)).status).toBe(401);
     expect(deep.status).toBe(200);
     expect(((await deep.json()) as { graph: Array<{ roles: string[] }> }).graph[0]?.roles).toContain(
       'Mail.Send',

@@ -97,6 +97,17 @@ describe('doctor with Exchange RBAC for Applications and no Entra mail permissio
     expect(stack.graph.messages()).toHaveLength(0);
   });
 
+  it("does not get a mailbox outside the site's policy probed: the function refuses it, doctor says why", async () => {
+    const foreign = 'payroll@fabrikam.com';
+    const run = await doctor(stack.env, ['--json', '--from', foreign]);
+    const m = mailbox(run, foreign);
+    expect(m.status).toBe('skip');
+    expect(m.summary).toMatch(/may not send as payroll@fabrikam\.com .*probes only the site's own mailboxes/);
+    expect(stack.graph.requests().filter((r) => r.mailbox === foreign)).toEqual([]);
+    // The site's own mailbox was still checked in the same run.
+    expect(mailbox(run, SENDER).status).toBe('pass');
+  });
+
   it('fails Mail.Send with the script as the fix when no probed mailbox is granted', async () => {
     stack.graph.inject({
       route: 'sendMail',
