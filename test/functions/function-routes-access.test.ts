@@ -18,7 +18,7 @@ import {
   type WireResult,
 } from '../../core/wire';
 import { makeDiagnosticsHandler } from '../../functions/http/diagnostics-handler';
-import { makeSendMessageHandler } from '../../functions/http/send-message-handler';
+import { makeSendMessageHandler } from '../../functions/http/post-message-handler';
 import type { FunctionServices } from '../../functions/services';
 import {
   callDeepHealth,
