@@ -6,17 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { StatusSnapshot } from '../../edge-listener/status-page/status-snapshot';
 import { freeStablePort } from '../helpers/azurite';
+import { smtpTransport, spoolIdFromReply } from '../helpers/e2e-edge';
 import { eventually } from '../helpers/e2e-function-stack';
-import {
-  accepts,
-  alive,
-  REPO_ROOT,
-  spoolIdFrom,
-  stackEnv,
-  type StackProcess,
-  startStackProcess,
-  swaks,
-} from './stack-process';
+import { spoolIdFromTranscript, swaks } from '../helpers/swaks';
+import { itWithTool } from '../helpers/tool-groups';
+import { accepts, alive, REPO_ROOT, stackEnv, type StackProcess, startStackProcess } from './stack-process';
 
 /**
  * The newcomer's path, end to end with every process real: `npm start` in sandbox mode (Azurite, Graph
@@ -89,54 +83,61 @@ describe('npm start', () => {
     expect(stack.state.children.map((c) => c.name)).toEqual(['azurite', 'sandbox', 'function', 'edge']);
   }, 120_000);
 
-  it('delivers a swaks message with an attachment to the sandbox and shows it on the status page', async () => {
-    const attachment = join(work, 'scan-0001.pdf');
-    const pdf = Buffer.from('%PDF-1.4\n% a scanned page\n');
-    writeFileSync(attachment, pdf);
-    const transcript = await swaks(Number(env.BRIDGE_SMTP_PORT), [
-      '--from',
-      'copier@branch.example',
-      '--to',
-      'alice@example.com',
-      '--header',
-      'Subject: Scan from the stack test',
-      '--body',
-      'Scanned on the 3rd floor.',
-      '--attach-type',
-      'application/pdf',
-      '--attach',
-      attachment,
-    ]);
-    const id = spoolIdFrom(transcript);
+  itWithTool(
+    'swaks',
+    'delivers a swaks message with an attachment to the sandbox and shows it on the status page',
+    async () => {
+      const attachment = join(work, 'scan-0001.pdf');
+      const pdf = Buffer.from('%PDF-1.4\n% a scanned page\n');
+      writeFileSync(attachment, pdf);
+      const { code, transcript } = await swaks(Number(env.BRIDGE_SMTP_PORT), [
+        '--from',
+        'copier@branch.example',
+        '--to',
+        'alice@example.com',
+        '--header',
+        'Subject: Scan from the stack test',
+        '--body',
+        'Scanned on the 3rd floor.',
+        '--attach-type',
+        'application/pdf',
+        '--attach',
+        attachment,
+      ]);
+      expect(code, transcript).toBe(0);
+      const id = spoolIdFromTranscript(transcript);
 
-    const snap = await eventually(
-      snapshot,
-      (s) =>
-        s.recent.some((e) => e.id === id && e.cloud?.kind === 'state') && Boolean(s.sandbox?.messages.length),
-      15_000,
-    );
-    expect(snap.mode).toBe('sandbox');
-    expect(snap.recent.find((e) => e.id === id)).toMatchObject({
-      outcome: 'sent',
-      subject: 'Scan from the stack test',
-      cloud: { kind: 'state', state: 'sent', sender: 'copier@branch.example' },
-    });
-    const kept = snap.sandbox?.messages.find((m) => m.subject === 'Scan from the stack test');
-    expect(kept).toMatchObject({
-      mailbox: 'copier@branch.example',
-      to: ['alice@example.com'],
-      attachments: [{ n: 1, name: 'scan-0001.pdf', size: pdf.length }],
-    });
+      const snap = await eventually(
+        snapshot,
+        (s) =>
+          s.recent.some((e) => e.id === id && e.cloud?.kind === 'state') &&
+          Boolean(s.sandbox?.messages.length),
+        15_000,
+      );
+      expect(snap.mode).toBe('sandbox');
+      expect(snap.recent.find((e) => e.id === id)).toMatchObject({
+        outcome: 'sent',
+        subject: 'Scan from the stack test',
+        cloud: { kind: 'state', state: 'sent', sender: 'copier@branch.example' },
+      });
+      const kept = snap.sandbox?.messages.find((m) => m.subject === 'Scan from the stack test');
+      expect(kept).toMatchObject({
+        mailbox: 'copier@branch.example',
+        to: ['alice@example.com'],
+        attachments: [{ n: 1, name: 'scan-0001.pdf', size: pdf.length }],
+      });
 
-    // The sandbox keeps the Graph request, the .eml and the attachment on disk too.
-    const [onDisk] = keptOnDisk('Scan from the stack test');
-    expect(readFileSync(join(onDisk!.dir, 'message.eml'), 'utf8')).toContain('Scanned on the 3rd floor.');
-    expect(readFileSync(join(onDisk!.dir, 'attachments', '1-scan-0001.pdf'))).toEqual(pdf);
-    expect(JSON.parse(readFileSync(join(onDisk!.dir, 'request.json'), 'utf8'))[0]).toMatchObject({
-      route: 'sendMail',
-      method: 'POST',
-    });
-  }, 60_000);
+      // The sandbox keeps the Graph request, the .eml and the attachment on disk too.
+      const [onDisk] = keptOnDisk('Scan from the stack test');
+      expect(readFileSync(join(onDisk!.dir, 'message.eml'), 'utf8')).toContain('Scanned on the 3rd floor.');
+      expect(readFileSync(join(onDisk!.dir, 'attachments', '1-scan-0001.pdf'))).toEqual(pdf);
+      expect(JSON.parse(readFileSync(join(onDisk!.dir, 'request.json'), 'utf8'))[0]).toMatchObject({
+        route: 'sendMail',
+        method: 'POST',
+      });
+    },
+    60_000,
+  );
 
   it('keeps its generated secrets in 0600 files and never prints or logs them', () => {
     expect(statSync(join(dataDir, 'secrets')).mode & 0o777).toBe(0o700);
@@ -178,18 +179,14 @@ describe('npm start', () => {
     process.kill(fnHost.pid, 'SIGSTOP');
     let id = '';
     try {
-      id = spoolIdFrom(
-        await swaks(stack.state.smtp.port, [
-          '--from',
-          'copier@branch.example',
-          '--to',
-          'bob@example.com',
-          '--header',
-          'Subject: Spooled across a restart',
-          '--body',
-          'x',
-        ]),
-      );
+      // nodemailer, not swaks: this story must run on a machine without the optional tools too.
+      const info = await smtpTransport(stack.state.smtp.port).sendMail({
+        from: 'copier@branch.example',
+        to: 'bob@example.com',
+        subject: 'Spooled across a restart',
+        text: 'x',
+      });
+      id = spoolIdFromReply(info.response);
       const waiting = await eventually(
         snapshot,
         (s) => s.waiting.some((e) => e.id === id && e.state === 'deferred'),
