@@ -138,94 +138,90 @@ afterAll(async () => {
 
 const readBack = (file: string, name: string) => received[receivedPath.get(`${file}#${name}`) ?? ''];
 
-describeWithTool(
-  'mime-corpus',
-  'the shared MIME corpus through the local function host to the fake Graph',
-  () => {
-    it('posts all 141 files of the manifest', () => {
-      expect(files).toHaveLength(141);
-      expect(posted.size).toBe(141);
-    });
+describeWithTool('mime-corpus', 'the MIME corpus through the function host to the fake Graph', () => {
+  it('posts all 141 files of the manifest', () => {
+    expect(files).toHaveLength(141);
+    expect(posted.size).toBe(141);
+  });
 
-    it('delivers nothing twice and nothing that was refused', () => {
-      const expected = files.filter((f) => [200, 202].includes(posted.get(f)?.status ?? 0)).length;
-      expect(stack.graph.messages()).toHaveLength(expected);
-    });
+  it('delivers nothing twice and nothing that was refused', () => {
+    const expected = files.filter((f) => [200, 202].includes(posted.get(f)?.status ?? 0)).length;
+    expect(stack.graph.messages()).toHaveLength(expected);
+  });
 
-    it.each(files.map((f, n) => [f, n] as const))(
-      '%s reaches Graph as the reference parser reads it, or is refused as documented',
-      (file, n) => {
-        const ref = reference[join(CORPUS_DIR, file)];
-        const sent = posted.get(file);
-        const exception = CORPUS_EXCEPTIONS[file];
-        expect(ref?.error, 'reference parser').toBeUndefined();
-        if (ref === undefined || sent === undefined) throw new Error('not processed');
-        const atGraph = messagesFor(stack.graph, tagOf(n));
+  it.each(files.map((f, n) => [f, n] as const))(
+    '%s reaches Graph as the reference parser reads it, or is refused as documented',
+    (file, n) => {
+      const ref = reference[join(CORPUS_DIR, file)];
+      const sent = posted.get(file);
+      const exception = CORPUS_EXCEPTIONS[file];
+      expect(ref?.error, 'reference parser').toBeUndefined();
+      if (ref === undefined || sent === undefined) throw new Error('not processed');
+      const atGraph = messagesFor(stack.graph, tagOf(n));
 
-        if (exception?.rejected !== undefined) {
-          expect(sent.status).toBe(422);
-          expect(sent.result).toMatchObject({ state: 'failed', error: { code: exception.rejected } });
-          expect(atGraph).toHaveLength(0);
-          return;
-        }
-        expect([200, 202], JSON.stringify(sent.result)).toContain(sent.status);
-        expect(atGraph, 'delivered exactly once').toHaveLength(1);
-        const m = atGraph[0] as SandboxMessage;
-        const recipients = expectedRecipients(sent.envelope, ref.to, ref.cc);
-        const replyTo = expectedReplyTo(ref.replyTo, ref.from);
-        expect(m.mailbox).toBe(RELAY);
-        expect(m.format).toBe(OPAQUE_TYPES.includes(ref.contentType) ? 'mime' : 'json');
+      if (exception?.rejected !== undefined) {
+        expect(sent.status).toBe(422);
+        expect(sent.result).toMatchObject({ state: 'failed', error: { code: exception.rejected } });
+        expect(atGraph).toHaveLength(0);
+        return;
+      }
+      expect([200, 202], JSON.stringify(sent.result)).toContain(sent.status);
+      expect(atGraph, 'delivered exactly once').toHaveLength(1);
+      const m = atGraph[0] as SandboxMessage;
+      const recipients = expectedRecipients(sent.envelope, ref.to, ref.cc);
+      const replyTo = expectedReplyTo(ref.replyTo, ref.from);
+      expect(m.mailbox).toBe(RELAY);
+      expect(m.format).toBe(OPAQUE_TYPES.includes(ref.contentType) ? 'mime' : 'json');
 
-        if (m.format === 'mime') {
-          // S/MIME goes as MIME: Python reads what Graph got; the signed/encrypted parts must be unchanged.
-          const back = readBack(file, 'mime');
-          expect(back?.subject).toBe(ref.subject);
-          expect(back?.digest).toEqual(ref.digest);
-          expect({
-            to: back?.to.map((a) => key(a.address)),
-            cc: back?.cc.map((a) => key(a.address)),
-            bcc: back?.bcc.map((a) => key(a.address)),
-          }).toEqual(recipients);
-          expect(back?.replyTo.map((a) => key(a.address))).toEqual(replyTo);
-          return;
-        }
+      if (m.format === 'mime') {
+        // S/MIME goes as MIME: Python reads what Graph got; the signed/encrypted parts must be unchanged.
+        const back = readBack(file, 'mime');
+        expect(back?.subject).toBe(ref.subject);
+        expect(back?.digest).toEqual(ref.digest);
+        expect({
+          to: back?.to.map((a) => key(a.address)),
+          cc: back?.cc.map((a) => key(a.address)),
+          bcc: back?.bcc.map((a) => key(a.address)),
+        }).toEqual(recipients);
+        expect(back?.replyTo.map((a) => key(a.address))).toEqual(replyTo);
+        return;
+      }
 
-        expect(m.subject).toBe(exception?.subject ?? expectedSubject(ref.subject));
-        expect({ to: m.to.map(key), cc: m.cc.map(key), bcc: m.bcc.map(key) }).toEqual(recipients);
-        expect(m.from).toBe(RELAY);
-        expect(m.replyTo.map(key)).toEqual(replyTo);
-        const html = m.body.contentType === 'html';
-        expect(html, 'HTML body').toBe(ref.bodyTypes.includes('text/html'));
+      expect(m.subject).toBe(exception?.subject ?? expectedSubject(ref.subject));
+      expect({ to: m.to.map(key), cc: m.cc.map(key), bcc: m.bcc.map(key) }).toEqual(recipients);
+      expect(m.from).toBe(RELAY);
+      expect(m.replyTo.map(key)).toEqual(replyTo);
+      const html = m.body.contentType === 'html';
+      expect(html, 'HTML body').toBe(ref.bodyTypes.includes('text/html'));
 
-        const got = m.attachments.map((a) => ({ name: a.name, contentType: a.contentType, sha: a.sha256 }));
-        if (exception?.attachments !== undefined) {
-          expect(got).toEqual(
-            exception.attachments.map((a) => ({
-              name: a.name,
-              contentType: a.contentType,
-              sha: sha256(a.content),
-            })),
-          );
-          return;
-        }
-        expect(got).toHaveLength(ref.parts.length);
-        for (const [i, part] of ref.parts.entries()) {
-          const a = m.attachments[i];
-          if (a === undefined) throw new Error(`attachment ${i} missing`);
-          expect(sha256(a.content), `bytes as received, part ${i}`).toBe(a.sha256);
-          if (part.kind === 'leaf') expect(a.sha256, `bytes of part ${i}`).toBe(part.sha256);
-          else expect(readBack(file, `${i}`)?.digest, `embedded message ${i}`).toEqual(part.digest);
-          const name = exception?.names?.[i] ?? expectedFileName(part.filename, part.contentType, i + 1);
-          if (typeof name === 'string') expect(a.name, `name of part ${i}`).toBe(name);
-          else expect(a.name, `name of part ${i}`).toMatch(name);
-          expect(a.contentId, `Content-ID of part ${i}`).toBe(part.contentId ?? undefined);
-          const referenced =
-            a.contentId !== undefined &&
-            html &&
-            m.body.content.toLowerCase().includes(`cid:${a.contentId.toLowerCase()}`);
-          expect(a.isInline, `inline flag of part ${i}`).toBe(referenced);
-        }
-      },
-    );
-  },
-);
+      const got = m.attachments.map((a) => ({ name: a.name, contentType: a.contentType, sha: a.sha256 }));
+      if (exception?.attachments !== undefined) {
+        expect(got).toEqual(
+          exception.attachments.map((a) => ({
+            name: a.name,
+            contentType: a.contentType,
+            sha: sha256(a.content),
+          })),
+        );
+        return;
+      }
+      expect(got).toHaveLength(ref.parts.length);
+      for (const [i, part] of ref.parts.entries()) {
+        const a = m.attachments[i];
+        if (a === undefined) throw new Error(`attachment ${i} missing`);
+        expect(sha256(a.content), `bytes as received, part ${i}`).toBe(a.sha256);
+        if (part.kind === 'leaf') expect(a.sha256, `bytes of part ${i}`).toBe(part.sha256);
+        else expect(readBack(file, `${i}`)?.digest, `embedded message ${i}`).toEqual(part.digest);
+        const name = exception?.names?.[i] ?? expectedFileName(part.filename, part.contentType, i + 1);
+        if (typeof name === 'string') expect(a.name, `name of part ${i}`).toBe(name);
+        else expect(a.name, `name of part ${i}`).toMatch(name);
+        expect(a.contentId, `Content-ID of part ${i}`).toBe(part.contentId ?? undefined);
+        const referenced =
+          a.contentId !== undefined &&
+          html &&
+          m.body.content.toLowerCase().includes(`cid:${a.contentId.toLowerCase()}`);
+        expect(a.isInline, `inline flag of part ${i}`).toBe(referenced);
+      }
+    },
+  );
+});

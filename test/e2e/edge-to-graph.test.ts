@@ -14,7 +14,7 @@ import {
   type FunctionStack,
 } from '../helpers/e2e-function-stack';
 import { serverReplies, swaks } from '../helpers/swaks';
-import { itWithTool } from '../helpers/tool-groups';
+import { requireTool } from '../helpers/tool-groups';
 
 /**
  * Copier to Graph with every real part in between: nodemailer and swaks → the edge listener (in-process,
@@ -87,7 +87,8 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
     expect((await edge.listener.spool.get(id))?.state).toBe('done');
   });
 
-  itWithTool('swaks', 'delivers a swaks message the same way', async () => {
+  it('delivers a swaks message the same way', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const subject = `Swaks ${RUN}`;
     const { code, transcript } = await swaks(edge.smtpPort, [
       '--from',
@@ -170,69 +171,63 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
     });
   });
 
-  itWithTool(
-    'swaks',
-    'delivers a message whose envelope recipients are all Bcc (swaks, "undisclosed-recipients:;") only to them',
-    async () => {
-      const subject = `Bcc only ${RUN}`;
-      const envelope = ['hidden1@fabrikam.com', 'hidden2@fabrikam.com'];
-      const { code, transcript } = await swaks(edge.smtpPort, [
-        '--from',
-        SENDER,
-        '--to',
-        envelope.join(','),
-        '--header',
-        'To: undisclosed-recipients:;',
-        '--header',
-        `Subject: ${subject}`,
-        '--body',
-        'nobody sees the list',
-      ]);
-      expect(code, transcript).toBe(0);
-      const m = await deliveredOnce(subject);
-      expect({ to: m.to, cc: m.cc }).toEqual({ to: [], cc: [] });
-      expect([...m.bcc].sort()).toEqual(envelope);
-      // What Graph was sent, not only the sandbox's summary of it.
-      const json = m.requests.find((r) => r.route === 'sendMail')?.json as
-        { message?: Record<string, unknown> } | undefined;
-      expect(json?.message?.toRecipients ?? []).toEqual([]);
-      expect(json?.message?.ccRecipients ?? []).toEqual([]);
-    },
-  );
+  it('delivers a message whose envelope recipients are all Bcc (swaks, "undisclosed-recipients:;") only to them', async (ctx) => {
+    requireTool(ctx, 'swaks');
+    const subject = `Bcc only ${RUN}`;
+    const envelope = ['hidden1@fabrikam.com', 'hidden2@fabrikam.com'];
+    const { code, transcript } = await swaks(edge.smtpPort, [
+      '--from',
+      SENDER,
+      '--to',
+      envelope.join(','),
+      '--header',
+      'To: undisclosed-recipients:;',
+      '--header',
+      `Subject: ${subject}`,
+      '--body',
+      'nobody sees the list',
+    ]);
+    expect(code, transcript).toBe(0);
+    const m = await deliveredOnce(subject);
+    expect({ to: m.to, cc: m.cc }).toEqual({ to: [], cc: [] });
+    expect([...m.bcc].sort()).toEqual(envelope);
+    // What Graph was sent, not only the sandbox's summary of it.
+    const json = m.requests.find((r) => r.route === 'sendMail')?.json as
+      { message?: Record<string, unknown> } | undefined;
+    expect(json?.message?.toRecipients ?? []).toEqual([]);
+    expect(json?.message?.ccRecipients ?? []).toEqual([]);
+  });
 
-  itWithTool(
-    'swaks',
-    'refuses a sender the function may not send as with a 5xx naming SENDER_NOT_ALLOWED, and Graph gets nothing',
-    async () => {
-      const subject = `Refused ${RUN}`;
-      const error = await smtpTransport(edge.smtpPort)
-        .sendMail({ from: 'intruder@elsewhere.example', to: 'alice@fabrikam.com', subject, text: 'no' })
-        .then(
-          () => undefined,
-          (e: unknown) => e as { responseCode?: number; response?: string },
-        );
-      expect(error?.responseCode).toBe(550);
-      expect(error?.response).toMatch(/^550 5\.7\.1 SENDER_NOT_ALLOWED\b/);
-      // The same refusal as a copier's panel shows it (swaks prints the server's reply verbatim).
-      const { transcript } = await swaks(edge.smtpPort, [
-        '--from',
-        'intruder@elsewhere.example',
-        '--to',
-        'alice@fabrikam.com',
-        '--header',
-        `Subject: ${subject}`,
-        '--body',
-        'no',
-      ]);
-      expect(serverReplies(transcript).some((r) => /^550 5\.7\.1 SENDER_NOT_ALLOWED\b/.test(r))).toBe(true);
-      expect(bySubject(subject)).toEqual([]);
-      expect(
-        stack.graph
-          .requests()
-          .filter((r) => r.route === 'sendMail' && r.mailbox === 'intruder@elsewhere.example'),
-      ).toEqual([]);
-    },
-  );
+  it('refuses a sender the function may not send as with a 5xx naming SENDER_NOT_ALLOWED, and Graph gets nothing', async (ctx) => {
+    requireTool(ctx, 'swaks');
+    const subject = `Refused ${RUN}`;
+    const error = await smtpTransport(edge.smtpPort)
+      .sendMail({ from: 'intruder@elsewhere.example', to: 'alice@fabrikam.com', subject, text: 'no' })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { responseCode?: number; response?: string },
+      );
+    expect(error?.responseCode).toBe(550);
+    expect(error?.response).toMatch(/^550 5\.7\.1 SENDER_NOT_ALLOWED\b/);
+    // The same refusal as a copier's panel shows it (swaks prints the server's reply verbatim).
+    const { transcript } = await swaks(edge.smtpPort, [
+      '--from',
+      'intruder@elsewhere.example',
+      '--to',
+      'alice@fabrikam.com',
+      '--header',
+      `Subject: ${subject}`,
+      '--body',
+      'no',
+    ]);
+    expect(serverReplies(transcript).some((r) => /^550 5\.7\.1 SENDER_NOT_ALLOWED\b/.test(r))).toBe(true);
+    expect(bySubject(subject)).toEqual([]);
+    expect(
+      stack.graph
+        .requests()
+        .filter((r) => r.route === 'sendMail' && r.mailbox === 'intruder@elsewhere.example'),
+    ).toEqual([]);
+  });
 
   it('answers 250 when Graph throttles with 429 and delivers the message exactly once after Retry-After', async () => {
     const subject = `Throttled ${RUN}`;

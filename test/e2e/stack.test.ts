@@ -9,7 +9,7 @@ import { freeStablePort } from '../helpers/azurite';
 import { smtpTransport, spoolIdFromReply } from '../helpers/e2e-edge';
 import { eventually } from '../helpers/e2e-function-stack';
 import { spoolIdFromTranscript, swaks } from '../helpers/swaks';
-import { itWithTool } from '../helpers/tool-groups';
+import { requireTool } from '../helpers/tool-groups';
 import { accepts, alive, REPO_ROOT, stackEnv, type StackProcess, startStackProcess } from './stack-process';
 
 /**
@@ -83,61 +83,56 @@ describe('npm start', () => {
     expect(stack.state.children.map((c) => c.name)).toEqual(['azurite', 'sandbox', 'function', 'edge']);
   }, 120_000);
 
-  itWithTool(
-    'swaks',
-    'delivers a swaks message with an attachment to the sandbox and shows it on the status page',
-    async () => {
-      const attachment = join(work, 'scan-0001.pdf');
-      const pdf = Buffer.from('%PDF-1.4\n% a scanned page\n');
-      writeFileSync(attachment, pdf);
-      const { code, transcript } = await swaks(Number(env.BRIDGE_SMTP_PORT), [
-        '--from',
-        'copier@branch.example',
-        '--to',
-        'alice@example.com',
-        '--header',
-        'Subject: Scan from the stack test',
-        '--body',
-        'Scanned on the 3rd floor.',
-        '--attach-type',
-        'application/pdf',
-        '--attach',
-        attachment,
-      ]);
-      expect(code, transcript).toBe(0);
-      const id = spoolIdFromTranscript(transcript);
+  it('delivers a swaks message with an attachment to the sandbox and shows it on the status page', async (ctx) => {
+    requireTool(ctx, 'swaks');
+    const attachment = join(work, 'scan-0001.pdf');
+    const pdf = Buffer.from('%PDF-1.4\n% a scanned page\n');
+    writeFileSync(attachment, pdf);
+    const { code, transcript } = await swaks(Number(env.BRIDGE_SMTP_PORT), [
+      '--from',
+      'copier@branch.example',
+      '--to',
+      'alice@example.com',
+      '--header',
+      'Subject: Scan from the stack test',
+      '--body',
+      'Scanned on the 3rd floor.',
+      '--attach-type',
+      'application/pdf',
+      '--attach',
+      attachment,
+    ]);
+    expect(code, transcript).toBe(0);
+    const id = spoolIdFromTranscript(transcript);
 
-      const snap = await eventually(
-        snapshot,
-        (s) =>
-          s.recent.some((e) => e.id === id && e.cloud?.kind === 'state') &&
-          Boolean(s.sandbox?.messages.length),
-        15_000,
-      );
-      expect(snap.mode).toBe('sandbox');
-      expect(snap.recent.find((e) => e.id === id)).toMatchObject({
-        outcome: 'sent',
-        subject: 'Scan from the stack test',
-        cloud: { kind: 'state', state: 'sent', sender: 'copier@branch.example' },
-      });
-      const kept = snap.sandbox?.messages.find((m) => m.subject === 'Scan from the stack test');
-      expect(kept).toMatchObject({
-        mailbox: 'copier@branch.example',
-        to: ['alice@example.com'],
-        attachments: [{ n: 1, name: 'scan-0001.pdf', size: pdf.length }],
-      });
+    const snap = await eventually(
+      snapshot,
+      (s) =>
+        s.recent.some((e) => e.id === id && e.cloud?.kind === 'state') && Boolean(s.sandbox?.messages.length),
+      15_000,
+    );
+    expect(snap.mode).toBe('sandbox');
+    expect(snap.recent.find((e) => e.id === id)).toMatchObject({
+      outcome: 'sent',
+      subject: 'Scan from the stack test',
+      cloud: { kind: 'state', state: 'sent', sender: 'copier@branch.example' },
+    });
+    const kept = snap.sandbox?.messages.find((m) => m.subject === 'Scan from the stack test');
+    expect(kept).toMatchObject({
+      mailbox: 'copier@branch.example',
+      to: ['alice@example.com'],
+      attachments: [{ n: 1, name: 'scan-0001.pdf', size: pdf.length }],
+    });
 
-      // The sandbox keeps the Graph request, the .eml and the attachment on disk too.
-      const [onDisk] = keptOnDisk('Scan from the stack test');
-      expect(readFileSync(join(onDisk!.dir, 'message.eml'), 'utf8')).toContain('Scanned on the 3rd floor.');
-      expect(readFileSync(join(onDisk!.dir, 'attachments', '1-scan-0001.pdf'))).toEqual(pdf);
-      expect(JSON.parse(readFileSync(join(onDisk!.dir, 'request.json'), 'utf8'))[0]).toMatchObject({
-        route: 'sendMail',
-        method: 'POST',
-      });
-    },
-    60_000,
-  );
+    // The sandbox keeps the Graph request, the .eml and the attachment on disk too.
+    const [onDisk] = keptOnDisk('Scan from the stack test');
+    expect(readFileSync(join(onDisk!.dir, 'message.eml'), 'utf8')).toContain('Scanned on the 3rd floor.');
+    expect(readFileSync(join(onDisk!.dir, 'attachments', '1-scan-0001.pdf'))).toEqual(pdf);
+    expect(JSON.parse(readFileSync(join(onDisk!.dir, 'request.json'), 'utf8'))[0]).toMatchObject({
+      route: 'sendMail',
+      method: 'POST',
+    });
+  }, 60_000);
 
   it('keeps its generated secrets in 0600 files and never prints or logs them', () => {
     expect(statSync(join(dataDir, 'secrets')).mode & 0o777).toBe(0o700);

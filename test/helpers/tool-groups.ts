@@ -1,4 +1,4 @@
-import { describe, it, type TestFunction } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 
 import { hasTool, probe, SETUP_COMMAND, type ToolGroup } from './tool-probe';
 
@@ -8,11 +8,11 @@ export { corpusDir, hasTool, toolPath, type ToolGroup } from './tool-probe';
  * Test groups that need something a fresh clone with Node, Python 3 and git does not have (the groups and
  * how they are found: test/helpers/tool-probe.ts).
  *
- * Where it is missing, `describeWithTool` / `itWithTool` register a skipped placeholder ("not run: …") that
+ * Where it is missing, `describeWithTool` registers a skipped placeholder ("not run: …") that
  * carries the group in its meta; test/reporters/not-run-groups.ts turns those into the run's closing line.
  * With BRIDGE_TEST_ALL=1 (set by .ci/run) the placeholder fails instead: CI runs everything or goes red.
  * The block's own body is not even collected when its tool is missing, so it may use the tool or read its
- * data (e.g. list the corpus) while collecting.
+ * data (e.g. list the corpus) while collecting. For one test in a block that runs anyway: `requireTool`.
  */
 
 /** BRIDGE_TEST_ALL=1: a missing tool fails the run instead of skipping its group (.ci/run sets it). */
@@ -29,13 +29,13 @@ function placeholder(missing: readonly ToolGroup[]): void {
   for (const group of missing) {
     const { missing: what } = probe(group);
     if (testAllRequired()) {
-      it(`needs ${group}: ${what}`, { meta: { missingGroup: group } }, () => {
+      it(`needs ${group}: ${what}`, { meta: { missingGroups: [group] } }, () => {
         throw new Error(
           `BRIDGE_TEST_ALL=1 and ${what}: a missing tool is a failure here, never a skip. Install with: ${SETUP_COMMAND}`,
         );
       });
     } else {
-      it.skip(`not run: ${what} (${SETUP_COMMAND})`, { meta: { notRunGroup: group } }, () => {});
+      it.skip(`not run: ${what} (${SETUP_COMMAND})`, { meta: { notRunGroups: [group] } }, () => {});
     }
   }
 }
@@ -54,14 +54,22 @@ export function describeWithTool(
   else describe(name, () => placeholder(missing));
 }
 
-/** `it` for a single test that needs one or more groups, inside an otherwise self-contained block. */
-export function itWithTool(
-  groups: ToolGroup | readonly ToolGroup[],
-  name: string,
-  body: TestFunction,
-  timeout?: number,
-): void {
-  const missing = missingGroups(asList(groups));
-  if (missing.length === 0) it(name, body, timeout);
-  else describe(name, () => placeholder(missing));
+/**
+ * First line of a single test that needs one or more groups, inside an otherwise self-contained block:
+ * `it('…', async (ctx) => { requireTool(ctx, 'swaks'); … })`. Skips the test (vitest's `ctx.skip`), marked for
+ * the closing line, when a group is missing; throws instead under BRIDGE_TEST_ALL=1. Hooks of the block still
+ * run, so they must not need the tool.
+ */
+export function requireTool(context: TestContext, ...groups: ToolGroup[]): void {
+  const missing = missingGroups(groups);
+  if (missing.length === 0) return;
+  const what = missing.map((g) => probe(g).missing).join('; ');
+  if (testAllRequired()) {
+    context.task.meta.missingGroups = missing;
+    throw new Error(
+      `BRIDGE_TEST_ALL=1 and ${what}: a missing tool is a failure here, never a skip. Install with: ${SETUP_COMMAND}`,
+    );
+  }
+  context.task.meta.notRunGroups = missing;
+  context.skip(`not run: ${what} (${SETUP_COMMAND})`);
 }

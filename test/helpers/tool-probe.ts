@@ -117,7 +117,7 @@ export function hasTool(group: ToolGroup): boolean {
 
 /**
  * The absolute path of the group's executable (or the corpus folder). Call it inside a block registered with
- * describeWithTool/itWithTool for the same group; anywhere else a missing tool throws with the fix.
+ * describeWithTool or after requireTool for the same group; anywhere else a missing tool throws with the fix.
  */
 export function toolPath(group: ToolGroup): string {
   const { path, missing } = probe(group);
@@ -132,9 +132,9 @@ export function testAllRequired(): boolean {
 
 declare module 'vitest' {
   interface TaskMeta {
-    /** Set on the placeholder of a group whose tool is missing; read by test/reporters/not-run-groups.ts. */
-    notRunGroup?: ToolGroup;
-    /** Set on the failing placeholder under BRIDGE_TEST_ALL=1. */
-    missingGroup?: ToolGroup;
+    /** Set on a test skipped because these groups are missing; read by test/reporters/not-run-groups.mts. */
+    notRunGroups?: ToolGroup[];
+    /** Set on a test failed because these groups are missing, under BRIDGE_TEST_ALL=1. */
+    missingGroups?: ToolGroup[];
   }
 }

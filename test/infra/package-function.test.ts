@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/bicep/paths';
 import { packageFunction, productionPackages } from '../../scripts/deploy/package-function';
 import { listFiles } from '../../scripts/deploy/zip-folder';
-import { itWithTool, toolPath } from '../helpers/tool-groups';
+import { requireTool, toolPath } from '../helpers/tool-groups';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -96,26 +96,23 @@ describe('npm run package:function', () => {
     expect(files.filter((f) => f.includes('devpkg') || f.includes('edge-listener'))).toEqual([]);
   });
 
-  itWithTool(
-    'unzip',
-    'writes a zip that unzip accepts, holding exactly the staged files, which runs under node',
-    () => {
-      const root = fixtureRepo();
-      const result = packageFunction({ repoRoot: root, build: false });
-      execFileSync(toolPath('unzip'), ['-tq', result.zipPath]);
-      const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], { encoding: 'utf8' })
-        .trim()
-        .split('\n');
-      expect(listed).toEqual(listFiles(result.folder));
-      const extracted = tempDir('package-function-unzipped-');
-      execFileSync(toolPath('unzip'), ['-q', result.zipPath, '-d', extracted]);
-      const output = execFileSync(process.execPath, ['-e', "require('./dist/functions/index.js')"], {
-        cwd: extracted,
-        encoding: 'utf8',
-      });
-      expect(output.trim()).toBe('42 prod+nested scoped');
-    },
-  );
+  it('writes a zip that unzip accepts, holding exactly the staged files, which runs under node', (ctx) => {
+    requireTool(ctx, 'unzip');
+    const root = fixtureRepo();
+    const result = packageFunction({ repoRoot: root, build: false });
+    execFileSync(toolPath('unzip'), ['-tq', result.zipPath]);
+    const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(listed).toEqual(listFiles(result.folder));
+    const extracted = tempDir('package-function-unzipped-');
+    execFileSync(toolPath('unzip'), ['-q', result.zipPath, '-d', extracted]);
+    const output = execFileSync(process.execPath, ['-e', "require('./dist/functions/index.js')"], {
+      cwd: extracted,
+      encoding: 'utf8',
+    });
+    expect(output.trim()).toBe('42 prod+nested scoped');
+  });
 
   it('gives byte-identical zips for identical input', () => {
     const root = fixtureRepo();
@@ -167,39 +164,35 @@ describe('npm run package:function', () => {
     }
   });
 
-  itWithTool(
-    'unzip',
-    'ships none of the dev-only code of this repository (local host, Graph sandbox) in the real zip',
-    () => {
-      // A throwaway root that shares this checkout's manifests and node_modules and holds a fresh compile.
-      const root = tempDir('package-function-real-');
-      for (const name of ['host.json', 'package.json', 'package-lock.json', 'node_modules']) {
-        symlinkSync(join(REPO_ROOT, name), join(root, name));
-      }
-      execFileSync(
-        process.execPath,
-        [
-          join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-          '-p',
-          join(REPO_ROOT, 'tsconfig.build.json'),
-          '--outDir',
-          join(root, 'dist'),
-        ],
-        { stdio: 'pipe' },
-      );
-      expect(existsSync(join(root, 'dist', 'dev', 'graph-sandbox', 'sandbox.js'))).toBe(true);
-      const result = packageFunction({ repoRoot: root, build: false });
-      const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      })
-        .trim()
-        .split('\n');
-      expect(listed).toContain('dist/functions/index.js');
-      const ownCode = listed.filter((entry) => entry.startsWith('dist/'));
-      expect(ownCode.filter((entry) => !/^dist\/(functions|core)\//.test(entry))).toEqual([]);
-      expect(ownCode.filter((entry) => /graph-sandbox|function-host|\/local\//.test(entry))).toEqual([]);
-    },
-    180_000,
-  );
+  it('ships none of the dev-only code of this repository (local host, Graph sandbox) in the real zip', (ctx) => {
+    requireTool(ctx, 'unzip');
+    // A throwaway root that shares this checkout's manifests and node_modules and holds a fresh compile.
+    const root = tempDir('package-function-real-');
+    for (const name of ['host.json', 'package.json', 'package-lock.json', 'node_modules']) {
+      symlinkSync(join(REPO_ROOT, name), join(root, name));
+    }
+    execFileSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(REPO_ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(root, 'dist'),
+      ],
+      { stdio: 'pipe' },
+    );
+    expect(existsSync(join(root, 'dist', 'dev', 'graph-sandbox', 'sandbox.js'))).toBe(true);
+    const result = packageFunction({ repoRoot: root, build: false });
+    const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    })
+      .trim()
+      .split('\n');
+    expect(listed).toContain('dist/functions/index.js');
+    const ownCode = listed.filter((entry) => entry.startsWith('dist/'));
+    expect(ownCode.filter((entry) => !/^dist\/(functions|core)\//.test(entry))).toEqual([]);
+    expect(ownCode.filter((entry) => /graph-sandbox|function-host|\/local\//.test(entry))).toEqual([]);
+  }, 180_000);
 });

@@ -23,8 +23,8 @@ export default class NotRunGroupsReporter extends JsonReporter {
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const meta = test.meta();
-        if (meta.notRunGroup) notRun.add(meta.notRunGroup);
-        if (meta.missingGroup) failed.add(meta.missingGroup);
+        for (const group of meta.notRunGroups ?? []) notRun.add(group);
+        for (const group of meta.missingGroups ?? []) failed.add(group);
       }
     }
     const line = closingLine([...notRun].sort(), [...failed].sort());

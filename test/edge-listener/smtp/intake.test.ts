@@ -9,7 +9,7 @@ import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 import { swaks } from '../../helpers/swaks';
-import { itWithTool } from '../../helpers/tool-groups';
+import { requireTool } from '../../helpers/tool-groups';
 
 let fn: FakeFunction;
 let edge: TestEdge;
@@ -78,7 +78,8 @@ describe('SMTP intake with real clients', () => {
     }
   });
 
-  itWithTool('swaks', 'delivers a swaks message with an attachment byte for byte', async () => {
+  it('delivers a swaks message with an attachment byte for byte', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const dir = mkdtempSync(join(tmpdir(), 'swaks-'));
     const att = join(dir, 'att.txt');
     writeFileSync(att, 'attachment content 12345\n');

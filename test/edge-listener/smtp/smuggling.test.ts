@@ -8,7 +8,7 @@ import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 import { swaks } from '../../helpers/swaks';
-import { itWithTool } from '../../helpers/tool-groups';
+import { requireTool } from '../../helpers/tool-groups';
 
 /** smtp-cases.md §1: only CRLF.CRLF ends DATA; ambiguous terminators are refused, never split into two. */
 let fn: FakeFunction;
@@ -105,7 +105,8 @@ describe('SMTP smuggling probes (S1–S8)', () => {
     c.destroy();
   });
 
-  itWithTool('swaks', 'refuses the S1 probe sent by swaks --no-data-fixup', async () => {
+  it('refuses the S1 probe sent by swaks --no-data-fixup', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const dir = mkdtempSync(join(tmpdir(), 'smug-'));
     const file = join(dir, 's1.txt');
     writeFileSync(

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_INTERNET_MESSAGE_HEADERS } from '../../../functions/mime/internet-headers';
 import { planDelivery } from '../../../functions/mime/plan';
 import { corpusFile } from '../../helpers/mime-corpus';
-import { itWithTool } from '../../helpers/tool-groups';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -62,21 +62,18 @@ describe('planDelivery: the Graph message', () => {
     expect(plan.message).not.toHaveProperty('attachments');
   });
 
-  itWithTool(
-    'mime-corpus',
-    'sends the text body when there is no HTML, and an empty text body when there is no text either',
-    async () => {
-      const text = await planDelivery(
-        eml('From: scanner@site.example', 'Subject: t', '', 'line one', 'line two'),
-        rcpt,
-        SITE_POLICY,
-      );
-      expect(text.message?.body).toEqual({ contentType: 'text', content: 'line one\nline two' });
-      const scanOnly = await planDelivery(corpusFile('image-only.eml'), rcpt, SITE_POLICY);
-      expect(scanOnly.message?.body).toEqual({ contentType: 'text', content: '' });
-      expect(scanOnly.attachments.map((a) => a.name)).toEqual(['bluedot.jpg']);
-    },
-  );
+  it('sends the text body when there is no HTML, and an empty text body when there is no text either', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const text = await planDelivery(
+      eml('From: scanner@site.example', 'Subject: t', '', 'line one', 'line two'),
+      rcpt,
+      SITE_POLICY,
+    );
+    expect(text.message?.body).toEqual({ contentType: 'text', content: 'line one\nline two' });
+    const scanOnly = await planDelivery(corpusFile('image-only.eml'), rcpt, SITE_POLICY);
+    expect(scanOnly.message?.body).toEqual({ contentType: 'text', content: '' });
+    expect(scanOnly.attachments.map((a) => a.name)).toEqual(['bluedot.jpg']);
+  });
 
   it('names nameless parts from type and position, and sends message/rfc822 as an .eml file', async () => {
     const inner = 'From: a@x.example\r\nSubject: inner\r\n\r\nforwarded body\r\n';
@@ -212,19 +209,16 @@ describe('planDelivery: the Graph message', () => {
     expect(none.message).not.toHaveProperty('internetMessageHeaders');
   });
 
-  itWithTool(
-    'mime-corpus',
-    'cuts the 200 KB folded subject of corpus long-header-200k.eml to 255 characters',
-    async () => {
-      const plan = await planDelivery(corpusFile('long-header-200k.eml'), rcpt, SITE_POLICY);
-      const subject = plan.message?.subject ?? '';
-      expect(Array.from(subject)).toHaveLength(255);
-      expect(
-        subject.startsWith('Die heiße Zypernsonne quälte Max und Victoria ja böse auf dem Weg bis zur Küste'),
-      ).toBe(true);
-      expect(subject.endsWith('…')).toBe(true);
-    },
-  );
+  it('cuts the 200 KB folded subject of corpus long-header-200k.eml to 255 characters', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const plan = await planDelivery(corpusFile('long-header-200k.eml'), rcpt, SITE_POLICY);
+    const subject = plan.message?.subject ?? '';
+    expect(Array.from(subject)).toHaveLength(255);
+    expect(
+      subject.startsWith('Die heiße Zypernsonne quälte Max und Victoria ja böse auf dem Weg bis zur Küste'),
+    ).toBe(true);
+    expect(subject.endsWith('…')).toBe(true);
+  });
 
   it('keeps a subject of exactly 255 characters whole and never splits a surrogate pair when cutting', async () => {
     const exact = 'a'.repeat(255);

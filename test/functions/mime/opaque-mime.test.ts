@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { planDelivery } from '../../../functions/mime/plan';
 import { encodePhrase, formatAddressField } from '../../../functions/mime/header-format';
 import { corpusFile } from '../../helpers/mime-corpus';
-import { itWithTool } from '../../helpers/tool-groups';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
 import { REPO_ROOT } from './python-reference';
 
@@ -51,44 +51,38 @@ describe('planDelivery: signed or encrypted messages go as MIME', () => {
     expect(sent.body.equals(split(fixture).body)).toBe(true);
   });
 
-  itWithTool(
-    'mime-corpus',
-    'sends multipart/signed from the default mailbox with From replaced and Reply-To added, signed bytes unchanged',
-    async () => {
-      const original = corpusFile('smime-x-pkcs7.eml'); // From: sender@example.dom, To: recipient@example.dom, LF
-      const plan = await planDelivery(
-        original,
-        envelope(['recipient@example.dom', 'extra@corp.example']),
-        SITE_POLICY,
-      );
-      expect(plan).toMatchObject({ kind: 'mime', mailbox: 'relay@site.example', senderRewritten: true });
-      const parsed = await simpleParser(plan.mime ?? Buffer.alloc(0));
-      expect(parsed.from?.value).toEqual([
-        { address: 'relay@site.example', name: 'sender@example.dom via bridge' },
-      ]);
-      expect(listOf(parsed.replyTo)).toEqual(['sender@example.dom']);
-      expect(listOf(parsed.to)).toEqual(['recipient@example.dom']);
-      expect(listOf(parsed.bcc)).toEqual(['extra@corp.example']);
-      expect(split(plan.mime ?? Buffer.alloc(0)).body.equals(split(original).body)).toBe(true);
-    },
-  );
+  it('sends multipart/signed from the default mailbox with From replaced and Reply-To added, signed bytes unchanged', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const original = corpusFile('smime-x-pkcs7.eml'); // From: sender@example.dom, To: recipient@example.dom, LF
+    const plan = await planDelivery(
+      original,
+      envelope(['recipient@example.dom', 'extra@corp.example']),
+      SITE_POLICY,
+    );
+    expect(plan).toMatchObject({ kind: 'mime', mailbox: 'relay@site.example', senderRewritten: true });
+    const parsed = await simpleParser(plan.mime ?? Buffer.alloc(0));
+    expect(parsed.from?.value).toEqual([
+      { address: 'relay@site.example', name: 'sender@example.dom via bridge' },
+    ]);
+    expect(listOf(parsed.replyTo)).toEqual(['sender@example.dom']);
+    expect(listOf(parsed.to)).toEqual(['recipient@example.dom']);
+    expect(listOf(parsed.bcc)).toEqual(['extra@corp.example']);
+    expect(split(plan.mime ?? Buffer.alloc(0)).body.equals(split(original).body)).toBe(true);
+  });
 
-  itWithTool(
-    'mime-corpus',
-    'drops a header-only recipient and the original Bcc, strips the mbox line and keeps CRLF (corpus smime-signed-png.eml)',
-    async () => {
-      const plan = await planDelivery(
-        corpusFile('smime-signed-png.eml'),
-        envelope(['other@corp.example']),
-        SITE_POLICY,
-      );
-      const head = split(plan.mime ?? Buffer.alloc(0)).head;
-      expect(head.startsWith('MIME-Version: 1.0')).toBe(true);
-      expect(head).not.toMatch(/^To:/m);
-      expect(head).toContain('\r\nBcc: other@corp.example\r\n');
-      expect(head.replace(/\r\n/g, '')).not.toContain('\n');
-    },
-  );
+  it('drops a header-only recipient and the original Bcc, strips the mbox line and keeps CRLF (corpus smime-signed-png.eml)', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const plan = await planDelivery(
+      corpusFile('smime-signed-png.eml'),
+      envelope(['other@corp.example']),
+      SITE_POLICY,
+    );
+    const head = split(plan.mime ?? Buffer.alloc(0)).head;
+    expect(head.startsWith('MIME-Version: 1.0')).toBe(true);
+    expect(head).not.toMatch(/^To:/m);
+    expect(head).toContain('\r\nBcc: other@corp.example\r\n');
+    expect(head.replace(/\r\n/g, '')).not.toContain('\n');
+  });
 
   it('treats PGP/MIME multipart/encrypted and application/pkcs7-mime signed-data like S/MIME', async () => {
     const pgp = [

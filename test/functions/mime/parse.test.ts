@@ -5,7 +5,7 @@ import { BridgeError } from '../../../core/errors';
 import type { DeliveryPlan } from '../../../functions/delivery-plan';
 import { planDelivery } from '../../../functions/mime/plan';
 import { corpusFile } from '../../helpers/mime-corpus';
-import { itWithTool } from '../../helpers/tool-groups';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
 
 const rcpt = envelope(['alice@corp.example', 'bob@corp.example']);
@@ -49,44 +49,38 @@ describe('planDelivery on damaged input: a defined outcome for each case', () =>
     }
   });
 
-  itWithTool(
-    'mime-corpus',
-    'sends data without any header field as its text, with an empty subject (corpus hdr-none.eml)',
-    async () => {
-      const plan = (await outcome(corpusFile('hdr-none.eml'))) as DeliveryPlan;
-      expect(plan.message?.subject).toBe('');
-      expect(plan.message?.body?.content).toContain('This is a simple message not having headers.');
-      expect(plan.mailbox).toBe('scanner@site.example'); // MAIL FROM stands in for the missing From
-    },
-  );
+  it('sends data without any header field as its text, with an empty subject (corpus hdr-none.eml)', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const plan = (await outcome(corpusFile('hdr-none.eml'))) as DeliveryPlan;
+    expect(plan.message?.subject).toBe('');
+    expect(plan.message?.body?.content).toContain('This is a simple message not having headers.');
+    expect(plan.mailbox).toBe('scanner@site.example'); // MAIL FROM stands in for the missing From
+  });
 
-  itWithTool(
-    'mime-corpus',
-    'refuses a multipart whose boundary never opens a part, and plans empty or unterminated ones',
-    async () => {
-      for (const file of ['nul-malformed.eml', 'missing-boundary.eml', '8bit-garbage-hdr.eml']) {
-        expect(((await outcome(corpusFile(file))) as BridgeError).code, file).toBe('MIME_UNPARSEABLE');
-      }
-      const empty = (await outcome(corpusFile('false-multipart.eml'))) as DeliveryPlan;
-      expect(empty.message?.body?.content).toBe('');
-      const unterminated = (await outcome(
-        eml(
-          'From: scanner@site.example',
-          'Content-Type: multipart/mixed; boundary=b',
-          '',
-          '--b',
-          'Content-Type: application/pdf; name=scan.pdf',
-          'Content-Transfer-Encoding: base64',
-          '',
-          'JVBERi0xLjQ=',
-        ),
-      )) as DeliveryPlan;
-      expect(unterminated.attachments.map((a) => [a.name, a.content.toString('latin1')])).toEqual([
-        ['scan.pdf', '%PDF-1.4'],
-      ]);
-      expect(await outcome(corpusFile('no-end-boundary.eml'))).not.toBeInstanceOf(BridgeError);
-    },
-  );
+  it('refuses a multipart whose boundary never opens a part, and plans empty or unterminated ones', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    for (const file of ['nul-malformed.eml', 'missing-boundary.eml', '8bit-garbage-hdr.eml']) {
+      expect(((await outcome(corpusFile(file))) as BridgeError).code, file).toBe('MIME_UNPARSEABLE');
+    }
+    const empty = (await outcome(corpusFile('false-multipart.eml'))) as DeliveryPlan;
+    expect(empty.message?.body?.content).toBe('');
+    const unterminated = (await outcome(
+      eml(
+        'From: scanner@site.example',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: application/pdf; name=scan.pdf',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'JVBERi0xLjQ=',
+      ),
+    )) as DeliveryPlan;
+    expect(unterminated.attachments.map((a) => [a.name, a.content.toString('latin1')])).toEqual([
+      ['scan.pdf', '%PDF-1.4'],
+    ]);
+    expect(await outcome(corpusFile('no-end-boundary.eml'))).not.toBeInstanceOf(BridgeError);
+  });
 
   it('removes NUL from subject and body text but keeps NUL and bare CR in attachment bytes', async () => {
     const binary = Buffer.from([0x00, 0x0d, 0x41, 0x0d, 0x0a, 0x00]);
@@ -178,38 +172,35 @@ describe('planDelivery on damaged input: a defined outcome for each case', () =>
     );
   });
 
-  itWithTool(
-    'mime-corpus',
-    'fuzz: corpus messages cut, spliced and overwritten at random give a sane plan or MIME_UNPARSEABLE',
-    async () => {
-      const seeds = [
-        'smime-x-pkcs7.eml',
-        'alt-related.eml',
-        'att-rfc822.eml',
-        'ricoh-scan-fwd.eml',
-        'hdr-at-display-name.eml',
-        'mixed-eol-boundaries.eml',
-      ].map((f) => corpusFile(f));
-      const damage = fc.record({
-        seed: fc.nat(seeds.length - 1),
-        at: fc.nat(),
-        cut: fc.nat(64),
-        insert: fc.uint8Array({ maxLength: 32 }),
-        truncate: fc.boolean(),
-      });
-      await fc.assert(
-        fc.asyncProperty(damage, async ({ seed, at, cut, insert, truncate }) => {
-          const source = seeds[seed] ?? Buffer.alloc(0);
-          const offset = at % (source.length + 1);
-          const damaged = truncate
-            ? source.subarray(0, offset)
-            : Buffer.concat([source.subarray(0, offset), insert, source.subarray(offset + cut)]);
-          const result = await outcome(damaged);
-          if (result instanceof BridgeError) expect(result.code).toBe('MIME_UNPARSEABLE');
-          else expectSanePlan(result);
-        }),
-        { numRuns: 300 },
-      );
-    },
-  );
+  it('fuzz: corpus messages cut, spliced and overwritten at random give a sane plan or MIME_UNPARSEABLE', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const seeds = [
+      'smime-x-pkcs7.eml',
+      'alt-related.eml',
+      'att-rfc822.eml',
+      'ricoh-scan-fwd.eml',
+      'hdr-at-display-name.eml',
+      'mixed-eol-boundaries.eml',
+    ].map((f) => corpusFile(f));
+    const damage = fc.record({
+      seed: fc.nat(seeds.length - 1),
+      at: fc.nat(),
+      cut: fc.nat(64),
+      insert: fc.uint8Array({ maxLength: 32 }),
+      truncate: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(damage, async ({ seed, at, cut, insert, truncate }) => {
+        const source = seeds[seed] ?? Buffer.alloc(0);
+        const offset = at % (source.length + 1);
+        const damaged = truncate
+          ? source.subarray(0, offset)
+          : Buffer.concat([source.subarray(0, offset), insert, source.subarray(offset + cut)]);
+        const result = await outcome(damaged);
+        if (result instanceof BridgeError) expect(result.code).toBe('MIME_UNPARSEABLE');
+        else expectSanePlan(result);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

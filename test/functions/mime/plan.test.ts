@@ -7,7 +7,7 @@ import { addressKey } from '../../../core/envelope';
 import { BridgeError } from '../../../core/errors';
 import { planDelivery } from '../../../functions/mime/plan';
 import { corpusFile } from '../../helpers/mime-corpus';
-import { itWithTool } from '../../helpers/tool-groups';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
 
 async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
@@ -102,35 +102,32 @@ describe('planDelivery: who sends', () => {
     }
   });
 
-  itWithTool(
-    'mime-corpus',
-    'reads an @ inside an unquoted display name as part of the name (corpus hdr-at-display-name.eml)',
-    async () => {
-      const plan = await planDelivery(
-        eml('From: Scan@HQ Copier <scanner@site.example>', 'To: alice@corp.example', '', 'x'),
-        envelope(['alice@corp.example']),
-        SITE_POLICY,
-      );
-      expect(plan.message?.from?.emailAddress).toEqual({
-        address: 'scanner@site.example',
-        name: 'Scan@HQ Copier',
-      });
+  it('reads an @ inside an unquoted display name as part of the name (corpus hdr-at-display-name.eml)', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const plan = await planDelivery(
+      eml('From: Scan@HQ Copier <scanner@site.example>', 'To: alice@corp.example', '', 'x'),
+      envelope(['alice@corp.example']),
+      SITE_POLICY,
+    );
+    expect(plan.message?.from?.emailAddress).toEqual({
+      address: 'scanner@site.example',
+      name: 'Scan@HQ Copier',
+    });
 
-      // "From: Mikel Lindsaar <test@lindsaar.net>, jack@lindsar.com" and "To: …, Mikel@Lindsaar <raasdnil@gmail.com>, …"
-      const corpusPlan = await planDelivery(
-        corpusFile('hdr-at-display-name.eml'),
-        envelope(['raasdnil@gmail.com', 'tom@gmail.com']),
-        SITE_POLICY,
-      );
-      expect(corpusPlan.message?.toRecipients).toEqual([
-        { emailAddress: { address: 'raasdnil@gmail.com', name: 'Mikel@Lindsaar' } },
-        { emailAddress: { address: 'tom@gmail.com' } },
-      ]);
-      expect(corpusPlan.message?.replyTo).toEqual([
-        { emailAddress: { address: 'test@lindsaar.net', name: 'Mikel Lindsaar' } },
-      ]);
-    },
-  );
+    // "From: Mikel Lindsaar <test@lindsaar.net>, jack@lindsar.com" and "To: …, Mikel@Lindsaar <raasdnil@gmail.com>, …"
+    const corpusPlan = await planDelivery(
+      corpusFile('hdr-at-display-name.eml'),
+      envelope(['raasdnil@gmail.com', 'tom@gmail.com']),
+      SITE_POLICY,
+    );
+    expect(corpusPlan.message?.toRecipients).toEqual([
+      { emailAddress: { address: 'raasdnil@gmail.com', name: 'Mikel@Lindsaar' } },
+      { emailAddress: { address: 'tom@gmail.com' } },
+    ]);
+    expect(corpusPlan.message?.replyTo).toEqual([
+      { emailAddress: { address: 'test@lindsaar.net', name: 'Mikel Lindsaar' } },
+    ]);
+  });
 
   it('repairs raw 8-bit Windows-1252 in Subject and From display name', async () => {
     const mime = Buffer.concat([
