@@ -10,6 +10,6 @@ import './send-queued';
 /**
  * Entry of the function app (package.json "main" → dist/functions/index.js). Streaming must be enabled
  * before the host finishes starting, so that request.body is a stream and large messages are never
- * buffered whole (platform-facts §C8). Registration order does not matter to it.
+ * buffered whole (docs/design/platform-facts.md §C8). Registration order does not matter to it.
  */
 app.setup({ enableHttpStream: true });

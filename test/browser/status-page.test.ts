@@ -153,7 +153,7 @@ describeWithTool('chromium', 'status page in a browser', () => {
   });
 
   it('shows why Graph refused a message, with its request id, and deletes it from the page', async () => {
-    // A mailbox without an Exchange Online licence: a permanent refusal (platform-facts §A4).
+    // A mailbox without an Exchange Online licence: a permanent refusal (docs/design/platform-facts.md §A4).
     stack.fn.graph.inject({
       route: 'sendMail',
       mailbox: 'unlicensed@example.com',

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { allResources, compiledMain, ofType, single, snapshotMain } from './arm';
 import { describeWithTool } from '../helpers/tool-groups';
 
-// Entra consent and Exchange RBAC for Applications add up (platform-facts §A5): with 'exchangeRbac' the
+// Entra consent and Exchange RBAC for Applications add up (docs/design/platform-facts.md §A5): with 'exchangeRbac' the
 // deployment must grant nothing in Entra, or the Exchange scope would be no limit at all.
 const grantsFor = (params: Record<string, unknown>) => {
   const resources = snapshotMain(params).predictedResources;

@@ -10,7 +10,7 @@ import { openSession } from '../helpers/raw-smtp';
 import { swaks } from '../../helpers/swaks';
 import { requireTool } from '../../helpers/tool-groups';
 
-/** smtp-cases.md §1: only CRLF.CRLF ends DATA; ambiguous terminators are refused, never split into two. */
+/** docs/design/smtp-cases.md §1: only CRLF.CRLF ends DATA; ambiguous terminators are refused, never split into two. */
 let fn: FakeFunction;
 let edge: TestEdge;
 
