@@ -32,7 +32,7 @@ export const SETUP_COMMAND = 'npm run setup:test-tools';
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /** The team's MIME corpus (third-party files under their own licences): beside the checkout, never in it. */
-const DEFAULT_CORPUS_DIR = resolve(REPO_ROOT, '..', 'shared', 'corpus', 'mime');
+const DEFAULT_CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus/mime');
 
 export interface Probe {
   /** Absolute path of the executable or folder, when present. */
