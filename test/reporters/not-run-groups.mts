@@ -1,5 +1,4 @@
-import type { SerializedError } from 'vitest';
-import type { TestModule, TestRunEndReason } from 'vitest/node';
+import type { TestModule } from 'vitest/node';
 import { JsonReporter } from 'vitest/reporters';
 
 import { SETUP_COMMAND, type ToolGroup } from '../helpers/tool-probe.js';
@@ -12,12 +11,8 @@ import { SETUP_COMMAND, type ToolGroup } from '../helpers/tool-probe.js';
  * Listed last in vitest.config.mts. Prints nothing more when every group a run's files use was there.
  */
 export default class NotRunGroupsReporter extends JsonReporter {
-  override async onTestRunEnd(
-    testModules: ReadonlyArray<TestModule>,
-    unhandledErrors: ReadonlyArray<SerializedError>,
-    reason: TestRunEndReason,
-  ): Promise<void> {
-    await super.onTestRunEnd(testModules, unhandledErrors, reason);
+  override async onTestRunEnd(testModules: ReadonlyArray<TestModule>): Promise<void> {
+    await super.onTestRunEnd(testModules);
     const notRun = new Set<ToolGroup>();
     const failed = new Set<ToolGroup>();
     for (const module of testModules) {
