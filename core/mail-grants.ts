@@ -5,7 +5,7 @@ import type { SerializedBridgeError } from './errors';
  * Where the app's mail permissions come from, per sender mailbox — shared by the function's diagnostics and
  * deep health and by `doctor`, so all three say the same sentence.
  *
- * Two independent grants add up (platform-facts §A5): Entra admin consent puts Mail.Send / Mail.ReadWrite in
+ * Two independent grants add up (docs/design/platform-facts.md §A5): Entra admin consent puts Mail.Send / Mail.ReadWrite in
  * the token and reaches every mailbox of the tenant; Exchange RBAC for Applications grants them for a
  * management scope and leaves the token without them. So a token without Mail.Send is not a fault by
  * itself: only a mailbox probe (core/diagnostics.ts) tells whether Exchange lets the app in.
@@ -105,7 +105,7 @@ export interface GrantOverlap {
 
 /**
  * A tenant-wide role in the token while the deployment says it scopes mailboxes with Exchange RBAC: the
- * grants add up, so the scope limits nothing (platform-facts §A5). Only the declared model can reveal this —
+ * grants add up, so the scope limits nothing (docs/design/platform-facts.md §A5). Only the declared model can reveal this —
  * with the consent in place every mailbox answers the same, in scope or not.
  */
 export function grantOverlap(

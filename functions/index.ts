@@ -11,7 +11,7 @@ import { HTTP_FUNCTIONS } from './http/http-functions';
  * dev/function-host serves as well) and the queue trigger of the delivery path.
  *
  * Streaming must be enabled before the host finishes starting, so that request.body is a stream and large
- * messages are never buffered whole (platform-facts §C8). Registration order does not matter to it.
+ * messages are never buffered whole (docs/design/platform-facts.md §C8). Registration order does not matter to it.
  */
 app.setup({ enableHttpStream: true });
 

@@ -11,8 +11,8 @@ import type { Target } from './targets';
  * A private Postfix instance — the reference the 1 MB target is set against: smtpd writing every message
  * into its fsync'd queue (cleanup), qmgr handing it to the discard transport. It runs from a throwaway
  * config directory (`postfix -c DIR start`), so the machine's own Postfix (left unconfigured) is untouched.
- * Postfix must start as root; elsewhere this returns undefined and the report keeps the toolchain-notes
- * figure instead. CPU is charged to the whole instance (master and every daemon it forks, see cpuSecondsTree).
+ * Postfix must start as root; elsewhere this returns undefined and the report keeps the figure of
+ * docs/design/toolchain.md §smtp-server instead. CPU is charged to the whole instance (master and every daemon it forks, see cpuSecondsTree).
  */
 export const POSTFIX_NAME = "Postfix 3.7 smtpd, fsync'd queue, discard transport";
 

@@ -238,8 +238,8 @@ function report(rows: Row[], memory: Awaited<ReturnType<typeof memoryWhileStream
     "about Postfix's own rate for 1 MB messages, flat memory while a 150 MB message streams through.",
     rows.some((r) => r.target === POSTFIX_NAME)
       ? `Postfix's own rate: the "${POSTFIX_NAME}" rows, measured in this run (a private instance from a\n` +
-        'throwaway config directory, bench/edge/postfix-target.ts); toolchain-notes.md has 167 msg/s for 1 MB, idle.'
-      : "Postfix's own rate could not be measured here (a private Postfix instance needs root); toolchain-notes.md:\n" +
+        'throwaway config directory, bench/edge/postfix-target.ts); docs/design/toolchain.md has 167 msg/s for 1 MB, idle.'
+      : "Postfix's own rate could not be measured here (a private Postfix instance needs root); docs/design/toolchain.md:\n" +
         "Postfix 3.7 smtpd with its fsync'd queue reaches 167 msg/s for 1 MB on these machines.",
     '',
   ];

@@ -8,7 +8,7 @@ import type { ExchangeAppRole, SandboxMailbox, SandboxOptions } from './options'
  * Who exists and who may do what: mailboxes per tenant, Exchange licence, the app's application permissions
  * (token roles, optionally limited by an application access policy), its Exchange RBAC for Applications
  * assignments, Send As rights. Answers are Graph's own status/code/message for each refusal
- * (platform-facts §A4–A5).
+ * (docs/design/platform-facts.md §A4–A5).
  */
 
 export interface Refusal {

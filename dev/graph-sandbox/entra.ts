@@ -9,7 +9,7 @@ import type { RequestContext } from './request-context';
 /**
  * The Entra ID side: OpenID metadata and the client-credentials token endpoint, as MSAL (via @azure/identity)
  * uses them with `disableInstanceDiscovery`. MSAL requires all four of authorization_endpoint, token_endpoint,
- * issuer and jwks_uri in the metadata (toolchain-notes §3).
+ * issuer and jwks_uri in the metadata (docs/design/toolchain.md §3).
  */
 
 export const DEFAULT_ROLES = ['Mail.Send', 'Mail.ReadWrite', 'User.Read.All'];

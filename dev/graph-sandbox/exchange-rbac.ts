@@ -3,7 +3,7 @@ import type { ExchangeAppRole, SandboxExchangeRbacGrant } from './options';
 /**
  * Exchange Online RBAC for Applications as the sandbox models it: role assignments per app (and tenant), each
  * limited to a management scope of mailboxes. Exchange evaluates them per mailbox and independently of the
- * token's roles; the two grants add up (platform-facts §A5), which Directory.mailAccess combines.
+ * token's roles; the two grants add up (docs/design/platform-facts.md §A5), which Directory.mailAccess combines.
  */
 
 export const EXCHANGE_APP_ROLES: readonly ExchangeAppRole[] = [

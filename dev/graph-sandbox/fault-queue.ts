@@ -32,7 +32,7 @@ export class FaultQueue {
   }
 }
 
-/** Concurrent requests per mailbox (Exchange allows 4 per app and mailbox, platform-facts §A3). */
+/** Concurrent requests per mailbox (Exchange allows 4 per app and mailbox, docs/design/platform-facts.md §A3). */
 export class MailboxSlots {
   readonly #inUse = new Map<string, number>();
 

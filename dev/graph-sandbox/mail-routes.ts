@@ -19,7 +19,7 @@ import { header, type RequestContext } from './request-context';
 
 /**
  * The Outlook mail routes under /v1.0/users/{id}: sendMail (JSON or MIME), drafts, attachments, send, and the
- * user lookup. Each answers with Graph's status and error code (platform-facts §A1–A4).
+ * user lookup. Each answers with Graph's status and error code (docs/design/platform-facts.md §A1–A4).
  */
 
 export interface Draft {

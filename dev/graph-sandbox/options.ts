@@ -41,7 +41,7 @@ export interface SandboxMailbox {
   sendAs?: string[];
 }
 
-/** The Exchange management roles of RBAC for Applications that the bridge uses (platform-facts §A5). */
+/** The Exchange management roles of RBAC for Applications that the bridge uses (docs/design/platform-facts.md §A5). */
 export type ExchangeAppRole = 'Application Mail.Send' | 'Application Mail.ReadWrite';
 
 /**

@@ -7,7 +7,7 @@ import { graphError, jsonReply, type Reply } from './reply';
 import { header, type RequestContext } from './request-context';
 
 /**
- * Outlook attachment upload sessions (platform-facts §A2): createUploadSession on a draft, then PUTs of byte
+ * Outlook attachment upload sessions (docs/design/platform-facts.md §A2): createUploadSession on a draft, then PUTs of byte
  * ranges to the pre-authenticated uploadUrl — in order, at most 4 MiB each, Content-Range checked —
  * answered 200 {NextExpectedRanges} and, for the last range, 201 with a Location header.
  *

@@ -3,7 +3,7 @@ import type { SerializedBridgeError } from '../../core/errors';
 
 /**
  * Turns a BridgeError from the function (or the Graph answer inside it) into one plain sentence an admin
- * can act on, plus the fix. These are the failure modes of platform-facts §A4–A5 and of Entra ID token
+ * can act on, plus the fix. These are the failure modes of docs/design/platform-facts.md §A4–A5 and of Entra ID token
  * requests; anything else falls back to the error's own message and the hint of its ERROR_TABLE row.
  */
 export interface FailureContext {

@@ -39,7 +39,7 @@ const AMBIGUOUS_STATUSES = new Set([401, 403, 404, 405, 407, 408, 409, 425, 429]
 
 /**
  * Turns the function's answer into what the spool does with the message. Fails towards keeping mail
- * (style.md §2.3): only a parsed WireResult for this id, with `state: failed` and an error that both the
+ * (docs/design/wire-contract.md, "Answers"): only a parsed WireResult for this id, with `state: failed` and an error that both the
  * function and our own ERROR_TABLE call non-retryable, on a status that is not ambiguous, ends it as
  * rejected. Everything else — 5xx, 401s from a misconfiguration, unreadable bodies, another id — defers.
  */

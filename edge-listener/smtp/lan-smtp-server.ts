@@ -12,11 +12,11 @@ type ConnectionOptions = ConstructorParameters<typeof SMTPConnection>[2];
  * 1. No 100 ms pause before the greeting. `SMTPConnection.init()` waits a fixed 100 ms (not configurable in
  *    3.21) to catch spam bots that talk before the 220 ("early talkers"). It buys nothing here — onConnect
  *    checks the client against BRIDGE_ALLOWED_CLIENTS before any greeting — and it caps every connection
- *    near 10 messages/s, because devices open one connection per message (toolchain-notes.md: 9.8 vs 550
+ *    near 10 messages/s, because devices open one connection per message (docs/design/toolchain.md §smtp-server: 9.8 vs 550
  *    msg/s on one connection). `init()` below is the library's minus that timer; input that still arrives
  *    before the greeting is answered "421 You talk too soon" by the library as before.
  *
- * 2. Lenient syntax seen from printers (smtp-cases.md A1, A3): `MAIL FROM:a@b` without angle brackets is
+ * 2. Lenient syntax seen from printers (docs/design/smtp-cases.md A1, A3): `MAIL FROM:a@b` without angle brackets is
  *    read as `MAIL FROM:<a@b>`, and `EHLO`/`HELO` without a name as the client's address literal.
  *    (`MAIL FROM: <a@b>` with a space is accepted by the library already.) MAIL/RCPT lines holding control
  *    bytes (a bare CR, NUL) are refused with 501.
@@ -48,7 +48,7 @@ class LanSmtpConnection extends SMTPConnection {
   }
 
   /**
-   * A bare CR (or any control byte) inside MAIL/RCPT (smtp-cases.md N1, N3): some hops read it as a line
+   * A bare CR (or any control byte) inside MAIL/RCPT (docs/design/smtp-cases.md N1, N3): some hops read it as a line
    * break, so `MAIL FROM:<a@b>\rRCPT TO:<c@d>` could mean two commands to them. The library would parse
    * the rest as parameters; refuse the whole line instead.
    */

@@ -6,7 +6,7 @@ import { type SpoolMeta, spoolMetaSchema } from './entry';
 import type { HeldMessage } from './held-message';
 
 /**
- * The spool's commit journal: group commit for small messages (toolchain-notes.md: once smtp-server's
+ * The spool's commit journal: group commit for small messages (docs/design/toolchain.md §smtp-server: once smtp-server's
  * greeting delay is gone, fsync per message is the limit). A committed message is appended — metadata and
  * bytes — to the current journal segment, and ONE fdatasync of that segment makes every message appended
  * since the last one durable together, however many sessions finished at the same moment. No file is

@@ -6,7 +6,7 @@ import { parseRetryAfterMs } from '../../core/retry-after';
  * the `nowMs` a caller passes for HTTP-date Retry-After values.
  *
  * The rows are a reviewable table (zone-mta's bounces.txt idea): first match wins, so specific rows come
- * before the catch-all of their status class. Evidence for each row: platform-facts §A4.
+ * before the catch-all of their status class. Evidence for each row: docs/design/platform-facts.md §A4.
  */
 
 export interface GraphFailure {
@@ -98,7 +98,7 @@ export const GRAPH_ERROR_ROWS: readonly Row[] = [
     why: 'Graph did not accept the access token (wrong tenant, expired or not issued for Graph)',
   },
   // "Access to OData is disabled." is what Exchange answers when RBAC for Applications or an application
-  // access policy leaves this mailbox out of the app's scope (platform-facts §A5).
+  // access policy leaves this mailbox out of the app's scope (docs/design/platform-facts.md §A5).
   {
     status: 403,
     code: 'ErrorAccessDenied',

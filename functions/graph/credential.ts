@@ -51,7 +51,7 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set(Object.values(AzureAuthorityHosts).map
 /**
  * Options every credential gets. MSAL validates an authority against Microsoft's instance-discovery
  * endpoint, which only knows Microsoft's clouds; any other https authority (a test fake, the sandbox) needs
- * `disableInstanceDiscovery` or token acquisition fails with endpoints_resolution_error (toolchain-notes §3).
+ * `disableInstanceDiscovery` or token acquisition fails with endpoints_resolution_error (docs/design/toolchain.md §3).
  */
 export function authorityOptions(authorityHost: string | undefined): {
   authorityHost?: string;

@@ -15,7 +15,7 @@ import {
 import { uploadInChunks, type ChunkRetryOptions } from './upload-session';
 
 /**
- * The large-message path (platform-facts §A2): create a draft without attachments, add each attachment —
+ * The large-message path (docs/design/platform-facts.md §A2): create a draft without attachments, add each attachment —
  * small ones by POST, large ones through an upload session — then send the draft. Needs Mail.ReadWrite
  * besides Mail.Send. Only the final /send delivers mail; every step before it can be repeated safely, so a
  * failure before /send deletes the draft and leaves nothing behind.

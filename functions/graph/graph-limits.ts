@@ -1,5 +1,5 @@
 /**
- * Size rules of Outlook on Microsoft Graph (platform-facts §A1–A2), in one place so the mailer and its tests
+ * Size rules of Outlook on Microsoft Graph (docs/design/platform-facts.md §A1–A2), in one place so the mailer and its tests
  * agree on them.
  */
 

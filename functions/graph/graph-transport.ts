@@ -25,7 +25,7 @@ import { slicedBody, type SlicedBody } from './sliced-body';
  * The one door to Microsoft Graph: @microsoft/microsoft-graph-client v3 with a custom middleware chain.
  *
  * Why a custom chain: the default one contains the SDK RetryHandler, which silently repeats POSTs on
- * 429/503/504 — and sendMail is not idempotent (platform-facts §A3). Here nothing is retried below us; callers
+ * 429/503/504 — and sendMail is not idempotent (docs/design/platform-facts.md §A3). Here nothing is retried below us; callers
  * decide. The chain is: probe (keeps the raw error, counts) → AuthenticationHandler (bearer only for the Graph
  * host: `customHosts`) → TelemetryHandler (client-request-id) → node:https with a timeout (https-request.ts),
  * which writes a body slice by slice as the socket drains, so a message's bytes never exist whole twice.
@@ -140,7 +140,7 @@ export class GraphTransport {
   constructor(opts: GraphTransportOptions) {
     const endpoint = new URL(opts.graphEndpoint);
     if (endpoint.protocol !== 'https:') {
-      // The SDK attaches tokens to https URLs only (platform-facts §B7): http would send unauthenticated.
+      // The SDK attaches tokens to https URLs only (docs/design/platform-facts.md §B7): http would send unauthenticated.
       throw new BridgeError('CONFIG_INVALID', {
         detail: `BRIDGE_GRAPH_ENDPOINT must be https (got ${endpoint.protocol})`,
       });

@@ -8,7 +8,7 @@ import { putRange, type PutAnswer } from './upload-put';
 
 /**
  * Uploads one attachment through an Outlook upload session: PUT ranges of at most `chunkBytes`, in order, to
- * the pre-authenticated uploadUrl (platform-facts §A2).
+ * the pre-authenticated uploadUrl (docs/design/platform-facts.md §A2).
  *
  * - The uploadUrl carries its own authtoken: requests go out with plain node:https (upload-put.ts), never
  *   through the Graph client, so no Authorization header can reach a host that is not Graph.

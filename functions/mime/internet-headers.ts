@@ -12,7 +12,7 @@ export const MAX_INTERNET_MESSAGE_HEADERS = 5;
 /** RFC 5322 §2.1.1 line limit, less room for the name: a value longer than this is cut, not folded by us. */
 export const MAX_INTERNET_HEADER_VALUE_LENGTH = 900;
 
-/** Graph accepts only names starting with x-/X- (400 InvalidInternetMessageHeader otherwise, platform-facts §A1). */
+/** Graph accepts only names starting with x-/X- (400 InvalidInternetMessageHeader otherwise, docs/design/platform-facts.md §A1). */
 const X_HEADER_NAME = /^x-[\x21-\x39\x3b-\x7e]+$/i;
 
 /**

@@ -27,7 +27,7 @@ export function mustSendAsMime(contentType: StructuredHeader | undefined): boole
 
 /**
  * The original bytes with only the top-level header fields Graph reads rewritten. Graph has no envelope: it
- * takes the recipients of a MIME submission from To/Cc/Bcc and honours Bcc (platform-facts §A1), so To, Cc
+ * takes the recipients of a MIME submission from To/Cc/Bcc and honours Bcc (docs/design/platform-facts.md §A1), so To, Cc
  * and Bcc are replaced by the reconciled lists (envelope-only recipients in a new Bcc field). From is replaced
  * only when the sending mailbox is not the message's From (default sender, or From taken from MAIL FROM);
  * Reply-To is added only when the sender was rewritten and the message had none; Date only when missing

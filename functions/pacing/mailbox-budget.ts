@@ -2,7 +2,7 @@
  * The per-mailbox sending budget as plain data and pure rules (the storage side is mailbox-pacer.ts).
  *
  * Exchange Online allows a mailbox 4 concurrent requests per app and 30 messages a minute
- * (platform-facts §A3). Concurrency is a set of leases that expire, so a crashed instance frees its slot by
+ * (docs/design/platform-facts.md §A3). Concurrency is a set of leases that expire, so a crashed instance frees its slot by
  * itself. The rate is a sliding one-minute log of send start times rather than a token bucket: a bucket
  * that starts full lets twice the limit through in the first minute, the log never does.
  */

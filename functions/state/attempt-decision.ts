@@ -5,7 +5,7 @@ import type { MessageRecord } from './message-record';
  *
  * The rule that matters: an attempt that may have reached Graph (phase 'graph') and then died leaves an
  * unknown outcome. Sending again could deliver twice, so that record ends failed GRAPH_OUTCOME_UNKNOWN
- * (architecture.md invariants). An attempt that died before Graph may simply be taken over.
+ * (docs/design/invariants.md §2). An attempt that died before Graph may simply be taken over.
  */
 export type ExistingDecision =
   /** A final (or queued) outcome is recorded: answer it, never send again. */

@@ -1,4 +1,4 @@
-// The Entra side of the bridge, with the Microsoft Graph Bicep extension (platform-facts §C11):
+// The Entra side of the bridge, with the Microsoft Graph Bicep extension (docs/design/platform-facts.md §C11):
 // an app registration whose only credential is a federated identity credential trusting the managed identity
 // (no client secret, no certificate), its service principal, and - only with the 'tenantWideConsent'
 // permission model - the Graph application permissions granted to it (appRoleAssignedTo is the admin consent).

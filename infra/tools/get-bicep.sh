@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Bicep CLI into .ci/tools/bicep/bicep (idempotent).
+# Installs the Bicep CLI into .ci/tools/bicep/bicep, or $BRIDGE_TOOLS_DIR/bicep/bicep (idempotent).
+# `npm run setup:test-tools` runs it.
 #
 # WHY NuGet: the build machines reach only NuGet, npm and Debian; `az bicep install` and the GitHub releases
 # download from elsewhere and fail. The NuGet package Azure.Bicep.CommandLine.linux-x64 carries the
-# self-contained binary at tools/bicep (platform-facts §C12). We let `dotnet restore` fetch it through a
+# self-contained binary at tools/bicep (docs/design/platform-facts.md, "Bicep offline"). We let `dotnet restore` fetch it through a
 # throwaway project with <PackageDownload>, which uses the machine's ordinary NuGet configuration.
 set -euo pipefail
 
 BICEP_VERSION="${BICEP_VERSION:-0.49.2}"
 repo_root="$(cd "$(dirname "$0")/../.." && pwd)"
-tools_dir="$repo_root/.ci/tools"
+tools_dir="${BRIDGE_TOOLS_DIR:-$repo_root/.ci/tools}"
 bicep_bin="$tools_dir/bicep/bicep"
 
 if [ -x "$bicep_bin" ] && "$bicep_bin" --version 2>/dev/null | grep -q "Bicep CLI version $BICEP_VERSION "; then

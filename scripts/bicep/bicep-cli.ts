@@ -23,7 +23,7 @@ export function bicepBinary(): string {
   if (!existsSync(BICEP_BINARY)) {
     throw new Error(
       `Bicep CLI not found at ${BICEP_BINARY}.\n` +
-        'Install it with: bash infra/tools/get-bicep.sh   (fetches NuGet Azure.Bicep.CommandLine.linux-x64 through dotnet; .ci/run does this)',
+        'Install it with: npm run setup:test-tools   (fetches NuGet Azure.Bicep.CommandLine.linux-x64 through dotnet, no root needed; .ci/run does this)',
     );
   }
   return BICEP_BINARY;

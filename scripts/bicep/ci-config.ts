@@ -1,7 +1,7 @@
 /**
  * The CI-only Bicep configuration. The shipped infra/bicepconfig.json points the Graph extension at its
  * registry (mcr.microsoft.com), which the build machines cannot reach. CI publishes the same type data
- * (../shared/bicep-types) as a local extension package and compiles with a copy of the shipped config in
+ * (vendored in infra/tools/bicep-types/) as a local extension package and compiles with a copy of the shipped config in
  * which only that one reference is replaced, so linter rules can never differ between CI and users.
  */
 import { spawnSync } from 'node:child_process';
@@ -38,7 +38,7 @@ export function ciConfigPath(): string {
   if (prepared) return prepared;
   if (!existsSync(BICEP_BINARY)) {
     throw new Error(
-      `Bicep CLI not found at ${BICEP_BINARY}.\nInstall it with: bash infra/tools/get-bicep.sh`,
+      `Bicep CLI not found at ${BICEP_BINARY}.\nInstall it with: npm run setup:test-tools (or bash infra/tools/get-bicep.sh)`,
     );
   }
   mkdirSync(TOOLS_DIR, { recursive: true });

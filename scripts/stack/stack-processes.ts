@@ -79,7 +79,7 @@ export const functionUrl = (w: Wiring) => `http://127.0.0.1:${w.functionPort}`;
 
 /**
  * Azurite as `node azurite.js` (not npx, whose extra shell would survive a kill), data kept under
- * BRIDGE_DATA_DIR/azurite; telemetry off and the API version check off (toolchain-notes §6).
+ * BRIDGE_DATA_DIR/azurite; telemetry off and the API version check off (docs/design/toolchain.md §6).
  */
 export function azuritePlan(w: Wiring): ProcessPlan {
   const p = w.azurite;

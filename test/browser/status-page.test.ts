@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { ADMIN_TOKEN, startStatusStack, type StatusStack } from '../edge-listener/status-page/status-stack';
+import { describeWithTool, toolPath } from '../helpers/tool-groups';
 
 /**
  * The status page in a real browser (Debian's headless Chromium) against the real bridge: messages sent over
@@ -23,7 +24,7 @@ let page: Page;
 beforeAll(async () => {
   stack = await startStatusStack('browser', { BRIDGE_FORWARD_BUDGET_MS: '0', BRIDGE_MAX_QUEUE_AGE_MS: '4s' });
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: toolPath('chromium'),
     args: [
       '--headless',
       '--no-sandbox',
@@ -49,7 +50,7 @@ afterAll(async () => {
 const pdf = Buffer.from('%PDF-1.4\n% page 1 of the scan\n');
 const row = (section: string, text: string) => page.locator(`#${section} tr`, { hasText: text });
 
-describe('status page in a browser', () => {
+describeWithTool('chromium', 'status page in a browser', () => {
   it('shows a message sent over SMTP, its attachment and a sandboxed preview of its body', async () => {
     await stack.send({
       from: 'Scanner 3F <scanner@example.com>',
@@ -152,7 +153,7 @@ describe('status page in a browser', () => {
   });
 
   it('shows why Graph refused a message, with its request id, and deletes it from the page', async () => {
-    // A mailbox without an Exchange Online licence: a permanent refusal (platform-facts §A4).
+    // A mailbox without an Exchange Online licence: a permanent refusal (docs/design/platform-facts.md §A4).
     stack.fn.graph.inject({
       route: 'sendMail',
       mailbox: 'unlicensed@example.com',

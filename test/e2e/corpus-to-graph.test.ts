@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import type { WireResult } from '../../core/wire';
 import { CORPUS_EXCEPTIONS } from '../functions/mime/corpus-exceptions';
@@ -17,7 +17,7 @@ import {
   looksDeliverable,
   sha256,
 } from '../functions/mime/corpus-expectations';
-import { pythonReference, REPO_ROOT, type PyMessage } from '../functions/mime/python-reference';
+import { pythonReference, type PyMessage } from '../functions/mime/python-reference';
 import {
   mapConcurrent,
   messagesFor,
@@ -25,6 +25,7 @@ import {
   startFunctionStack,
   type FunctionStack,
 } from '../helpers/e2e-function-stack';
+import { corpusDir, describeWithTool, hasTool } from '../helpers/tool-groups';
 import type { SandboxMessage } from '../../dev/graph-sandbox/options';
 
 /**
@@ -37,7 +38,8 @@ import type { SandboxMessage } from '../../dev/graph-sandbox/options';
  * (corpus-exceptions.ts), imported, not repeated.
  */
 
-const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus/mime');
+/** Third-party files beside the checkout: an optional test group (test/helpers/mime-corpus.ts), present in CI. */
+const CORPUS_DIR = corpusDir();
 const RELAY = 'relay@bridge-test.example';
 const OPAQUE_TYPES = [
   'multipart/signed',
@@ -49,11 +51,13 @@ const OPAQUE_TYPES = [
 const POST_CONCURRENCY = 4;
 const RUN = randomBytes(3).toString('hex');
 
-const files = readFileSync(join(CORPUS_DIR, 'MANIFEST.tsv'), 'utf8')
-  .split('\n')
-  .slice(1)
-  .filter((l) => l.length > 0)
-  .map((l) => l.split('\t')[0] ?? '');
+const files = !hasTool('mime-corpus')
+  ? []
+  : readFileSync(join(CORPUS_DIR, 'MANIFEST.tsv'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.length > 0)
+      .map((l) => l.split('\t')[0] ?? '');
 
 /** Tags each message with its own envelope-only recipient, so the fake's copy can be told apart. */
 const tagOf = (n: number) => `e2e-corpus-${RUN}-${n}@bridge-test.example`;
@@ -134,7 +138,7 @@ afterAll(async () => {
 
 const readBack = (file: string, name: string) => received[receivedPath.get(`${file}#${name}`) ?? ''];
 
-describe('the shared MIME corpus through the local function host to the fake Graph', () => {
+describeWithTool('mime-corpus', 'the MIME corpus through the function host to the fake Graph', () => {
   it('posts all 141 files of the manifest', () => {
     expect(files).toHaveLength(141);
     expect(posted.size).toBe(141);

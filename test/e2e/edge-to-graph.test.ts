@@ -6,20 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SandboxMessage } from '../../dev/graph-sandbox/options';
-import {
-  serverReplies,
-  smtpTransport,
-  spoolIdFromReply,
-  startE2eEdge,
-  swaks,
-  type E2eEdge,
-} from '../helpers/e2e-edge';
+import { smtpTransport, spoolIdFromReply, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
 import {
   deliveredTo,
   eventually,
   startFunctionStack,
   type FunctionStack,
 } from '../helpers/e2e-function-stack';
+import { serverReplies, swaks } from '../helpers/swaks';
+import { requireTool } from '../helpers/tool-groups';
 
 /**
  * Copier to Graph with every real part in between: nodemailer and swaks → the edge listener (in-process,
@@ -92,7 +87,8 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
     expect((await edge.listener.spool.get(id))?.state).toBe('done');
   });
 
-  it('delivers a swaks message the same way', async () => {
+  it('delivers a swaks message the same way', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const subject = `Swaks ${RUN}`;
     const { code, transcript } = await swaks(edge.smtpPort, [
       '--from',
@@ -175,7 +171,8 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
     });
   });
 
-  it('delivers a message whose envelope recipients are all Bcc (swaks, "undisclosed-recipients:;") only to them', async () => {
+  it('delivers a message whose envelope recipients are all Bcc (swaks, "undisclosed-recipients:;") only to them', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const subject = `Bcc only ${RUN}`;
     const envelope = ['hidden1@fabrikam.com', 'hidden2@fabrikam.com'];
     const { code, transcript } = await swaks(edge.smtpPort, [
@@ -201,7 +198,8 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
     expect(json?.message?.ccRecipients ?? []).toEqual([]);
   });
 
-  it('refuses a sender the function may not send as with a 5xx naming SENDER_NOT_ALLOWED, and Graph gets nothing', async () => {
+  it('refuses a sender the function may not send as with a 5xx naming SENDER_NOT_ALLOWED, and Graph gets nothing', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const subject = `Refused ${RUN}`;
     const error = await smtpTransport(edge.smtpPort)
       .sendMail({ from: 'intruder@elsewhere.example', to: 'alice@fabrikam.com', subject, text: 'no' })

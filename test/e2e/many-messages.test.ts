@@ -12,8 +12,8 @@ import {
 } from '../helpers/e2e-function-stack';
 
 /**
- * Where peers have silently lost mail: many transactions on one connection (RSET between them, smtp-cases
- * P3) and many connections at once. Every message must reach the fake Graph exactly once, sent by its own
+ * Where peers have silently lost mail: many transactions on one connection (RSET between them,
+ * docs/design/smtp-cases.md P3) and many connections at once. Every message must reach the fake Graph exactly once, sent by its own
  * MAIL FROM mailbox, to exactly its own envelope — never a neighbour's recipients, never merged, never twice.
  */
 

@@ -1,7 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { readStackState, type StackState } from '../../scripts/stack/stack-state';
 
@@ -10,7 +9,6 @@ import { readStackState, type StackState } from '../../scripts/stack/stack-state
  * process with its own data directory and ports, its output captured, stopped with the signal Ctrl-C sends.
  */
 export const REPO_ROOT = join(__dirname, '..', '..');
-const run = promisify(execFile);
 
 export interface StackProcess {
   child: ChildProcess;
@@ -82,19 +80,4 @@ export function accepts(port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
-}
-
-/** swaks, the SMTP client admins use; resolves with its transcript. */
-export async function swaks(port: number, args: string[]): Promise<string> {
-  const { stdout } = await run('swaks', ['--server', `127.0.0.1:${port}`, '--timeout', '30', ...args], {
-    timeout: 60_000,
-  });
-  return stdout;
-}
-
-/** The spool id from swaks' transcript ("250 2.0.0 Ok: sent as <id>"). */
-export function spoolIdFrom(transcript: string): string {
-  const m = /<-\s+250 \S+ .* as (\S+)\s*$/m.exec(transcript);
-  if (!m?.[1]) throw new Error(`no 250 with a spool id in:\n${transcript}`);
-  return m[1];
 }

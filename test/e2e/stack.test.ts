@@ -2,21 +2,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { StatusSnapshot } from '../../edge-listener/status-page/status-snapshot';
 import { freeStablePort } from '../helpers/azurite';
+import { spoolIdFromReply } from '../helpers/e2e-edge';
 import { eventually } from '../helpers/e2e-function-stack';
-import {
-  accepts,
-  alive,
-  REPO_ROOT,
-  spoolIdFrom,
-  stackEnv,
-  type StackProcess,
-  startStackProcess,
-  swaks,
-} from './stack-process';
+import { spoolIdFromTranscript, swaks } from '../helpers/swaks';
+import { requireTool } from '../helpers/tool-groups';
+import { accepts, alive, REPO_ROOT, stackEnv, type StackProcess, startStackProcess } from './stack-process';
 
 /**
  * The newcomer's path, end to end with every process real: `npm start` in sandbox mode (Azurite, Graph
@@ -89,11 +84,12 @@ describe('npm start', () => {
     expect(stack.state.children.map((c) => c.name)).toEqual(['azurite', 'sandbox', 'function', 'edge']);
   }, 120_000);
 
-  it('delivers a swaks message with an attachment to the sandbox and shows it on the status page', async () => {
+  it('delivers a swaks message with an attachment to the sandbox and shows it on the status page', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const attachment = join(work, 'scan-0001.pdf');
     const pdf = Buffer.from('%PDF-1.4\n% a scanned page\n');
     writeFileSync(attachment, pdf);
-    const transcript = await swaks(Number(env.BRIDGE_SMTP_PORT), [
+    const { code, transcript } = await swaks(Number(env.BRIDGE_SMTP_PORT), [
       '--from',
       'copier@branch.example',
       '--to',
@@ -107,7 +103,8 @@ describe('npm start', () => {
       '--attach',
       attachment,
     ]);
-    const id = spoolIdFrom(transcript);
+    expect(code, transcript).toBe(0);
+    const id = spoolIdFromTranscript(transcript);
 
     const snap = await eventually(
       snapshot,
@@ -178,18 +175,20 @@ describe('npm start', () => {
     process.kill(fnHost.pid, 'SIGSTOP');
     let id = '';
     try {
-      id = spoolIdFrom(
-        await swaks(stack.state.smtp.port, [
-          '--from',
-          'copier@branch.example',
-          '--to',
-          'bob@example.com',
-          '--header',
-          'Subject: Spooled across a restart',
-          '--body',
-          'x',
-        ]),
-      );
+      // nodemailer, not swaks: this story must run on a machine without the optional tools too. Plain
+      // SMTP like swaks without --tls: the stack's STARTTLS certificate is its own, not the test run's.
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: stack.state.smtp.port,
+        ignoreTLS: true,
+      });
+      const info = await transport.sendMail({
+        from: 'copier@branch.example',
+        to: 'bob@example.com',
+        subject: 'Spooled across a restart',
+        text: 'x',
+      });
+      id = spoolIdFromReply(info.response);
       const waiting = await eventually(
         snapshot,
         (s) => s.waiting.some((e) => e.id === id && e.state === 'deferred'),

@@ -48,7 +48,7 @@ function waitForPort(port: number, deadline: number): Promise<void> {
 }
 
 /**
- * Starts Azurite in memory on free loopback ports. The flags are the ones toolchain-notes.md found necessary:
+ * Starts Azurite in memory on free loopback ports. The flags are the ones docs/design/toolchain.md §6 found necessary:
  * telemetry off (no traffic off the machine), API version check off (the storage SDKs are newer than the
  * Azurite that still runs on Node 20). Started as `node azurite.js` directly so that killing it frees the ports.
  */

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import nodemailer from 'nodemailer';
 
@@ -98,35 +96,6 @@ export function smtpTransport(
       ? { pool: true, maxConnections: opts.maxConnections ?? 1, maxMessages: opts.maxMessages ?? Infinity }
       : {}),
   });
-}
-
-const run = promisify(execFile);
-
-/** Runs swaks against the listener; resolves with its transcript even when the server refused the message. */
-export async function swaks(port: number, args: string[]): Promise<{ code: number; transcript: string }> {
-  try {
-    const { stdout } = await run(
-      'swaks',
-      ['--server', `127.0.0.1:${port}`, '--helo', 'copier.e2e.test', ...args],
-      { timeout: 30_000 },
-    );
-    return { code: 0, transcript: stdout };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { code?: number | string; stdout?: string };
-    if (err.code === 'ENOENT')
-      throw new Error('swaks is not installed (apt-get install swaks); this test needs it');
-    if (typeof err.code === 'number' && typeof err.stdout === 'string')
-      return { code: err.code, transcript: err.stdout };
-    throw e;
-  }
-}
-
-/** The server's reply lines in a swaks transcript ("<-  250 …", "<** 550 …"), without the arrows. */
-export function serverReplies(transcript: string): string[] {
-  return transcript
-    .split('\n')
-    .filter((l) => /^<[-~*]{1,2}\s/.test(l))
-    .map((l) => l.replace(/^<[-~*]{1,2}\s+/, ''));
 }
 
 /** The spool id the listener names in its 250 reply ("… sent as <id>" / "… queued as <id>"). */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * The App Service / Functions managed-identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER, api-version
  * 2019-08-01), as @azure/identity's ManagedIdentityCredential calls it: GET with the X-IDENTITY-HEADER secret,
- * `resource` and `client_id` in the query. Plain http, like the real one (platform-facts §B6). It hands out a
+ * `resource` and `client_id` in the query. Plain http, like the real one (docs/design/platform-facts.md §B6). It hands out a
  * JWT-shaped token whose claims are what Entra checks for a federated credential: iss, sub (the identity's
  * principal id) and aud.
  */

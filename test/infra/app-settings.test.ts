@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { FUNCTION_SETTING_NAMES, checkFunctionConfig, loadFunctionConfig } from '../../functions/config';
 import { appSettings, isExpression, snapshotMain } from './arm';
+import { describeWithTool } from '../helpers/tool-groups';
 
 /**
  * The template and the function's configuration schema (functions/config.ts) must name the same settings,
@@ -45,7 +46,7 @@ function deployedEnvironment(params: Record<string, unknown> = {}): Record<strin
   return env;
 }
 
-describe('app settings of the function app', () => {
+describeWithTool('bicep', 'app settings of the function app', () => {
   it("are exactly the settings the function reads, less the local-only ones, plus the host's own", () => {
     const template = appSettings(snapshotMain())
       .map((s) => s.name)

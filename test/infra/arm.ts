@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 
 import {
-  bicepBinary,
   buildTemplateText,
   snapshotTemplate,
   type ArmResource,
@@ -19,10 +18,6 @@ import {
 import { ciConfigPath } from '../../scripts/bicep/ci-config';
 import { BICEP_BINARY, INFRA_DIR, MAIN_TEMPLATE, REPO_ROOT } from '../../scripts/bicep/paths';
 import { listFiles } from '../../scripts/deploy/zip-folder';
-
-// A missing Bicep CLI fails every infra test file at once with the command that installs it (never a skip:
-// the checks are part of the suite, and CI installs the CLI).
-bicepBinary();
 
 const CACHE_DIR = join(REPO_ROOT, '.test-data', 'bicep');
 let inputsHash: string | undefined;

@@ -14,24 +14,29 @@ import {
 } from '../../scripts/bicep/paths';
 import { TEMPLATE_PATTERN, listTemplates } from '../../scripts/bicep/templates';
 import { compiledMain, compiledMainText } from './arm';
+import { describeWithTool, requireTool } from '../helpers/tool-groups';
 
 describe('Bicep templates', () => {
-  it('every template in infra/ compiles and lints without a single diagnostic', () => {
+  it('every template in infra/ compiles and lints without a single diagnostic', (ctx) => {
+    requireTool(ctx, 'bicep');
     expect(listTemplates().length).toBeGreaterThanOrEqual(9);
     const diagnostics = lintPattern(TEMPLATE_PATTERN, REPO_ROOT).map(formatDiagnostic);
     expect(diagnostics).toEqual([]);
   });
 
-  it('the lint check reports a warning when there is one (negative control)', () => {
+  it('the lint check reports a warning when there is one (negative control)', (ctx) => {
+    requireTool(ctx, 'bicep');
     const diagnostics = lintTemplate(join(__dirname, 'fixtures', 'unused-param.bicep'));
     expect(diagnostics.map((d) => d.ruleId)).toEqual(['no-unused-params']);
   });
 
-  it('infra/azuredeploy.json is exactly what main.bicep compiles to (else: npm run infra:build)', () => {
+  it('infra/azuredeploy.json is exactly what main.bicep compiles to (else: npm run infra:build)', (ctx) => {
+    requireTool(ctx, 'bicep');
     expect(readFileSync(COMPILED_TEMPLATE, 'utf8')).toBe(compiledMainText());
   });
 
-  it('is a subscription-scope deployment that creates its resource group', () => {
+  it('is a subscription-scope deployment that creates its resource group', (ctx) => {
+    requireTool(ctx, 'bicep');
     const template = compiledMain();
     expect(template.$schema).toMatch(/subscriptionDeploymentTemplate\.json#$/);
     const resources = Object.values(template.resources);
@@ -52,7 +57,8 @@ describe('Bicep configuration', () => {
     expect(readFileSync(SHIPPED_CONFIG, 'utf8')).toContain(JSON.stringify(GRAPH_EXTENSION_REGISTRY_REF));
   });
 
-  it('the CI config differs from the shipped one only in where the Graph extension comes from', () => {
+  it('the CI config differs from the shipped one only in where the Graph extension comes from', (ctx) => {
+    requireTool(ctx, 'bicep');
     const shipped = readFileSync(SHIPPED_CONFIG, 'utf8');
     const ci = readFileSync(ciConfigPath(), 'utf8');
     expect(ci).toBe(ciConfigText(shipped, './microsoftgraph-v1.0-1.0.0.tgz'));
@@ -71,7 +77,7 @@ describe('Bicep configuration', () => {
   });
 });
 
-describe('azd parameters', () => {
+describeWithTool('bicep', 'azd parameters', () => {
   const declared = () => compiledMain().parameters ?? {};
   const file = JSON.parse(readFileSync(join(INFRA_DIR, 'main.parameters.json'), 'utf8')) as {
     parameters: Record<string, { value: unknown }>;

@@ -1,24 +1,20 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { REPO_ROOT } from '../../scripts/bicep/paths';
+import { describeWithTool, toolPath } from '../helpers/tool-groups';
 
-const PWSH = join(REPO_ROOT, '.ci', 'tools', 'pwsh', 'pwsh');
 const TESTS_DIR = join(REPO_ROOT, 'infra', 'scripts', 'tests');
-
-// A missing PowerShell fails the file with the command that installs it (never a skip; CI installs it).
-if (!existsSync(PWSH))
-  throw new Error(`PowerShell missing at ${PWSH}: run bash infra/tools/get-pwsh.sh (.ci/run does)`);
 
 /** Runs a script in a fresh pwsh process; resolves with its exit code and everything it printed. */
 function pwsh(file: string, ...args: string[]): Promise<{ status: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
-      PWSH,
+      toolPath('pwsh'),
       ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', file, ...args],
       {
         timeout: 60_000,
@@ -39,7 +35,7 @@ function tally(output: string): { passed: number; failed: number } {
   return { passed: Number(match[1]), failed: Number(match[2]) };
 }
 
-describe('PowerShell scripts in infra/scripts', () => {
+describeWithTool('pwsh', 'PowerShell scripts in infra/scripts', () => {
   it('every script parses cleanly with the PowerShell parser', async () => {
     const { status, output } = await pwsh(join(TESTS_DIR, 'Test-ScriptsParse.ps1'));
     expect(output).not.toContain('FAIL');

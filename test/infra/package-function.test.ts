@@ -17,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/bicep/paths';
 import { packageFunction, productionPackages } from '../../scripts/deploy/package-function';
 import { listFiles } from '../../scripts/deploy/zip-folder';
+import { requireTool, toolPath } from '../helpers/tool-groups';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -95,14 +96,17 @@ describe('npm run package:function', () => {
     expect(files.filter((f) => f.includes('devpkg') || f.includes('edge-listener'))).toEqual([]);
   });
 
-  it('writes a zip that unzip accepts, holding exactly the staged files, which runs under node', () => {
+  it('writes a zip that unzip accepts, holding exactly the staged files, which runs under node', (ctx) => {
+    requireTool(ctx, 'unzip');
     const root = fixtureRepo();
     const result = packageFunction({ repoRoot: root, build: false });
-    execFileSync('unzip', ['-tq', result.zipPath]);
-    const listed = execFileSync('unzip', ['-Z1', result.zipPath], { encoding: 'utf8' }).trim().split('\n');
+    execFileSync(toolPath('unzip'), ['-tq', result.zipPath]);
+    const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(listed).toEqual(listFiles(result.folder));
     const extracted = tempDir('package-function-unzipped-');
-    execFileSync('unzip', ['-q', result.zipPath, '-d', extracted]);
+    execFileSync(toolPath('unzip'), ['-q', result.zipPath, '-d', extracted]);
     const output = execFileSync(process.execPath, ['-e', "require('./dist/functions/index.js')"], {
       cwd: extracted,
       encoding: 'utf8',
@@ -160,7 +164,8 @@ describe('npm run package:function', () => {
     }
   });
 
-  it('ships none of the dev-only code of this repository (local host, Graph sandbox) in the real zip', () => {
+  it('ships none of the dev-only code of this repository (local host, Graph sandbox) in the real zip', (ctx) => {
+    requireTool(ctx, 'unzip');
     // A throwaway root that shares this checkout's manifests and node_modules and holds a fresh compile.
     const root = tempDir('package-function-real-');
     for (const name of ['host.json', 'package.json', 'package-lock.json', 'node_modules']) {
@@ -179,7 +184,7 @@ describe('npm run package:function', () => {
     );
     expect(existsSync(join(root, 'dist', 'dev', 'graph-sandbox', 'sandbox.js'))).toBe(true);
     const result = packageFunction({ repoRoot: root, build: false });
-    const listed = execFileSync('unzip', ['-Z1', result.zipPath], {
+    const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     })

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { allResources, compiledMain, ofType, single, snapshotMain } from './arm';
+import { describeWithTool } from '../helpers/tool-groups';
 
-// Entra consent and Exchange RBAC for Applications add up (platform-facts §A5): with 'exchangeRbac' the
+// Entra consent and Exchange RBAC for Applications add up (docs/design/platform-facts.md §A5): with 'exchangeRbac' the
 // deployment must grant nothing in Entra, or the Exchange scope would be no limit at all.
 const grantsFor = (params: Record<string, unknown>) => {
   const resources = snapshotMain(params).predictedResources;
@@ -16,7 +17,7 @@ const grantsFor = (params: Record<string, unknown>) => {
   };
 };
 
-describe('mail permission model', () => {
+describeWithTool('bicep', 'mail permission model', () => {
   it('defaults to exchangeRbac, the least-privilege model', () => {
     expect(compiledMain().parameters?.mailPermissionModel?.defaultValue).toBe('exchangeRbac');
     expect(grantsFor({}).assignments).toEqual([]);
@@ -66,7 +67,7 @@ describe('mail permission model', () => {
   });
 });
 
-describe('fixed outbound IP (optional VNet integration)', () => {
+describeWithTool('bicep', 'fixed outbound IP (optional VNet integration)', () => {
   const networkTypes = [
     'Microsoft.Network/virtualNetworks',
     'Microsoft.Network/natGateways',

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import type { ArmResource } from '../../scripts/bicep/bicep-cli';
 import {
@@ -12,6 +12,7 @@ import {
   single,
   snapshotMain,
 } from './arm';
+import { describeWithTool } from '../helpers/tool-groups';
 
 // Evaluated for the default parameters; every property asserted below is fixed in the templates, not a
 // parameter, so no choice of parameters can weaken it.
@@ -20,7 +21,7 @@ const resources = () => snapshotMain().predictedResources;
 const VARIANT = { principalId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', multiTenant: true };
 const props = (type: string) => single(resources(), type).properties as Record<string, unknown>;
 
-describe('function app', () => {
+describeWithTool('bicep', 'function app', () => {
   it('answers HTTPS only, with TLS 1.2 or later on the app and its SCM site, and no FTP', () => {
     const site = props('Microsoft.Web/sites');
     expect(site.httpsOnly).toBe(true);
@@ -78,7 +79,7 @@ describe('function app', () => {
   });
 });
 
-describe('storage, monitoring, key vault', () => {
+describeWithTool('bicep', 'storage, monitoring, key vault', () => {
   it('storage refuses shared keys, anonymous blobs and plain HTTP, and needs TLS 1.2', () => {
     const storage = props('Microsoft.Storage/storageAccounts');
     expect(storage).toMatchObject({
@@ -142,7 +143,7 @@ describe('storage, monitoring, key vault', () => {
   });
 });
 
-describe('network access to storage and Key Vault', () => {
+describeWithTool('bicep', 'network access to storage and Key Vault', () => {
   type Acl = { publicNetworkAccess?: string; networkAcls?: { defaultAction?: string } };
   const access = (resources: ArmResource[], type: string) => {
     const p = single(resources, type).properties as Acl;
@@ -241,6 +242,7 @@ describe('network access to storage and Key Vault', () => {
 });
 
 describe('no secrets in the template', () => {
+describeWithTool('bicep', 'no secrets in the template', () => {
   it('calls no list*() function anywhere (no keys read, so none can leak into settings or outputs)', () => {
     expect(compiledMainText()).not.toMatch(/\blist[A-Z]\w*\(/);
   });
@@ -276,7 +278,7 @@ describe('no secrets in the template', () => {
   });
 });
 
-describe('Entra app registration', () => {
+describeWithTool('bicep', 'Entra app registration', () => {
   const graph = (type: string) => ofType(resources(), `Microsoft.Graph/${type}@v1.0`);
 
   it('has no client secret and no certificate: its only credential trusts the managed identity', () => {

@@ -11,7 +11,7 @@ const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
 
 /**
  * Messages too large for one Graph request go as draft + upload sessions + send, which needs Mail.ReadWrite
- * (platform-facts §A2). Only relevant when the edge and the function both accept such sizes.
+ * (docs/design/platform-facts.md §A2). Only relevant when the edge and the function both accept such sizes.
  */
 export function mailReadWritePermissionCheck(config: EdgeConfig, report: DiagnosticsReport): CheckResult {
   const largest = Math.min(config.smtp.maxMessageBytes, report.maxMessageBytes);

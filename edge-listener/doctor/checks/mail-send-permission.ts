@@ -9,7 +9,7 @@ const TITLE = 'The app holds Mail.Send';
 /**
  * Mail.Send comes either from admin consent (then it is a role in the token, tenant-wide) or from Exchange
  * RBAC for Applications (then the token carries nothing and only a mailbox probe can tell) —
- * platform-facts §A5. So a token without Mail.Send is not a failure by itself: the probes decide. A mailbox
+ * docs/design/platform-facts.md §A5. So a token without Mail.Send is not a failure by itself: the probes decide. A mailbox
  * the app may not use fails its own sender-mailbox check; this check fails only when no probed mailbox is
  * granted at all.
  */

@@ -11,7 +11,7 @@ import { startFakeGraph, type GraphSandbox, type SandboxOptions } from '../../he
 
 /**
  * Exchange Online RBAC for Applications in the sandbox: grants per app and mailbox that add to the token's
- * roles (platform-facts §A5), with Graph's two refusals — "Access is denied" when the app holds the
+ * roles (docs/design/platform-facts.md §A5), with Graph's two refusals — "Access is denied" when the app holds the
  * permission nowhere, "Access to OData is disabled" when it holds it, but not for this mailbox.
  */
 const APP = 'bridge-app';

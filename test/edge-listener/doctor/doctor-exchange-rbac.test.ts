@@ -15,7 +15,7 @@ import {
  * The default deployment (mailPermissionModel exchangeRbac): the app holds no Entra mail permission, so its
  * tokens carry no Mail.* role; Exchange RBAC for Applications grants Mail.Send and Mail.ReadWrite for
  * scanner@ only. Site "consented" lives in a tenant where someone also granted admin consent — the case
- * where the tenant-wide grant makes the scope moot (platform-facts §A5).
+ * where the tenant-wide grant makes the scope moot (docs/design/platform-facts.md §A5).
  */
 const OUTSIDE = 'outside@contoso.com';
 

@@ -1,21 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+
+import { describeWithTool, toolPath } from '../../helpers/tool-groups';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const WINDOWS = join(REPO_ROOT, 'edge-listener', 'packaging', 'windows');
-/** PowerShell 7 from NuGet, installed by infra/tools/get-pwsh.sh (.ci/run runs it before the tests). */
-const PWSH = join(REPO_ROOT, '.ci', 'tools', 'pwsh', 'pwsh');
 
 function pwsh(script: string): Promise<{ code: number; out: string }> {
-  if (!existsSync(PWSH))
-    throw new Error(`PowerShell missing at ${PWSH}: run bash infra/tools/get-pwsh.sh (.ci/run does)`);
   return new Promise((resolve) => {
     execFile(
-      PWSH,
+      toolPath('pwsh'),
       ['-NoProfile', '-NonInteractive', '-Command', script],
       { encoding: 'utf8', timeout: 60_000 },
       (err, stdout, stderr) => {
@@ -27,7 +25,7 @@ function pwsh(script: string): Promise<{ code: number; out: string }> {
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-describe('Windows service scripts', () => {
+describeWithTool('pwsh', 'Windows service scripts', () => {
   it('install, uninstall and their module parse without errors in PowerShell', async () => {
     const files = ['install-service.ps1', 'uninstall-service.ps1', 'EdgeService.psm1'].map((f) =>
       join(WINDOWS, f),

@@ -7,7 +7,7 @@ import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { dataBlob, openSession, type RawSmtp } from '../helpers/raw-smtp';
 
-/** smtp-cases.md §4 (NUL and raw bytes N1–N4), §5 (8BITMIME/SMTPUTF8 E1–E6), §6 (addresses and greetings A1–A5). */
+/** docs/design/smtp-cases.md §4 (NUL and raw bytes N1–N4), §5 (8BITMIME/SMTPUTF8 E1–E6), §6 (addresses and greetings A1–A5). */
 let fn: FakeFunction;
 let edge: TestEdge;
 

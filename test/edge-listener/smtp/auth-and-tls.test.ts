@@ -6,7 +6,7 @@ import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession, RawSmtp } from '../helpers/raw-smtp';
 
-/** smtp-cases.md §7 (AUTH and TLS quirks Q1–Q6), P5, and the connection policy (allow-list, limits, senders). */
+/** docs/design/smtp-cases.md §7 (AUTH and TLS quirks Q1–Q6), P5, and the connection policy (allow-list, limits, senders). */
 const USER = 'copier@site';
 const PASSWORD = 'correct horse battery staple';
 const b64 = (s: string) => Buffer.from(s).toString('base64');

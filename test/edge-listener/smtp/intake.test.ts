@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
-
-const run = promisify(execFile);
+import { swaks } from '../../helpers/swaks';
+import { requireTool } from '../../helpers/tool-groups';
 
 let fn: FakeFunction;
 let edge: TestEdge;
@@ -80,34 +78,26 @@ describe('SMTP intake with real clients', () => {
     }
   });
 
-  it('delivers a swaks message with an attachment byte for byte', async () => {
+  it('delivers a swaks message with an attachment byte for byte', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const dir = mkdtempSync(join(tmpdir(), 'swaks-'));
     const att = join(dir, 'att.txt');
     writeFileSync(att, 'attachment content 12345\n');
-    const { stdout } = await run(
-      'swaks',
-      [
-        '--server',
-        `127.0.0.1:${edge.listener.smtpPort}`,
-        '--from',
-        'swaks@example.com',
-        '--to',
-        'r1@example.org,r2@example.org',
-        '--header',
-        'Subject: swaks test',
-        '--body',
-        'hello from swaks',
-        '--attach-type',
-        'text/plain',
-        '--attach',
-        att,
-      ],
-      { timeout: 20_000 },
-    ).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT')
-        throw new Error('swaks is not installed (apt-get install swaks); this test needs it');
-      throw e;
-    });
+    const { code, transcript: stdout } = await swaks(edge.listener.smtpPort, [
+      '--from',
+      'swaks@example.com',
+      '--to',
+      'r1@example.org,r2@example.org',
+      '--header',
+      'Subject: swaks test',
+      '--body',
+      'hello from swaks',
+      '--attach-type',
+      'text/plain',
+      '--attach',
+      att,
+    ]);
+    expect(code, stdout).toBe(0);
     const line = stdout.split('\n').find((l) => /^<[-~]\s+250 2\.0\.0 Ok:/.test(l));
     expect(line).toBeDefined();
     const id = idFromReply(line!.replace(/^<[-~]\s+/, ''));

@@ -6,7 +6,7 @@ import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession, RawSmtp } from '../helpers/raw-smtp';
 
-/** smtp-cases.md §2 (pipelining P1–P6), §3 (line length and size L1–L5), §8 (connections C1–C3). */
+/** docs/design/smtp-cases.md §2 (pipelining P1–P6), §3 (line length and size L1–L5), §8 (connections C1–C3). */
 let fn: FakeFunction;
 let edge: TestEdge;
 /** A second listener with a 64 KiB size limit and a short idle timeout. */

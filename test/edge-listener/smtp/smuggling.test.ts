@@ -1,16 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { FakeFunction } from '../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
+import { swaks } from '../../helpers/swaks';
+import { requireTool } from '../../helpers/tool-groups';
 
-/** smtp-cases.md §1: only CRLF.CRLF ends DATA; ambiguous terminators are refused, never split into two. */
+/** docs/design/smtp-cases.md §1: only CRLF.CRLF ends DATA; ambiguous terminators are refused, never split into two. */
 let fn: FakeFunction;
 let edge: TestEdge;
 
@@ -105,7 +105,8 @@ describe('SMTP smuggling probes (S1–S8)', () => {
     c.destroy();
   });
 
-  it('refuses the S1 probe sent by swaks --no-data-fixup', async () => {
+  it('refuses the S1 probe sent by swaks --no-data-fixup', async (ctx) => {
+    requireTool(ctx, 'swaks');
     const dir = mkdtempSync(join(tmpdir(), 'smug-'));
     const file = join(dir, 's1.txt');
     writeFileSync(
@@ -113,28 +114,15 @@ describe('SMTP smuggling probes (S1–S8)', () => {
       'Subject: S1\r\n\r\nfirst\n.\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<v@example.com>\r\nDATA\r\n\r\ninjected\r\n.',
     );
     const before = fn.received.length;
-    const out = await promisify(execFile)(
-      'swaks',
-      [
-        '--server',
-        `127.0.0.1:${edge.listener.smtpPort}`,
-        '--from',
-        'a@example.com',
-        '--to',
-        'b@example.org',
-        '--no-data-fixup',
-        '--data',
-        `@${file}`,
-      ],
-      { timeout: 20_000 },
-    ).then(
-      (r) => r.stdout,
-      (e: NodeJS.ErrnoException & { stdout?: string }) => {
-        if (e.code === 'ENOENT')
-          throw new Error('swaks is not installed (apt-get install swaks); this test needs it');
-        return e.stdout ?? '';
-      },
-    );
+    const { transcript: out } = await swaks(edge.listener.smtpPort, [
+      '--from',
+      'a@example.com',
+      '--to',
+      'b@example.org',
+      '--no-data-fixup',
+      '--data',
+      `@${file}`,
+    ]);
     expect(out).toMatch(/<\*\*\s+554 5\.6\.0 SUSPECTED_SMUGGLING/);
     expect(fn.received.length).toBe(before);
   });

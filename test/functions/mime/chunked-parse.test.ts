@@ -1,19 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 
 import { parseInChunks } from '../../../functions/mime/chunked-parse';
-import { REPO_ROOT } from './python-reference';
+import { corpusFile, corpusFiles } from '../../helpers/mime-corpus';
+import { describeWithTool } from '../../helpers/tool-groups';
 
 /**
  * parseInChunks must give exactly what simpleParser gives for the same bytes (it only changes how the bytes
  * reach mailparser), whatever the slice size and however the message is split into pieces: checked on every
  * corpus message, with slices that cut lines, CRLF pairs, base64 quartets and boundaries anywhere.
  */
-const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus/mime');
 const OPTIONS = {
   keepCidLinks: true,
   ignoreEmbedded: true,
@@ -47,9 +45,9 @@ async function outcome(parse: Promise<ParsedMail>): Promise<unknown> {
   }
 }
 
-const files = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.eml'));
+describeWithTool('mime-corpus', 'parseInChunks', () => {
+  const files = corpusFiles();
 
-describe('parseInChunks', () => {
   // mailparser dates a message without a valid Date header "now": both parses must see the same now.
   beforeAll(() => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-03-02T10:00:00Z') });
@@ -65,7 +63,7 @@ describe('parseInChunks', () => {
   it.each(files)(
     'parses %s exactly as simpleParser does, in 64 KiB slices, 997-byte slices and split pieces',
     async (file) => {
-      const bytes = readFileSync(join(CORPUS_DIR, file));
+      const bytes = corpusFile(file);
       const expected = await outcome(simpleParser(bytes, OPTIONS));
       expect(await outcome(parseInChunks([bytes], OPTIONS))).toEqual(expected);
       expect(await outcome(parseInChunks([bytes], OPTIONS, 997))).toEqual(expected);
@@ -77,7 +75,7 @@ describe('parseInChunks', () => {
   );
 
   it('gives the same result byte by byte on a small multipart message with an attachment', async () => {
-    const bytes = readFileSync(join(CORPUS_DIR, 'alt-related.eml'));
+    const bytes = corpusFile('alt-related.eml');
     expect(await outcome(parseInChunks([bytes], OPTIONS, 1))).toEqual(
       await outcome(simpleParser(bytes, OPTIONS)),
     );

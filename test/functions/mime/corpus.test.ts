@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import type { Recipient } from '@microsoft/microsoft-graph-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { BridgeError } from '../../../core/errors';
 import type { DeliveryPlan } from '../../../functions/delivery/delivery-plan';
@@ -20,7 +20,8 @@ import {
   sha256,
   syntheticEnvelope,
 } from './corpus-expectations';
-import { pythonReference, REPO_ROOT, type PyMessage } from './python-reference';
+import { corpusDir, describeWithTool, hasTool } from '../../helpers/tool-groups';
+import { pythonReference, type PyMessage } from './python-reference';
 
 /**
  * Every file of the shared MIME corpus goes through planDelivery with a synthetic envelope, and the plan is
@@ -30,8 +31,8 @@ import { pythonReference, REPO_ROOT, type PyMessage } from './python-reference';
  * parsers legitimately have are listed per file, with the reason, in corpus-exceptions.ts.
  */
 
-/** CI has the team's shared folder beside the checkout; so does this machine (/work/shared). */
-const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus/mime');
+/** Third-party files beside the checkout: an optional test group (test/helpers/mime-corpus.ts), present in CI. */
+const CORPUS_DIR = corpusDir();
 const RELAY = 'relay@bridge-test.example';
 const POLICY = { allowedSenders: ['*@bridge-test.example'], defaultSender: RELAY };
 const OPAQUE_TYPES = [
@@ -68,7 +69,7 @@ interface Outcome {
   mimePath?: string;
 }
 
-const manifest = readManifest();
+const manifest = hasTool('mime-corpus') ? readManifest() : [];
 const reference: Record<string, PyMessage> = {};
 const outcomes = new Map<string, Outcome>();
 let secondPass: Record<string, PyMessage> = {};
@@ -122,7 +123,7 @@ afterAll(() => {
 const addresses = (list: Recipient[] | null | undefined): string[] =>
   (list ?? []).map((r) => key(r.emailAddress?.address ?? ''));
 
-describe('the shared MIME corpus through planDelivery', () => {
+describeWithTool('mime-corpus', 'the shared MIME corpus through planDelivery', () => {
   it('reads all 141 files the manifest lists, byte for byte', () => {
     expect(manifest).toHaveLength(141);
     for (const row of manifest) {

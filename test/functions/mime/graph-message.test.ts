@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
 
 import { MAX_INTERNET_MESSAGE_HEADERS } from '../../../functions/mime/internet-headers';
 import { planDelivery } from '../../../functions/mime/plan';
+import { corpusFile } from '../../helpers/mime-corpus';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
-import { REPO_ROOT } from './python-reference';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const compose = (options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> =>
@@ -63,18 +62,15 @@ describe('planDelivery: the Graph message', () => {
     expect(plan.message).not.toHaveProperty('attachments');
   });
 
-  it('sends the text body when there is no HTML, and an empty text body when there is no text either', async () => {
+  it('sends the text body when there is no HTML, and an empty text body when there is no text either', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
     const text = await planDelivery(
       eml('From: scanner@site.example', 'Subject: t', '', 'line one', 'line two'),
       rcpt,
       SITE_POLICY,
     );
     expect(text.message?.body).toEqual({ contentType: 'text', content: 'line one\nline two' });
-    const scanOnly = await planDelivery(
-      readFileSync(resolve(REPO_ROOT, '../shared/corpus/mime/image-only.eml')),
-      rcpt,
-      SITE_POLICY,
-    );
+    const scanOnly = await planDelivery(corpusFile('image-only.eml'), rcpt, SITE_POLICY);
     expect(scanOnly.message?.body).toEqual({ contentType: 'text', content: '' });
     expect(scanOnly.attachments.map((a) => a.name)).toEqual(['bluedot.jpg']);
   });
@@ -213,12 +209,9 @@ describe('planDelivery: the Graph message', () => {
     expect(none.message).not.toHaveProperty('internetMessageHeaders');
   });
 
-  it('cuts the 200 KB folded subject of corpus long-header-200k.eml to 255 characters', async () => {
-    const plan = await planDelivery(
-      readFileSync(resolve(REPO_ROOT, '../shared/corpus/mime/long-header-200k.eml')),
-      rcpt,
-      SITE_POLICY,
-    );
+  it('cuts the 200 KB folded subject of corpus long-header-200k.eml to 255 characters', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const plan = await planDelivery(corpusFile('long-header-200k.eml'), rcpt, SITE_POLICY);
     const subject = plan.message?.subject ?? '';
     expect(Array.from(subject)).toHaveLength(255);
     expect(

@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 
 import { planDelivery } from '../../../functions/mime/plan';
 import { encodePhrase, formatAddressField } from '../../../functions/mime/header-format';
+import { corpusFile } from '../../helpers/mime-corpus';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
 import { REPO_ROOT } from './python-reference';
 
 const fixture = readFileSync(resolve(REPO_ROOT, 'test/fixtures/mime/smime-enveloped.eml'));
-const corpus = (file: string) => readFileSync(resolve(REPO_ROOT, '../shared/corpus/mime', file));
 const split = (mime: Buffer) => {
   const text = mime.toString('latin1');
   const end = text.search(/\r?\n\r?\n/);
@@ -50,8 +51,9 @@ describe('planDelivery: signed or encrypted messages go as MIME', () => {
     expect(sent.body.equals(split(fixture).body)).toBe(true);
   });
 
-  it('sends multipart/signed from the default mailbox with From replaced and Reply-To added, signed bytes unchanged', async () => {
-    const original = corpus('smime-x-pkcs7.eml'); // From: sender@example.dom, To: recipient@example.dom, LF
+  it('sends multipart/signed from the default mailbox with From replaced and Reply-To added, signed bytes unchanged', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const original = corpusFile('smime-x-pkcs7.eml'); // From: sender@example.dom, To: recipient@example.dom, LF
     const plan = await planDelivery(
       original,
       envelope(['recipient@example.dom', 'extra@corp.example']),
@@ -68,9 +70,10 @@ describe('planDelivery: signed or encrypted messages go as MIME', () => {
     expect(split(plan.mime ?? Buffer.alloc(0)).body.equals(split(original).body)).toBe(true);
   });
 
-  it('drops a header-only recipient and the original Bcc, strips the mbox line and keeps CRLF (corpus smime-signed-png.eml)', async () => {
+  it('drops a header-only recipient and the original Bcc, strips the mbox line and keeps CRLF (corpus smime-signed-png.eml)', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
     const plan = await planDelivery(
-      corpus('smime-signed-png.eml'),
+      corpusFile('smime-signed-png.eml'),
       envelope(['other@corp.example']),
       SITE_POLICY,
     );

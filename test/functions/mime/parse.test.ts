@@ -1,16 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { BridgeError } from '../../../core/errors';
 import type { DeliveryPlan } from '../../../functions/delivery/delivery-plan';
 import { planDelivery } from '../../../functions/mime/plan';
+import { corpusFile } from '../../helpers/mime-corpus';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
-import { REPO_ROOT } from './python-reference';
 
-const corpus = (file: string) => readFileSync(resolve(REPO_ROOT, '../shared/corpus/mime', file));
 const rcpt = envelope(['alice@corp.example', 'bob@corp.example']);
 
 async function outcome(mime: Buffer): Promise<DeliveryPlan | BridgeError> {
@@ -52,18 +49,20 @@ describe('planDelivery on damaged input: a defined outcome for each case', () =>
     }
   });
 
-  it('sends data without any header field as its text, with an empty subject (corpus hdr-none.eml)', async () => {
-    const plan = (await outcome(corpus('hdr-none.eml'))) as DeliveryPlan;
+  it('sends data without any header field as its text, with an empty subject (corpus hdr-none.eml)', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
+    const plan = (await outcome(corpusFile('hdr-none.eml'))) as DeliveryPlan;
     expect(plan.message?.subject).toBe('');
     expect(plan.message?.body?.content).toContain('This is a simple message not having headers.');
     expect(plan.mailbox).toBe('scanner@site.example'); // MAIL FROM stands in for the missing From
   });
 
-  it('refuses a multipart whose boundary never opens a part, and plans empty or unterminated ones', async () => {
+  it('refuses a multipart whose boundary never opens a part, and plans empty or unterminated ones', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
     for (const file of ['nul-malformed.eml', 'missing-boundary.eml', '8bit-garbage-hdr.eml']) {
-      expect(((await outcome(corpus(file))) as BridgeError).code, file).toBe('MIME_UNPARSEABLE');
+      expect(((await outcome(corpusFile(file))) as BridgeError).code, file).toBe('MIME_UNPARSEABLE');
     }
-    const empty = (await outcome(corpus('false-multipart.eml'))) as DeliveryPlan;
+    const empty = (await outcome(corpusFile('false-multipart.eml'))) as DeliveryPlan;
     expect(empty.message?.body?.content).toBe('');
     const unterminated = (await outcome(
       eml(
@@ -80,7 +79,7 @@ describe('planDelivery on damaged input: a defined outcome for each case', () =>
     expect(unterminated.attachments.map((a) => [a.name, a.content.toString('latin1')])).toEqual([
       ['scan.pdf', '%PDF-1.4'],
     ]);
-    expect(await outcome(corpus('no-end-boundary.eml'))).not.toBeInstanceOf(BridgeError);
+    expect(await outcome(corpusFile('no-end-boundary.eml'))).not.toBeInstanceOf(BridgeError);
   });
 
   it('removes NUL from subject and body text but keeps NUL and bare CR in attachment bytes', async () => {
@@ -173,7 +172,8 @@ describe('planDelivery on damaged input: a defined outcome for each case', () =>
     );
   });
 
-  it('fuzz: corpus messages cut, spliced and overwritten at random give a sane plan or MIME_UNPARSEABLE', async () => {
+  it('fuzz: corpus messages cut, spliced and overwritten at random give a sane plan or MIME_UNPARSEABLE', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
     const seeds = [
       'smime-x-pkcs7.eml',
       'alt-related.eml',
@@ -181,7 +181,7 @@ describe('planDelivery on damaged input: a defined outcome for each case', () =>
       'ricoh-scan-fwd.eml',
       'hdr-at-display-name.eml',
       'mixed-eol-boundaries.eml',
-    ].map(corpus);
+    ].map((f) => corpusFile(f));
     const damage = fc.record({
       seed: fc.nat(seeds.length - 1),
       at: fc.nat(),

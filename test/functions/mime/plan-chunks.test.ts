@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,14 +8,14 @@ import type { DeliveryPlan } from '../../../functions/delivery/delivery-plan';
 import { planDelivery } from '../../../functions/mime/plan';
 import { HEAD_BYTES, JoinedBytes, type MimeBytes } from '../../../functions/mime/raw-mime';
 import { envelope, SITE_POLICY } from './plan-helpers';
-import { REPO_ROOT } from './python-reference';
+import { corpusFile, corpusFiles } from '../../helpers/mime-corpus';
+import { describeWithTool } from '../../helpers/tool-groups';
 
 /**
  * A message handed over in chunks (as a blob download delivers it) must plan exactly as the same bytes in one
  * Buffer: same plan, same attachment bytes, same S/MIME bytes, same refusal — wherever the chunk borders fall
  * (inside the mbox line, the header block, a boundary line, a CRLF).
  */
-const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus/mime');
 const rcpt = envelope(['alice@corp.example', 'bob@corp.example']);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -57,9 +55,9 @@ function chunked(bytes: Buffer, size: number): Buffer[] {
   return chunks;
 }
 
-const files = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.eml'));
+describeWithTool('mime-corpus', 'planDelivery with the message in chunks', () => {
+  const files = corpusFiles();
 
-describe('planDelivery with the message in chunks', () => {
   // mailparser dates a message without a valid Date header "now": both plans must see the same now.
   beforeAll(() => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-03-02T10:00:00Z') });
@@ -69,7 +67,7 @@ describe('planDelivery with the message in chunks', () => {
   });
 
   it.each(files)('plans %s as from one Buffer, in 16 KiB chunks and in 3 uneven ones', async (file) => {
-    const bytes = readFileSync(join(CORPUS_DIR, file));
+    const bytes = corpusFile(file);
     const expected = await outcome(bytes);
     expect(await outcome(chunked(bytes, 16 * 1024))).toEqual(expected);
     const third = Math.floor(bytes.length / 3);

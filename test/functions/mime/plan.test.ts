@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -9,10 +6,9 @@ import type { Recipient } from '@microsoft/microsoft-graph-types';
 import { addressKey } from '../../../core/envelope';
 import { BridgeError } from '../../../core/errors';
 import { planDelivery } from '../../../functions/mime/plan';
+import { corpusFile } from '../../helpers/mime-corpus';
+import { requireTool } from '../../helpers/tool-groups';
 import { envelope, eml, SITE_POLICY } from './plan-helpers';
-import { REPO_ROOT } from './python-reference';
-
-const corpus = (file: string) => readFileSync(resolve(REPO_ROOT, '../shared/corpus/mime', file));
 
 async function rejection(promise: Promise<unknown>): Promise<BridgeError> {
   const err = await promise.then(
@@ -106,7 +102,8 @@ describe('planDelivery: who sends', () => {
     }
   });
 
-  it('reads an @ inside an unquoted display name as part of the name (corpus hdr-at-display-name.eml)', async () => {
+  it('reads an @ inside an unquoted display name as part of the name (corpus hdr-at-display-name.eml)', async (ctx) => {
+    requireTool(ctx, 'mime-corpus');
     const plan = await planDelivery(
       eml('From: Scan@HQ Copier <scanner@site.example>', 'To: alice@corp.example', '', 'x'),
       envelope(['alice@corp.example']),
@@ -119,7 +116,7 @@ describe('planDelivery: who sends', () => {
 
     // "From: Mikel Lindsaar <test@lindsaar.net>, jack@lindsar.com" and "To: …, Mikel@Lindsaar <raasdnil@gmail.com>, …"
     const corpusPlan = await planDelivery(
-      corpus('hdr-at-display-name.eml'),
+      corpusFile('hdr-at-display-name.eml'),
       envelope(['raasdnil@gmail.com', 'tom@gmail.com']),
       SITE_POLICY,
     );
