@@ -241,7 +241,6 @@ describeWithTool('bicep', 'network access to storage and Key Vault', () => {
   });
 });
 
-describe('no secrets in the template', () => {
 describeWithTool('bicep', 'no secrets in the template', () => {
   it('calls no list*() function anywhere (no keys read, so none can leak into settings or outputs)', () => {
     expect(compiledMainText()).not.toMatch(/\blist[A-Z]\w*\(/);
