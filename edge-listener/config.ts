@@ -11,6 +11,7 @@ import { cidrProblem, DEFAULT_ALLOWED_CLIENTS } from './smtp/client-allow-list';
 import { parsePasswordHash } from './smtp/password-hash';
 import { SENDER_PATTERN } from './smtp/sender-policy';
 import {
+  REMOVED_STATUS_PAGE_SETTINGS,
   STATUS_PAGE_SECRET_FILES,
   type StatusPageConfig,
   statusPageConfig,
@@ -269,6 +270,9 @@ export const edgeSettingsSchema = z.strictObject({
   ...statusPageSettingsShape,
 });
 
+/** Settings that were removed, with what to do instead: set anywhere, they are an error naming the change. */
+export const REMOVED_SETTINGS: Record<string, string> = { ...REMOVED_STATUS_PAGE_SETTINGS };
+
 export type EdgeSettings = z.infer<typeof edgeSettingsSchema>;
 export type LogLevel = EdgeSettings['BRIDGE_LOG_LEVEL'];
 export const EDGE_SETTING_NAMES = Object.keys(edgeSettingsSchema.shape) as Array<keyof EdgeSettings>;
@@ -343,6 +347,12 @@ export function loadEdgeConfig(source: LoadSource): LoadResult {
     if (value !== undefined) {
       raw[name] = value;
       origin[name] = 'environment';
+    }
+  }
+  for (const [name, why] of Object.entries(REMOVED_SETTINGS)) {
+    if (nonEmpty(source.env[name]) !== undefined || name in raw) {
+      issues.push(`${name}: ${why}`);
+      delete raw[name];
     }
   }
   resolveSecretFiles(raw, issues);
