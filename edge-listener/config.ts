@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MAX_RECIPIENTS, SITE_ID_PATTERN } from '../core/envelope';
 import { bool, bytes, csvList, durationMs, parseDurationMs, port } from '../core/config/define';
 import { Secret } from './secret';
-import { cidrProblem, DEFAULT_ALLOWED_CLIENTS } from './smtp/client-allow-list';
+import { cidrProblem, DEFAULT_ALLOWED_CLIENTS, isLoopbackBind } from './smtp/client-allow-list';
 import { parsePasswordHash } from './smtp/password-hash';
 import { SENDER_PATTERN } from './smtp/sender-policy';
 import {
@@ -141,7 +141,12 @@ export const edgeSettingsSchema = z.strictObject({
     })
     .default(DEFAULT_ALLOWED_CLIENTS)
     .describe(
-      'Comma list of client addresses or CIDR blocks allowed to connect; others get 554 before the greeting.',
+      'Comma list of client addresses or CIDR blocks allowed to connect; others get 554 before the greeting. Default: this machine only (Postfix `mynetworks_style = host`). Required when BRIDGE_SMTP_HOST is not a loopback address, unless AUTH is required: the listener refuses to start without it.',
+    ),
+  BRIDGE_REQUIRE_ALLOWED_CLIENTS: bool()
+    .default(false)
+    .describe(
+      'Refuse to start unless BRIDGE_ALLOWED_CLIENTS is set explicitly, even with AUTH required (the container image sets it: there every connection may arrive from a bridge or proxy address).',
     ),
   BRIDGE_MAX_MESSAGE_BYTES: sizeBytes()
     .pipe(z.number().min(1).max(MAX_MESSAGE_BYTES_CEILING, 'at most 150MiB (Exchange Online limit)'))
@@ -366,7 +371,7 @@ export function loadEdgeConfig(source: LoadSource): LoadResult {
     }
   }
   if (!parsed.success || issues.length > 0) return { issues: dedupe(issues) };
-  const config = toConfig(parsed.data, issues);
+  const config = toConfig(parsed.data, issues, raw.BRIDGE_ALLOWED_CLIENTS !== undefined);
   return issues.length > 0 ? { issues } : { config };
 }
 
@@ -458,10 +463,12 @@ function checkPresence(raw: Record<string, unknown>, issues: string[]) {
   }
 }
 
-function toConfig(s: EdgeSettings, issues: string[]): EdgeConfig {
+function toConfig(s: EdgeSettings, issues: string[], explicitClients: boolean): EdgeConfig {
   const users = parseUsers(s.BRIDGE_SMTP_USERS, issues);
   if (s.BRIDGE_SMTP_AUTH_REQUIRED && users.length === 0)
     issues.push('BRIDGE_SMTP_AUTH_REQUIRED: needs at least one user in BRIDGE_SMTP_USERS');
+  const clientListProblem = openIntakeProblem(s, explicitClients);
+  if (clientListProblem) issues.push(clientListProblem);
   if (
     s.BRIDGE_SMTPS_PORT !== undefined &&
     s.BRIDGE_SMTPS_PORT !== 0 &&
@@ -523,6 +530,19 @@ function toConfig(s: EdgeSettings, issues: string[]): EdgeConfig {
     statusPage: statusPageConfig(s),
     shutdownTimeoutMs: s.BRIDGE_SHUTDOWN_TIMEOUT_MS,
   };
+}
+
+/**
+ * Who may hand in mail must be a decision, not an accident (docs/security-model.md, "SMTP intake"): a listener
+ * reachable from the network needs the list of its devices, or AUTH for everyone. The loopback default list
+ * would keep devices out anyway — this refusal says so at start instead of with a 554 at the copier.
+ */
+function openIntakeProblem(s: EdgeSettings, explicitClients: boolean): string | undefined {
+  if (explicitClients) return undefined;
+  if (s.BRIDGE_REQUIRE_ALLOWED_CLIENTS)
+    return "BRIDGE_ALLOWED_CLIENTS: required here (BRIDGE_REQUIRE_ALLOWED_CLIENTS, set by the container image): list the devices' addresses or subnets, e.g. 192.168.10.0/24";
+  if (isLoopbackBind(s.BRIDGE_SMTP_HOST) || s.BRIDGE_SMTP_AUTH_REQUIRED) return undefined;
+  return `BRIDGE_ALLOWED_CLIENTS: required because BRIDGE_SMTP_HOST=${s.BRIDGE_SMTP_HOST} is reachable from the network: list the devices' addresses or subnets (e.g. 192.168.10.0/24), require AUTH (BRIDGE_SMTP_AUTH_REQUIRED), or bind to 127.0.0.1`;
 }
 
 function parseUsers(entries: string[], issues: string[]): SmtpUser[] {

@@ -149,7 +149,7 @@ describe.skipIf(!NGINX)('status page behind a real nginx reverse proxy (needs ng
       {
         // What most guides write (and what nginx's own docs show for proxying): the visitor's Host and address.
         port: typicalProxy,
-        upstream: trusting.listener.httpPort,
+        upstream: trusting.listener.httpPort!,
         headers: [
           'proxy_set_header Host $host;',
           'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
@@ -158,7 +158,7 @@ describe.skipIf(!NGINX)('status page behind a real nginx reverse proxy (needs ng
       },
       // A bare proxy_pass: Host 127.0.0.1:<port>, no forwarding header — indistinguishable from a local
       // browser, so only BRIDGE_ADMIN_LOOPBACK_TRUST=false protects it (docs/edge-install.md).
-      { port: bareProxy, upstream: untrusting.listener.httpPort, headers: [] },
+      { port: bareProxy, upstream: untrusting.listener.httpPort!, headers: [] },
     ]);
   }, 30_000);
 
