@@ -6,10 +6,11 @@ import { z } from 'zod';
 
 import { MAX_RECIPIENTS, SITE_ID_PATTERN } from '../core/envelope';
 import { bool, bytes, csvList, durationMs, parseDurationMs, port } from '../core/config/define';
+import { senderPatternProblem } from '../core/sender-pattern';
 import { Secret } from './secret';
 import { cidrProblem, DEFAULT_ALLOWED_CLIENTS, isLoopbackBind } from './smtp/client-allow-list';
 import { parsePasswordHash } from './smtp/password-hash';
-import { SENDER_PATTERN } from './smtp/sender-policy';
+import { parseBindingEntry, type SenderBindingEntry } from './smtp/sender-bindings';
 import {
   REMOVED_STATUS_PAGE_SETTINGS,
   STATUS_PAGE_SECRET_FILES,
@@ -158,10 +159,26 @@ export const edgeSettingsSchema = z.strictObject({
     .default(MAX_RECIPIENTS)
     .describe('Recipients per message; further RCPTs get 452 (Exchange Online allows 500).'),
   BRIDGE_SMTP_ALLOWED_SENDERS: csvList()
-    .pipe(z.array(z.string().regex(SENDER_PATTERN, 'must be user@domain, *@domain or <>')))
+    .superRefine((items, ctx) => {
+      for (const item of items) {
+        const problem = senderPatternProblem(item);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    })
     .default([])
     .describe(
-      'Comma list of MAIL FROM addresses accepted (`*@domain`, `<>` for the null sender). Empty: any.',
+      'Comma list of MAIL FROM addresses accepted (`user@domain`, `*@domain`, `*`, `<>` for the null sender). Empty: any.',
+    ),
+  BRIDGE_SENDER_BINDINGS: csvList()
+    .superRefine((items, ctx) => {
+      for (const item of items) {
+        const parsed = parseBindingEntry(item);
+        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      }
+    })
+    .default([])
+    .describe(
+      'Which From addresses each device may use: comma list of `user:<AUTH user>=<pattern>` and `client:<address or CIDR>=<pattern>` (several patterns: `p1|p2`; patterns as in BRIDGE_SMTP_ALLOWED_SENDERS). A bound device sending another From gets 550 5.7.1 DEVICE_SENDER_NOT_BOUND at end of DATA, and the function checks again. Empty: devices are not bound — any allowed device may claim any mailbox the site policy allows.',
     ),
   BRIDGE_SMTP_MAX_CONNECTIONS: count(1, 100_000)
     .default(500)
@@ -303,6 +320,8 @@ export interface EdgeConfig {
     maxMessageBytes: number;
     maxRecipients: number;
     allowedSenders: string[];
+    /** BRIDGE_SENDER_BINDINGS, parsed (smtp/sender-bindings.ts). */
+    senderBindings: SenderBindingEntry[];
     maxConnections: number;
     maxConnectionsPerIp: number;
     maxAuthFailuresPerIp: number;
@@ -484,6 +503,7 @@ function toConfig(s: EdgeSettings, issues: string[], explicitClients: boolean): 
     maxMessageBytes: s.BRIDGE_MAX_MESSAGE_BYTES,
     maxRecipients: s.BRIDGE_SMTP_MAX_RECIPIENTS,
     allowedSenders: s.BRIDGE_SMTP_ALLOWED_SENDERS,
+    senderBindings: bindings(s.BRIDGE_SENDER_BINDINGS, users, issues),
     maxConnections: s.BRIDGE_SMTP_MAX_CONNECTIONS,
     maxConnectionsPerIp: s.BRIDGE_SMTP_MAX_CONNECTIONS_PER_IP,
     maxAuthFailuresPerIp: s.BRIDGE_SMTP_MAX_AUTH_FAILURES_PER_IP,
@@ -543,6 +563,19 @@ function openIntakeProblem(s: EdgeSettings, explicitClients: boolean): string | 
     return "BRIDGE_ALLOWED_CLIENTS: required here (BRIDGE_REQUIRE_ALLOWED_CLIENTS, set by the container image): list the devices' addresses or subnets, e.g. 192.168.10.0/24";
   if (isLoopbackBind(s.BRIDGE_SMTP_HOST) || s.BRIDGE_SMTP_AUTH_REQUIRED) return undefined;
   return `BRIDGE_ALLOWED_CLIENTS: required because BRIDGE_SMTP_HOST=${s.BRIDGE_SMTP_HOST} is reachable from the network: list the devices' addresses or subnets (e.g. 192.168.10.0/24), require AUTH (BRIDGE_SMTP_AUTH_REQUIRED), or bind to 127.0.0.1`;
+}
+
+function bindings(entries: string[], users: SmtpUser[], issues: string[]): SenderBindingEntry[] {
+  const out: SenderBindingEntry[] = [];
+  const names = new Set(users.map((u) => u.name.toLowerCase()));
+  for (const entry of entries) {
+    const parsed = parseBindingEntry(entry);
+    if (typeof parsed === 'string') continue; // reported by the schema
+    if (parsed.kind === 'user' && !names.has(parsed.who.toLowerCase()))
+      issues.push(`BRIDGE_SENDER_BINDINGS: "${parsed.who}" is not a user in BRIDGE_SMTP_USERS`);
+    out.push(parsed);
+  }
+  return out;
 }
 
 function parseUsers(entries: string[], issues: string[]): SmtpUser[] {
