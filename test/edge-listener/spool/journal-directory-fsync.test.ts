@@ -23,7 +23,8 @@ const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => {
   }
 });
 // strace is a system tool: missing, the group is skipped with its name saying why, and fails under BRIDGE_TEST_ALL=1.
-if (!STRACE && process.env.BRIDGE_TEST_ALL === '1') throw new Error('strace is missing (apt-get install strace)');
+if (!STRACE && process.env.BRIDGE_TEST_ALL === '1')
+  throw new Error('strace is missing (apt-get install strace)');
 const ROOT = join(__dirname, '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'journal-fsync-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
