@@ -25,6 +25,13 @@ export const envelopeSchema = z.object({
   receivedAt: z.string().datetime({ offset: true }),
   /** SMTP AUTH user, if the client authenticated (never the password). */
   authUser: z.string().max(256).optional(),
+  /**
+   * The sender patterns this device is bound to (BRIDGE_SENDER_BINDINGS of the edge; core/sender-pattern.ts),
+   * when it is bound: the function sends only as a From (else MAIL FROM) that matches one of them AND the site
+   * policy. Absent: the device is not bound (an older edge sends none; a function that predates the field
+   * ignores it — the edge has refused such messages already).
+   */
+  senderBinding: z.array(z.string().max(320)).min(1).max(100).optional(),
 });
 
 export type Envelope = z.infer<typeof envelopeSchema>;

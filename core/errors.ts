@@ -117,6 +117,14 @@ export const ERROR_TABLE = {
     'Non-ASCII address without SMTPUTF8',
     'The device sent an international address without announcing SMTPUTF8 (RFC 6531); use an ASCII address or update the firmware.',
   ),
+  DEVICE_SENDER_NOT_BOUND: row(
+    550,
+    '5.7.1',
+    422,
+    true,
+    'This device may not send as this From address',
+    "The From address is not among the senders this device (AUTH user or client address) is bound to in BRIDGE_SENDER_BINDINGS of the edge listener: fix the device's From, or add the address to its binding.",
+  ),
   ENVELOPE_SENDER_NOT_ALLOWED: row(
     550,
     '5.7.1',

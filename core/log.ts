@@ -72,6 +72,8 @@ export const LOG_EVENTS = {
   FORWARD_WORKER_STOPPED:
     'The forwarding thread stopped unexpectedly; its POSTs in flight are retried and the next one starts it again.',
   ADMIN_ACTION: 'An admin retried or deleted a message (CLI or status page).',
+  ADMIN_PROXY_HEADER:
+    'The status page was reached through a proxy (Forwarded / X-Forwarded-* / Via header) while BRIDGE_ADMIN_LOOPBACK_TRUST is on; turn it off behind a proxy.',
   SMTP_TRACE:
     'A protocol trace line from smtp-server (only with BRIDGE_LOG_SMTP_TRACE; AUTH data is masked, message data never logged).',
   TLS_HANDSHAKE_FAILED:

@@ -17,11 +17,13 @@ import {
 } from '../core/config/define';
 import type { LogLevel } from '../core/log';
 import { MIB } from '../core/message-size';
+import { senderPatternProblem } from '../core/sender-pattern';
 import { Secret } from './secret';
-import { cidrProblem, DEFAULT_ALLOWED_CLIENTS } from './smtp/client-allow-list';
+import { cidrProblem, DEFAULT_ALLOWED_CLIENTS, isLoopbackBind } from './smtp/client-allow-list';
 import { parsePasswordHash } from './smtp/password-hash';
-import { SENDER_PATTERN } from './smtp/sender-policy';
+import { parseBindingEntry, type SenderBindingEntry } from './smtp/sender-bindings';
 import {
+  REMOVED_STATUS_PAGE_SETTINGS,
   STATUS_PAGE_SECRET_FILES,
   type StatusPageConfig,
   statusPageConfig,
@@ -145,7 +147,12 @@ export const edgeSettingsSchema = z.strictObject({
     })
     .default(DEFAULT_ALLOWED_CLIENTS)
     .describe(
-      'Comma list of client addresses or CIDR blocks allowed to connect; others get 554 before the greeting.',
+      'Comma list of client addresses or CIDR blocks allowed to connect; others get 554 before the greeting. Default: this machine only (Postfix `mynetworks_style = host`). Required when BRIDGE_SMTP_HOST is not a loopback address, unless AUTH is required: the listener refuses to start without it.',
+    ),
+  BRIDGE_REQUIRE_ALLOWED_CLIENTS: bool()
+    .default(false)
+    .describe(
+      'Refuse to start unless BRIDGE_ALLOWED_CLIENTS is set explicitly, even with AUTH required (the container image sets it: there every connection may arrive from a bridge or proxy address).',
     ),
   BRIDGE_MAX_MESSAGE_BYTES: maxMessageBytes().describe(
     'Largest message accepted (advertised as SIZE; larger ones get 552). Bytes or with a unit: 35MiB.',
@@ -154,10 +161,26 @@ export const edgeSettingsSchema = z.strictObject({
     .default(MAX_RECIPIENTS)
     .describe('Recipients per message; further RCPTs get 452 (Exchange Online allows 500).'),
   BRIDGE_SMTP_ALLOWED_SENDERS: csvList()
-    .pipe(z.array(z.string().regex(SENDER_PATTERN, 'must be user@domain, *@domain or <>')))
+    .superRefine((items, ctx) => {
+      for (const item of items) {
+        const problem = senderPatternProblem(item);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    })
     .default([])
     .describe(
-      'Comma list of MAIL FROM addresses accepted (`*@domain`, `<>` for the null sender). Empty: any.',
+      'Comma list of MAIL FROM addresses accepted (`user@domain`, `*@domain`, `*`, `<>` for the null sender). Empty: any.',
+    ),
+  BRIDGE_SENDER_BINDINGS: csvList()
+    .superRefine((items, ctx) => {
+      for (const item of items) {
+        const parsed = parseBindingEntry(item);
+        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      }
+    })
+    .default([])
+    .describe(
+      'Which From addresses each device may use: comma list of `user:<AUTH user>=<pattern>` and `client:<address or CIDR>=<pattern>` (several patterns: `p1|p2`; patterns as in BRIDGE_SMTP_ALLOWED_SENDERS). A bound device sending another From gets 550 5.7.1 DEVICE_SENDER_NOT_BOUND at end of DATA, and the function checks again. Empty: devices are not bound — any allowed device may claim any mailbox the site policy allows.',
     ),
   BRIDGE_SMTP_MAX_CONNECTIONS: count(1, 100_000)
     .default(500)
@@ -271,6 +294,9 @@ export const edgeSettingsSchema = z.strictObject({
   ...statusPageSettingsShape,
 });
 
+/** Settings that were removed, with what to do instead: set anywhere, they are an error naming the change. */
+export const REMOVED_SETTINGS: Record<string, string> = { ...REMOVED_STATUS_PAGE_SETTINGS };
+
 export type EdgeSettings = z.infer<typeof edgeSettingsSchema>;
 export const EDGE_SETTING_NAMES = Object.keys(edgeSettingsSchema.shape) as Array<keyof EdgeSettings>;
 /** Settings that must not appear in the config file (the file is often readable by more people). */
@@ -295,6 +321,8 @@ export interface EdgeConfig {
     maxMessageBytes: number;
     maxRecipients: number;
     allowedSenders: string[];
+    /** BRIDGE_SENDER_BINDINGS, parsed (smtp/sender-bindings.ts). */
+    senderBindings: SenderBindingEntry[];
     maxConnections: number;
     maxConnectionsPerIp: number;
     maxAuthFailuresPerIp: number;
@@ -346,6 +374,12 @@ export function loadEdgeConfig(source: LoadSource): LoadResult {
       origin[name] = 'environment';
     }
   }
+  for (const [name, why] of Object.entries(REMOVED_SETTINGS)) {
+    if (nonEmpty(source.env[name]) !== undefined || name in raw) {
+      issues.push(`${name}: ${why}`);
+      delete raw[name];
+    }
+  }
   resolveSecretFiles(raw, issues);
   checkPresence(raw, issues);
   const parsed = edgeSettingsSchema.safeParse(raw);
@@ -357,7 +391,7 @@ export function loadEdgeConfig(source: LoadSource): LoadResult {
     }
   }
   if (!parsed.success || issues.length > 0) return { issues: dedupe(issues) };
-  const config = toConfig(parsed.data, issues);
+  const config = toConfig(parsed.data, issues, raw.BRIDGE_ALLOWED_CLIENTS !== undefined);
   return issues.length > 0 ? { issues } : { config };
 }
 
@@ -449,10 +483,12 @@ function checkPresence(raw: Record<string, unknown>, issues: string[]) {
   }
 }
 
-function toConfig(s: EdgeSettings, issues: string[]): EdgeConfig {
+function toConfig(s: EdgeSettings, issues: string[], explicitClients: boolean): EdgeConfig {
   const users = parseUsers(s.BRIDGE_SMTP_USERS, issues);
   if (s.BRIDGE_SMTP_AUTH_REQUIRED && users.length === 0)
     issues.push('BRIDGE_SMTP_AUTH_REQUIRED: needs at least one user in BRIDGE_SMTP_USERS');
+  const clientListProblem = openIntakeProblem(s, explicitClients);
+  if (clientListProblem) issues.push(clientListProblem);
   if (
     s.BRIDGE_SMTPS_PORT !== undefined &&
     s.BRIDGE_SMTPS_PORT !== 0 &&
@@ -468,6 +504,7 @@ function toConfig(s: EdgeSettings, issues: string[]): EdgeConfig {
     maxMessageBytes: s.BRIDGE_MAX_MESSAGE_BYTES,
     maxRecipients: s.BRIDGE_SMTP_MAX_RECIPIENTS,
     allowedSenders: s.BRIDGE_SMTP_ALLOWED_SENDERS,
+    senderBindings: bindings(s.BRIDGE_SENDER_BINDINGS, users, issues),
     maxConnections: s.BRIDGE_SMTP_MAX_CONNECTIONS,
     maxConnectionsPerIp: s.BRIDGE_SMTP_MAX_CONNECTIONS_PER_IP,
     maxAuthFailuresPerIp: s.BRIDGE_SMTP_MAX_AUTH_FAILURES_PER_IP,
@@ -514,6 +551,32 @@ function toConfig(s: EdgeSettings, issues: string[]): EdgeConfig {
     statusPage: statusPageConfig(s),
     shutdownTimeoutMs: s.BRIDGE_SHUTDOWN_TIMEOUT_MS,
   };
+}
+
+/**
+ * Who may hand in mail must be a decision, not an accident (docs/security-model.md, "SMTP intake"): a listener
+ * reachable from the network needs the list of its devices, or AUTH for everyone. The loopback default list
+ * would keep devices out anyway — this refusal says so at start instead of with a 554 at the copier.
+ */
+function openIntakeProblem(s: EdgeSettings, explicitClients: boolean): string | undefined {
+  if (explicitClients) return undefined;
+  if (s.BRIDGE_REQUIRE_ALLOWED_CLIENTS)
+    return "BRIDGE_ALLOWED_CLIENTS: required here (BRIDGE_REQUIRE_ALLOWED_CLIENTS, set by the container image): list the devices' addresses or subnets, e.g. 192.168.10.0/24";
+  if (isLoopbackBind(s.BRIDGE_SMTP_HOST) || s.BRIDGE_SMTP_AUTH_REQUIRED) return undefined;
+  return `BRIDGE_ALLOWED_CLIENTS: required because BRIDGE_SMTP_HOST=${s.BRIDGE_SMTP_HOST} is reachable from the network: list the devices' addresses or subnets (e.g. 192.168.10.0/24), require AUTH (BRIDGE_SMTP_AUTH_REQUIRED), or bind to 127.0.0.1`;
+}
+
+function bindings(entries: string[], users: SmtpUser[], issues: string[]): SenderBindingEntry[] {
+  const out: SenderBindingEntry[] = [];
+  const names = new Set(users.map((u) => u.name.toLowerCase()));
+  for (const entry of entries) {
+    const parsed = parseBindingEntry(entry);
+    if (typeof parsed === 'string') continue; // reported by the schema
+    if (parsed.kind === 'user' && !names.has(parsed.who.toLowerCase()))
+      issues.push(`BRIDGE_SENDER_BINDINGS: "${parsed.who}" is not a user in BRIDGE_SMTP_USERS`);
+    out.push(parsed);
+  }
+  return out;
 }
 
 function parseUsers(entries: string[], issues: string[]): SmtpUser[] {

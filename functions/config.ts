@@ -14,6 +14,7 @@ import {
 import type { LogLevel } from '../core/log';
 import { MAIL_PERMISSION_MODELS, type MailPermissionModel } from '../core/mail-grants';
 import { MIB } from '../core/message-size';
+import { senderPatternProblem } from '../core/sender-pattern';
 
 /**
  * The function app's settings: exactly the app settings listed in function-settings.md (infra sets the same
@@ -51,9 +52,14 @@ const mailbox = z
   .max(320)
   .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address');
 // A lone `*` allows every sender: the `npm start` sandbox uses it; Exchange RBAC still limits a real tenant.
+/** core/sender-pattern.ts, the one syntax; `<>` (the null sender) names no mailbox, so not in a site policy. */
 const senderPattern = z
   .string()
-  .regex(/^(\*|(\*|[^@\s]+)@[^@\s]+)$/, 'must be a mailbox, *@domain or * (any sender)');
+  .trim()
+  .refine(
+    (v) => v !== '<>' && senderPatternProblem(v) === undefined,
+    'must be a mailbox, *@domain or * (any sender)',
+  );
 
 const siteSchema = z.strictObject({
   id: z.string().regex(SITE_ID_PATTERN, 'site id: lower-case letters, digits and dashes'),

@@ -9,8 +9,8 @@ Usage: npm run setup:test-tools [-- --help]
 
 Installs what the optional test groups need, so that `BRIDGE_TEST_ALL=1 npm test` runs every test:
 
-  swaks, smtp-source, chromium, nginx, unzip
-      Debian packages swaks, postfix (left unconfigured), chromium, nginx, unzip.
+  swaks, smtp-source, chromium, nginx, strace, unzip
+      Debian packages swaks, postfix (left unconfigured), chromium, nginx, strace, unzip.
       As root: apt-get update and apt-get install. Otherwise: prints the sudo command to run.
   bicep, pwsh
       The Bicep CLI and PowerShell from NuGet through `dotnet` (needs the .NET SDK), into .ci/tools/
@@ -41,10 +41,11 @@ has swaks || need+=(swaks)
 has smtp-source || need+=(postfix)
 has chromium || need+=(chromium)
 has nginx || need+=(nginx)
+has strace || need+=(strace)
 has unzip || need+=(unzip)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages: swaks, postfix (smtp-source), chromium, nginx, unzip are installed"
+  echo "system packages: swaks, postfix (smtp-source), chromium, nginx, strace, unzip are installed"
 elif [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "system packages: installing ${need[*]}"
   apt-get update -qq

@@ -24,7 +24,8 @@ Options:
 Environment (all optional):
   BRIDGE_DATA_DIR            where everything is kept (default ./.data): spool, azurite/, graph-sandbox/,
                              secrets/ (0600 files), logs/
-  BRIDGE_SMTP_PORT           SMTP port (default 2525; 0 = any free port); BRIDGE_SMTP_HOST (default 0.0.0.0)
+  BRIDGE_SMTP_PORT           SMTP port (default 2525; 0 = any free port); BRIDGE_SMTP_HOST (default 127.0.0.1;
+                             a copier: 0.0.0.0 plus BRIDGE_ALLOWED_CLIENTS=<its address>)
   BRIDGE_HTTP_PORT           status page port (default 8025); BRIDGE_HTTP_HOST (default 127.0.0.1)
   BRIDGE_LOCAL_FUNCTION_PORT, BRIDGE_SANDBOX_PORT   internal ports (default: any free port)
   AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)

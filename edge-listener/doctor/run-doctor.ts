@@ -14,6 +14,7 @@ import { siteSignatureCheck } from './checks/site-signature';
 import { smtpCertificateCheck } from './checks/smtp-certificate';
 import { type SmtpFacts, smtpListeningCheck } from './checks/smtp-listening';
 import { testMessageCheck } from './checks/test-message';
+import { trustChecks } from './checks/trust-settings';
 import type { DoctorOptions } from './doctor-options';
 
 export interface DoctorReport {
@@ -93,6 +94,8 @@ export async function runDoctor(loaded: LoadResult, options: DoctorOptions): Pro
       ),
     );
   }
+
+  checks.push(...trustChecks(config, diagnostics));
 
   if (options.sendTo) {
     const ready = plain.facts.listening && diagnostics !== undefined;

@@ -1,16 +1,30 @@
 import { BlockList, isIP } from 'node:net';
 
-/** Loopback and the private ranges (RFC 1918, RFC 4193 unique-local, link-local): where copiers live. */
-export const DEFAULT_ALLOWED_CLIENTS = [
-  '127.0.0.0/8',
+/**
+ * This machine only, as Postfix does since 3.0 (`mynetworks_style = host`): devices on the network are let in
+ * by listing them. A default of "all private ranges" let any guest Wi-Fi, VPN pool or compromised PC submit.
+ */
+export const DEFAULT_ALLOWED_CLIENTS = ['127.0.0.0/8', '::1/128'];
+
+/** The private ranges (RFC 1918, RFC 4193 unique-local, link-local): doctor warns when a public bind trusts them. */
+export const PRIVATE_RANGES = [
   '10.0.0.0/8',
   '172.16.0.0/12',
   '192.168.0.0/16',
   '169.254.0.0/16',
-  '::1/128',
   'fc00::/7',
   'fe80::/10',
 ];
+
+/** Whether binding to `host` keeps the listener on this machine (loopback addresses and `localhost`). */
+export function isLoopbackBind(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  if (h === 'localhost') return true;
+  return isIP(h) === 4 ? h.startsWith('127.') : h === '::1';
+}
 
 /** Returns a problem text for an entry that is not an address or CIDR block, else undefined. */
 export function cidrProblem(entry: string): string | undefined {

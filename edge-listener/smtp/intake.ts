@@ -11,6 +11,7 @@ import type {
 } from 'smtp-server';
 
 import { type BridgeErrorCode, bridgeError } from '../../core/errors';
+import { SenderPatterns } from '../../core/sender-pattern';
 import type { Logger } from '../../core/log';
 import type { EdgeConfig, SmtpUser } from '../config';
 import type { EdgeEvents } from '../events';
@@ -23,8 +24,8 @@ import { envelopeAddress, needsSmtpUtf8 } from './envelope-address';
 import { LanSmtpServer } from './lan-smtp-server';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './password-hash';
 import { receiveMessage } from './receive-data';
+import { SenderBindings } from './sender-bindings';
 import { smtpReply } from './replies';
-import { SenderPolicy } from './sender-policy';
 import { tlsServerOptions } from './tls-options';
 
 export interface SmtpIntakeDeps {
@@ -47,8 +48,10 @@ type Callback = (err?: Error | null) => void;
 export class SmtpIntake {
   readonly #d: SmtpIntakeDeps;
   readonly #allow: ClientAllowList;
-  readonly #senders: SenderPolicy;
+  /** BRIDGE_SMTP_ALLOWED_SENDERS: envelope senders nobody expects are refused at MAIL FROM; empty: any. */
+  readonly #senders: SenderPatterns;
   readonly #limits: ClientLimits;
+  readonly #bindings: SenderBindings;
   readonly #users = new Map<string, SmtpUser>();
   readonly #counted = new Set<string>();
   readonly #servers: LanSmtpServer[] = [];
@@ -57,8 +60,9 @@ export class SmtpIntake {
     this.#d = deps;
     const smtp = deps.config.smtp;
     this.#allow = new ClientAllowList(smtp.allowedClients);
-    this.#senders = new SenderPolicy(smtp.allowedSenders);
+    this.#senders = new SenderPatterns(smtp.allowedSenders);
     this.#limits = new ClientLimits(smtp);
+    this.#bindings = new SenderBindings(smtp.senderBindings);
     for (const u of deps.config.auth.users) this.#users.set(u.name.toLowerCase(), u);
   }
 
@@ -200,7 +204,7 @@ export class SmtpIntake {
   #onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
     if (needsSmtpUtf8(address.address) && !session.envelope.smtpUtf8)
       return this.#refuse('mail', 'SMTPUTF8_REQUIRED', session, cb);
-    if (!this.#senders.allows(address.address))
+    if (!this.#senders.isEmpty && !this.#senders.matches(address.address))
       return this.#refuse('mail', 'ENVELOPE_SENDER_NOT_ALLOWED', session, cb);
     const declared = address.args ? Number(address.args.SIZE) || 0 : 0;
     const full = this.#d.spool.capacityProblem(declared);
@@ -249,6 +253,8 @@ export class SmtpIntake {
       helo: session.hostNameAppearsAs || '',
     };
     if (typeof session.user === 'string' && session.user) parts.authUser = session.user;
+    const binding = this.#bindings.forDevice(parts.authUser, session.remoteAddress);
+    if (binding) parts.senderBinding = binding;
     return parts;
   }
 }

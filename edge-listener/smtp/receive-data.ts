@@ -9,7 +9,9 @@ import type { HeldMessage } from '../spool/held-message';
 import type { EnvelopeParts } from '../spool/intake-writer';
 import type { Spool } from '../spool/spool';
 import { DataGuard } from './data-guard';
+import { headerFromAddresses, MAX_HEADER_BYTES } from './header-from';
 import { acceptedText, smtpReply, type SmtpReplyError } from './replies';
+import { unboundClaims } from './sender-bindings';
 
 export interface ReceiveDeps {
   spool: Spool;
@@ -44,9 +46,17 @@ export async function receiveMessage(
     return undefined;
   });
   const guard = new DataGuard();
+  // The header block, kept only for a device bound to its senders (checked at the end of DATA).
+  const head: Buffer[] = [];
+  let headBytes = parts.senderBinding ? 0 : MAX_HEADER_BYTES;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       guard.push(chunk);
+      if (headBytes < MAX_HEADER_BYTES) {
+        const piece = chunk.subarray(0, MAX_HEADER_BYTES - headBytes);
+        head.push(Buffer.from(piece));
+        headBytes += piece.length;
+      }
       if (writer && !stream.sizeExceeded) await writer.write(chunk);
     }
   } catch (e) {
@@ -65,6 +75,7 @@ export async function receiveMessage(
   else if (!refusal && writer?.bytes === 0)
     refusal = bridgeError('MIME_UNPARSEABLE', { detail: 'empty message' });
   refusal ??= writer?.failure;
+  if (!refusal && parts.senderBinding) refusal = bindingRefusal(parts, Buffer.concat(head));
   if (refusal || !writer) {
     await writer?.discard();
     const err = refusal ?? bridgeError('INTERNAL');
@@ -107,6 +118,17 @@ export async function receiveMessage(
   const outcome = await tryThenHold(deps.forwarder, meta, writer.body, deps.budgetMs, logger);
   if (outcome.kind === 'rejected') return { error: smtpReply(outcome.error, id) };
   return { text: acceptedText(id, outcome.kind === 'sent') };
+}
+
+/** DEVICE_SENDER_NOT_BOUND when the message claims a sender its device is not bound to (sender-bindings.ts). */
+function bindingRefusal(parts: EnvelopeParts, head: Buffer): BridgeError | undefined {
+  const binding = parts.senderBinding ?? [];
+  const refused = unboundClaims(binding, headerFromAddresses(head), parts.mailFrom);
+  if (refused.length === 0) return undefined;
+  const device = parts.authUser ? `user ${parts.authUser}` : parts.clientAddress;
+  return bridgeError('DEVICE_SENDER_NOT_BOUND', {
+    detail: `${device} may send as ${binding.join(', ')}, not ${refused.join(', ')}`,
+  });
 }
 
 async function tryThenHold(

@@ -1,4 +1,5 @@
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 
 /**
  * The few file operations the spool's durability rests on (mox moxio/syncdir.go): data is on disk only after
@@ -15,6 +16,21 @@ export async function fsyncDirectory(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * mkdir -p whose result survives a power cut: a new directory's name lives in its parent, so the parent of
+ * every directory this call created is fsync'd (top down) before it returns.
+ */
+export async function mkdirDurable(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true });
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    created.unshift(dir);
+    if (dir === resolve(first) || dirname(dir) === dir) break;
+  }
+  for (const dir of created) await fsyncDirectory(dirname(dir));
 }
 
 /** Writes a small file and fsyncs it; the caller renames it into place. */

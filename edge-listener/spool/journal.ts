@@ -1,7 +1,8 @@
-import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
+import { fsyncDirectory, mkdirDurable } from './durable-fs';
 import { type SpoolMeta, spoolMetaSchema } from './entry';
 import type { HeldMessage } from './held-message';
 
@@ -83,7 +84,7 @@ export class CommitJournal {
 
   /** Opens the journal directory; `replay` must be called before the first commit when segments exist. */
   static async open(dir: string, segmentMaxAgeMs = DEFAULT_SEGMENT_MAX_AGE_MS): Promise<CommitJournal> {
-    await mkdir(dir, { recursive: true });
+    await mkdirDurable(dir);
     const seqs = (await segmentFiles(dir)).map((f) => f.seq);
     return new CommitJournal(dir, (seqs.length > 0 ? Math.max(...seqs) : 0) + 1, segmentMaxAgeMs);
   }
@@ -239,6 +240,15 @@ export class CommitJournal {
     const seq = this.#nextSeq++;
     const path = join(this.#dir, `${String(seq).padStart(10, '0')}.log`);
     const handle = await open(path, 'a', 0o600);
+    // The segment's name must be durable before any commit in it is acknowledged: an fdatasync of the file
+    // alone leaves a power cut free to drop the new name, and the messages with it (durable-fs.ts).
+    try {
+      await fsyncDirectory(this.#dir);
+    } catch (e) {
+      await handle.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw e;
+    }
     const seg: Segment = {
       seq,
       path,

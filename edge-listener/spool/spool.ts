@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 import { type BridgeError, bridgeError } from '../../core/errors';
@@ -9,6 +8,7 @@ import type { WireResult } from '../../core/wire';
 import { SpoolCapacity } from './capacity';
 import { checkpoint } from './checkpoint';
 import { DoneLog } from './done-log';
+import { mkdirDurable } from './durable-fs';
 import {
   type DoneOutcome,
   type DoneRecord,
@@ -92,7 +92,7 @@ export class Spool extends EventEmitter {
   static async open(opts: SpoolOptions): Promise<Spool> {
     const layout = spoolLayout(opts.dataDir);
     for (const dir of [layout.tmp, layout.messages, layout.quarantine, layout.journal])
-      await mkdir(dir, { recursive: true });
+      await mkdirDurable(dir);
     const spool = new Spool(opts);
     spool.#lock.acquire();
     try {

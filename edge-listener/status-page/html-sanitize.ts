@@ -178,7 +178,7 @@ function skip(html: string, at: number): number {
 function copyStyle(html: string, from: number, emit: (css: string) => void): number {
   const end = html.toLowerCase().indexOf('</style', from);
   const css = html.slice(from, end < 0 ? html.length : end);
-  if (!UNSAFE_CSS.test(css)) emit(css.replace(/[<>]/g, ''));
+  if (cssIsSafe(css)) emit(css.replace(/[<>]/g, ''));
   return end < 0 ? html.length : end;
 }
 
@@ -190,10 +190,28 @@ function attributes(tag: string, source: string): string {
     if (!ALLOWED_ATTRIBUTES.has(name)) continue;
     if (name === 'href' && (tag !== 'a' || !SAFE_HREF.test(value.replace(/\s+/g, '')))) continue;
     if (name === 'src' && (tag !== 'img' || !SAFE_IMG_SRC.test(value))) continue;
-    if (name === 'style' && UNSAFE_CSS.test(value)) continue;
+    if (name === 'style' && !cssIsSafe(value)) continue;
     out += ` ${name}="${escapeAttribute(value)}"`;
   }
   return out;
+}
+
+/**
+ * Whether CSS loads and runs nothing. CSS escapes are resolved first (`\75 rl(` is `url(` to a browser), so
+ * the check sees the words the browser's tokenizer will. Comments are left in: a `/*` inside a string is no
+ * comment, and removing it could hide what follows.
+ */
+function cssIsSafe(css: string): boolean {
+  return !UNSAFE_CSS.test(decodeCss(css));
+}
+
+/** CSS Syntax §4.3.7: `\` + 1–6 hex digits (+ one white space) is that code point; `\` + another character is it. */
+export function decodeCss(css: string): string {
+  return css.replace(
+    /\\([0-9a-f]{1,6})(?:\r\n|[ \t\r\n\f])?|\\([\s\S])/gi,
+    (_, hex: string | undefined, other: string | undefined) =>
+      hex !== undefined ? safeChar(parseInt(hex, 16)) || '\ufffd' : other === '\n' ? '' : (other ?? ''),
+  );
 }
 
 /** Enough decoding that `jav&#x61;script:` is seen for what it is before the scheme check. */

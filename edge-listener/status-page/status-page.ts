@@ -16,6 +16,7 @@ import { ActivitySeries } from './activity-series';
 import { CloudStateReader } from './cloud-state';
 import { HeaderCache } from './header-cache';
 import { PREVIEW_CSP, previewDocument } from './preview-document';
+import { recordProxySeen } from './proxy-seen';
 import { SandboxClient } from './sandbox-client';
 import { loadAssets, registerAssets, securityHeaders } from './static-assets';
 import { buildSnapshot } from './status-snapshot';
@@ -67,7 +68,17 @@ const CLOUD_READ_TIMEOUT_MS = 5000;
 
 export function attachStatusPage(p: StatusPageParts): StatusPage {
   const settings = p.config.statusPage;
-  const access = new AdminAccess(settings);
+  let proxyNoted = false;
+  const access = new AdminAccess(settings, (header) => {
+    // Only worth a warning while address trust is on; once per run is enough for the admin and the doctor.
+    if (!settings.loopbackTrust || proxyNoted) return;
+    proxyNoted = true;
+    recordProxySeen(p.config.dataDir, header);
+    p.logger.warn(
+      { event: 'ADMIN_PROXY_HEADER', header },
+      'the status page is reached through a proxy while BRIDGE_ADMIN_LOOPBACK_TRUST is on',
+    );
+  });
   const activity = new ActivitySeries();
   const headers = new HeaderCache((id) => p.spool.readHead(id, 64 * 1024));
   const cloud = new CloudStateReader((path, messageId) =>

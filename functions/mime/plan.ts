@@ -9,7 +9,7 @@ import { contentTypeOf, parseMime } from './parse';
 import type { MimeBytes } from './raw-mime';
 import { reconcileRecipients } from './recipients';
 import { senderHeaders } from './sender-display';
-import { chooseSender, type SenderPolicy } from './sender-policy';
+import { checkDeviceBinding, chooseSender, type SenderPolicy } from './sender-policy';
 
 export interface PlanOptions {
   /** Keep a copy in the sending mailbox's Sent Items (BRIDGE_SAVE_TO_SENT_ITEMS). Default true, as Graph's. */
@@ -46,6 +46,11 @@ async function plan(
 ): Promise<DeliveryPlan> {
   const { source, mail } = await parseMime(mime);
   const headerFrom = mailboxesOf(mail.from);
+  checkDeviceBinding(
+    headerFrom.map((m) => m.address),
+    envelope.mailFrom,
+    envelope.senderBinding,
+  );
   const sender = chooseSender(headerFrom[0]?.address, envelope.mailFrom, policy);
   const recipients = reconcileRecipients(envelope.rcptTo, {
     to: mailboxesOf(mail.to),

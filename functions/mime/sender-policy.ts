@@ -1,4 +1,5 @@
-import { addressKey, normalizeAddress } from '../../core/envelope';
+import { normalizeAddress } from '../../core/envelope';
+import { matchesSenderPattern } from '../../core/sender-pattern';
 import { bridgeError } from '../../core/errors';
 import { isDeliverableAddress } from './address';
 
@@ -21,17 +22,32 @@ export interface SenderChoice {
   originalSender?: string;
 }
 
-/** Whether `address` matches an entry of the allow-list: the same address, `*@its-domain`, or `*`. */
+/** Whether `address` matches an entry of the allow-list (core/sender-pattern.ts: address, `*@domain`, `*`). */
 export function isSenderAllowed(address: string, allowedSenders: readonly string[]): boolean {
-  const key = addressKey(address);
-  const domain = key.slice(key.lastIndexOf('@') + 1);
-  return allowedSenders.some((entry) => {
-    const pattern = entry.trim().toLowerCase();
-    if (pattern === '*') return true;
-    if (pattern === '*') return true;
-    if (pattern.startsWith('*@')) return pattern.slice(2) === domain;
-    return pattern.length > 0 && addressKey(pattern) === key;
-  });
+  return address.trim() !== '' && matchesSenderPattern(address, allowedSenders);
+}
+
+/**
+ * The device binding, checked again here (the edge checked it at end of DATA: edge-listener/smtp/sender-bindings.ts)
+ * with this side's parse of the From header, so a header that two parsers read differently cannot slip through.
+ * The site policy (chooseSender) alone cannot stop a device from claiming another mailbox the site may send as;
+ * the binding, signed into the envelope by the site's edge, can. Every deliverable From address (else MAIL FROM)
+ * must match it. No binding: nothing to check.
+ */
+export function checkDeviceBinding(
+  fromAddresses: readonly (string | undefined)[],
+  envelopeMailFrom: string,
+  binding: readonly string[] | undefined,
+): void {
+  if (!binding) return;
+  const from = fromAddresses.map((a) => normalizeAddress(a ?? '')).filter((a) => isDeliverableAddress(a));
+  const mailFrom = normalizeAddress(envelopeMailFrom);
+  const claims = from.length > 0 ? from : isDeliverableAddress(mailFrom) ? [mailFrom] : [];
+  const refused = claims.filter((a) => !matchesSenderPattern(a, binding));
+  if (refused.length > 0)
+    throw bridgeError('DEVICE_SENDER_NOT_BOUND', {
+      detail: `the device is bound to ${binding.join(', ')}, not ${refused.join(', ')}`,
+    });
 }
 
 /**

@@ -27,8 +27,10 @@ export const stackSettingsSchema = z.object({
     .string()
     .trim()
     .min(1)
-    .default('0.0.0.0')
-    .describe('Address the SMTP listener binds to (all interfaces, so a real copier can reach it).'),
+    .default('127.0.0.1')
+    .describe(
+      'Address the SMTP listener binds to. For a real copier: 0.0.0.0 together with BRIDGE_ALLOWED_CLIENTS (its address).',
+    ),
   BRIDGE_SMTP_PORT: port().default(2525).describe('SMTP port.'),
   BRIDGE_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1').describe('Address of the status page.'),
   BRIDGE_HTTP_PORT: port().default(8025).describe('Port of the status page, /healthz and /metrics.'),

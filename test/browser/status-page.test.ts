@@ -192,7 +192,7 @@ describeWithTool('chromium', 'status page in a browser', () => {
       await other.goto(`http://bridge.example:${stack.edge.httpPort}/`);
       await expect.poll(() => other.locator('#signin').isVisible(), { timeout: 10_000 }).toBe(true);
       expect(await other.locator('#signin-reason').textContent()).toBe(
-        'under this host name the admin token is required',
+        'under this host name: the admin token is required',
       );
       expect(await other.locator('#content').isVisible()).toBe(false);
       await other.locator('#signin-token').fill(ADMIN_TOKEN);

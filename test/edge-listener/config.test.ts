@@ -12,7 +12,11 @@ const base = {
   BRIDGE_SITE_ID: 'hq',
   BRIDGE_FUNCTION_URL: 'https://bridge.example.net',
   BRIDGE_SITE_SECRET: 'a-very-long-site-secret',
+  // On this machine only: the default client list (loopback) then needs no decision (see the refusal test).
+  BRIDGE_SMTP_HOST: '127.0.0.1',
 };
+/** The same, bound the default way (all interfaces). */
+const { BRIDGE_SMTP_HOST: _loopback, ...network } = base;
 
 function dir() {
   return mkdtempSync(join(tmpdir(), 'edge-config-'));
@@ -32,7 +36,8 @@ describe('edge configuration', () => {
       maxRecipients: 500,
       starttls: true,
     });
-    expect(c.smtp.allowedClients).toContain('192.168.0.0/16');
+    expect(c.smtp.allowedClients).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(c.statusPage.loopbackTrust).toBe(true);
     expect(c.http.port).toBe(8025);
     expect(c.dataDir).toBe(join(process.cwd(), '.data'));
     expect(c.forward).toMatchObject({
@@ -42,6 +47,39 @@ describe('edge configuration', () => {
     });
     expect(c.tls.legacy).toBe(false);
     expect(c.auth).toMatchObject({ users: [], required: false });
+  });
+
+  it('refuses to start reachable from the network without a client list or required AUTH, naming the setting', async () => {
+    for (const host of [undefined, '0.0.0.0', '::', '192.168.10.5']) {
+      const env = host === undefined ? network : { ...network, BRIDGE_SMTP_HOST: host };
+      const r = loadEdgeConfig({ env });
+      expect('issues' in r && r.issues.join('\n'), String(host)).toMatch(
+        /^BRIDGE_ALLOWED_CLIENTS: required because BRIDGE_SMTP_HOST=\S+ is reachable from the network/m,
+      );
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost'])
+      expect(ok(loadEdgeConfig({ env: { ...network, BRIDGE_SMTP_HOST: host } })).smtp.host).toBe(host);
+    expect(
+      ok(loadEdgeConfig({ env: { ...network, BRIDGE_ALLOWED_CLIENTS: '192.168.10.0/24' } })).smtp
+        .allowedClients,
+    ).toEqual(['192.168.10.0/24']);
+    const users = `mfp:${await hashPassword('a-long-password', 10)}`;
+    const withAuth = ok(
+      loadEdgeConfig({ env: { ...network, BRIDGE_SMTP_USERS: users, BRIDGE_SMTP_AUTH_REQUIRED: 'true' } }),
+    );
+    expect(withAuth.auth.required).toBe(true);
+    // Optional AUTH is no decision about who may connect.
+    expect('issues' in loadEdgeConfig({ env: { ...network, BRIDGE_SMTP_USERS: users } })).toBe(true);
+    // BRIDGE_REQUIRE_ALLOWED_CLIENTS (the container image): an explicit list even with AUTH required.
+    const strict = loadEdgeConfig({
+      env: {
+        ...network,
+        BRIDGE_SMTP_USERS: users,
+        BRIDGE_SMTP_AUTH_REQUIRED: 'true',
+        BRIDGE_REQUIRE_ALLOWED_CLIENTS: 'true',
+      },
+    });
+    expect('issues' in strict && strict.issues.join('\n')).toMatch(/BRIDGE_ALLOWED_CLIENTS: required here/);
   });
 
   it('documents every setting (.describe) so the reference can be generated', () => {
@@ -121,6 +159,7 @@ describe('edge configuration', () => {
           BRIDGE_SITE_SECRET_FILE: join(d, 'secret'),
           BRIDGE_FUNCTION_KEY_FILE: join(d, 'key'),
           BRIDGE_SMTP_USERS_FILE: join(d, 'users'),
+          BRIDGE_SMTP_HOST: '127.0.0.1',
         },
       }),
     );

@@ -13,13 +13,14 @@ import { CI_TOOLS_DIR } from '../../scripts/ci-tools-dir';
  * non-root PATH lacks); BRIDGE_TOOLS_DIR moves .ci/tools; BRIDGE_TEST_CORPUS_DIR moves the corpus.
  */
 export type ToolGroup =
-  'swaks' | 'smtp-source' | 'chromium' | 'nginx' | 'unzip' | 'bicep' | 'pwsh' | 'mime-corpus';
+  'swaks' | 'smtp-source' | 'chromium' | 'nginx' | 'strace' | 'unzip' | 'bicep' | 'pwsh' | 'mime-corpus';
 
 export const TOOL_GROUPS: readonly ToolGroup[] = [
   'swaks',
   'smtp-source',
   'chromium',
   'nginx',
+  'strace',
   'unzip',
   'bicep',
   'pwsh',
@@ -93,6 +94,7 @@ const PROBES: Record<ToolGroup, () => Probe> = {
   'smtp-source': () => systemTool('smtp-source', 'postfix'),
   chromium: () => systemTool('chromium', 'chromium'),
   nginx: () => systemTool('nginx', 'nginx'),
+  strace: () => systemTool('strace', 'strace'),
   unzip: () => systemTool('unzip', 'unzip'),
   bicep: () => ciTool(join('bicep', 'bicep'), 'Bicep CLI'),
   pwsh: () => ciTool(join('pwsh', 'pwsh'), 'PowerShell'),

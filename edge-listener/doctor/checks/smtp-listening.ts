@@ -73,7 +73,7 @@ async function converse(
   const greeting = `${session.greeting.code} ${session.greeting.lines[0] ?? ''}`.trim();
   const facts: SmtpFacts = { listening: true, extensions: [] };
   const reach = LOOPBACK.has(config.smtp.host)
-    ? ` It listens on ${config.smtp.host} only, so devices on the network cannot reach it; set BRIDGE_SMTP_HOST=0.0.0.0 for them.`
+    ? ` It listens on ${config.smtp.host} only, so devices on the network cannot reach it; set BRIDGE_SMTP_HOST=0.0.0.0 and list them in BRIDGE_ALLOWED_CLIENTS.`
     : '';
   if (session.greeting.code !== 220) {
     facts.tlsProblem = `the greeting was ${session.greeting.code}`;

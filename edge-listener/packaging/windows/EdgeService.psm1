@@ -12,8 +12,9 @@ Builds the WinSW configuration of the edge listener service.
 .DESCRIPTION
 WinSW (a small .NET service host) starts node.exe with the single-file build, restarts it when it fails,
 rotates its log, and on stop sends Ctrl+C — which the listener treats like SIGTERM: graceful stop within
-BRIDGE_SHUTDOWN_TIMEOUT_MS, the spool keeps everything else. It runs as NT AUTHORITY\LocalService, which can
-write only where the installer granted it (the data directory).
+BRIDGE_SHUTDOWN_TIMEOUT_MS, the spool keeps everything else. It runs as its own virtual account,
+NT SERVICE\<ServiceName> (Get-EdgeServiceAccount): unlike NT AUTHORITY\LocalService, which every LocalService
+process shares, no other process holds it, so only this service can read the secrets and change the spool.
 #>
 function New-EdgeServiceXml {
     param(
@@ -46,8 +47,8 @@ function New-EdgeServiceXml {
         '  <onfailure action="restart" delay="30 sec" />'
         '  <resetfailure>1 hour</resetfailure>'
         '  <serviceaccount>'
-        '    <domain>NT AUTHORITY</domain>'
-        '    <user>LocalService</user>'
+        '    <domain>NT SERVICE</domain>'
+        "    <user>$(ConvertTo-XmlText $ServiceName)</user>"
         '  </serviceaccount>'
         "  <logpath>$(ConvertTo-XmlText $LogDir)</logpath>"
         '  <log mode="roll-by-size">'
@@ -87,4 +88,33 @@ function Get-EdgeSpoolBacklog([Parameter(Mandatory = $true)] [string] $DataDir) 
     return @(Get-ChildItem -LiteralPath $messages -Filter '*.json' -File).Count
 }
 
-Export-ModuleMember -Function New-EdgeServiceXml, Get-EdgeServiceEnvironment, Get-EdgeSpoolBacklog
+<#
+.SYNOPSIS
+The service's virtual account: NT SERVICE\<service name> (Windows creates it with the service; no password).
+#>
+function Get-EdgeServiceAccount([Parameter(Mandatory = $true)] [string] $ServiceName) {
+    if ($ServiceName -notmatch '^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$') { throw "Not a service name: $ServiceName" }
+    return "NT SERVICE\$ServiceName"
+}
+
+<#
+.SYNOPSIS
+icacls arguments for the data directory (-Access Modify) or the secrets directory (-Access Read).
+.DESCRIPTION
+Inheritance removed, so nothing from ProgramData (Users may read there) applies; Administrators (S-1-5-32-544)
+and SYSTEM (S-1-5-18) keep full control; LocalService (S-1-5-19), which older versions of this installer
+granted, is removed; without -Account (before the service exists, so its account does not resolve yet) nobody
+else gets access, and with it the service's own account is the only other one.
+#>
+function Get-EdgeDataAclArguments {
+    param(
+        [Parameter(Mandatory = $true)] [string] $Path,
+        [ValidateSet('Modify', 'Read')] [string] $Access = 'Modify',
+        [string] $Account
+    )
+    $arguments = @($Path, '/inheritance:r', '/remove:g', '*S-1-5-19', '/grant:r', '*S-1-5-32-544:(OI)(CI)F', '*S-1-5-18:(OI)(CI)F')
+    if ($Account) { $arguments += "${Account}:(OI)(CI)$(if ($Access -eq 'Modify') { 'M' } else { 'R' })" }
+    return $arguments
+}
+
+Export-ModuleMember -Function New-EdgeServiceXml, Get-EdgeServiceEnvironment, Get-EdgeSpoolBacklog, Get-EdgeServiceAccount, Get-EdgeDataAclArguments

@@ -1,12 +1,12 @@
 #Requires -Version 5.1
 <#
 .SYNOPSIS
-Installs the smtp-graph-bridge edge listener as a Windows service (WinSW wrapper, LocalService account).
+Installs the smtp-graph-bridge edge listener as a Windows service (WinSW wrapper, virtual account NT SERVICE\<name>).
 
 .DESCRIPTION
 Copies the single-file build (dist\edge-listener.cjs, `npm run build:edge`) and the WinSW executable into
--InstallDir, creates the data directory (the spool) writable only by the service account and the
-administrators, stores the secret files readable only by them, checks the settings with `config check`
+-InstallDir, creates the data directory (the spool) writable only by the service's own virtual account
+(NT SERVICE\<ServiceName>) and the administrators, stores the secret files readable only by them, checks the settings with `config check`
 BEFORE installing anything into the service manager, then installs and starts the service.
 Run it again to update: it stops the service, replaces the files and starts it (the spool is kept).
 docs/edge-install.md describes every step and how to get WinSW (NuGet package "WinSW", or its releases).
@@ -62,9 +62,13 @@ $logDir = Join-Path $DataDir 'logs'
 foreach ($dir in @($InstallDir, $DataDir, $secretsDir, $logDir)) { New-Item -ItemType Directory -Force -Path $dir | Out-Null }
 Copy-Item -LiteralPath $BundlePath -Destination (Join-Path $InstallDir 'edge-listener.cjs') -Force
 Copy-Item -LiteralPath $WinSWPath -Destination $exe -Force
-$account = 'NT AUTHORITY\LocalService'
-& icacls.exe $DataDir /inheritance:r /grant:r "*S-1-5-32-544:(OI)(CI)F" "*S-1-5-18:(OI)(CI)F" "${account}:(OI)(CI)M" | Out-Null
-if ($LASTEXITCODE -ne 0) { throw "icacls failed on $DataDir" }
+$account = Get-EdgeServiceAccount -ServiceName $ServiceName
+# Administrators and SYSTEM only until the service exists (its virtual account resolves only then), so the
+# secrets copied below are never readable by anyone else, not even for a moment.
+foreach ($dir in @($DataDir, $secretsDir)) {
+    & icacls.exe @(Get-EdgeDataAclArguments -Path $dir) | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "icacls failed on $dir" }
+}
 
 $siteSecretTarget = Join-Path $secretsDir 'site-secret'
 Copy-Item -LiteralPath $SiteSecretFile -Destination $siteSecretTarget -Force
@@ -73,8 +77,6 @@ if ($FunctionKeyFile) {
     $functionKeyTarget = Join-Path $secretsDir 'function-key'
     Copy-Item -LiteralPath $FunctionKeyFile -Destination $functionKeyTarget -Force
 }
-& icacls.exe $secretsDir /inheritance:r /grant:r "*S-1-5-32-544:(OI)(CI)F" "*S-1-5-18:(OI)(CI)F" "${account}:(OI)(CI)R" | Out-Null
-if ($LASTEXITCODE -ne 0) { throw "icacls failed on $secretsDir" }
 $configTarget = $null
 if ($ConfigFile) {
     $configTarget = Join-Path $DataDir 'edge.json'
@@ -101,6 +103,14 @@ if (-not $existing) {
     & $exe install | Out-Host
     if ($LASTEXITCODE -ne 0) { throw "WinSW could not install the service $ServiceName" }
 }
+# The account, set through the service manager itself whatever the WinSW version makes of <serviceaccount>
+# (also moves a service installed by an older version of this script off LocalService). No password: virtual.
+& sc.exe config $ServiceName obj= $account | Out-Host
+if ($LASTEXITCODE -ne 0) { throw "sc.exe could not set the account $account on $ServiceName" }
+& icacls.exe @(Get-EdgeDataAclArguments -Path $DataDir -Access Modify -Account $account) | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "icacls failed on $DataDir" }
+& icacls.exe @(Get-EdgeDataAclArguments -Path $secretsDir -Access Read -Account $account) | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "icacls failed on $secretsDir" }
 if ($OpenFirewall) {
     Get-NetFirewallRule -DisplayName "$ServiceName SMTP" -ErrorAction SilentlyContinue | Remove-NetFirewallRule
     $rule = @{ DisplayName = "$ServiceName SMTP"; Direction = 'Inbound'; Protocol = 'TCP'; LocalPort = $SmtpPorts; Action = 'Allow'; Program = $NodePath }

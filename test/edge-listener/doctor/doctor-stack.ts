@@ -105,6 +105,8 @@ export async function startDoctorStack(
       BRIDGE_INSTANCE_ID: 'doctor-edge',
       BRIDGE_SMTP_HOST: '127.0.0.1',
       BRIDGE_SMTP_PORT: '0',
+      // The site policy is *@contoso.com; a healthy site binds its devices (doctor warns otherwise).
+      BRIDGE_SENDER_BINDINGS: 'client:127.0.0.0/8=*@contoso.com',
       BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
       BRIDGE_FORWARD_BUDGET_MS: '3000',
       BRIDGE_RETRY_SCHEDULE: '200ms',

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { loadEdgeConfig } from '../../../edge-listener/config';
+
 /**
  * No container engine runs on the build machines, so the image is not built here: these checks read the
  * Dockerfile and pin the properties a site relies on. (`docker build -f edge-listener/packaging/Dockerfile .`
@@ -43,6 +45,42 @@ describe('edge listener Dockerfile', () => {
     expect(stage.findIndex((i) => i.op === 'USER')).toBeLessThan(
       stage.findIndex((i) => i.op === 'ENTRYPOINT'),
     );
+  });
+
+  /** The image's ENV lines as an environment (KEY=value pairs). */
+  const imageEnv = (): Record<string, string> =>
+    Object.fromEntries(
+      args('ENV')
+        .join(' ')
+        .split(/\s+/)
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  const site = {
+    BRIDGE_SITE_ID: 'hq',
+    BRIDGE_FUNCTION_URL: 'https://f.example.net',
+    BRIDGE_SITE_SECRET: 'x'.repeat(20),
+  };
+
+  it('refuses to start without an explicit SMTP client list, even with AUTH required', () => {
+    const bare = loadEdgeConfig({ env: { ...imageEnv(), ...site } });
+    expect('issues' in bare && bare.issues.join('\n')).toMatch(/BRIDGE_ALLOWED_CLIENTS: required here/);
+    const auth = loadEdgeConfig({
+      env: {
+        ...imageEnv(),
+        ...site,
+        BRIDGE_SMTP_USERS: `mfp:scrypt$14$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
+        BRIDGE_SMTP_AUTH_REQUIRED: 'true',
+      },
+    });
+    expect('issues' in auth && auth.issues.join('\n')).toMatch(/BRIDGE_ALLOWED_CLIENTS: required here/);
+  });
+
+  it('ships with status-page address trust off: every published-port connection may come from loopback', () => {
+    const r = loadEdgeConfig({ env: { ...imageEnv(), ...site, BRIDGE_ALLOWED_CLIENTS: '192.168.10.0/24' } });
+    if ('issues' in r) throw new Error(r.issues.join('\n'));
+    expect(r.config.statusPage.loopbackTrust).toBe(false);
+    expect(r.config.smtp.allowedClients).toEqual(['192.168.10.0/24']);
   });
 
   it('keeps the spool on a volume at BRIDGE_DATA_DIR', () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,7 +37,7 @@ describeWithTool('pwsh', 'Windows service scripts', () => {
     expect(code).toBe(0);
   });
 
-  it('writes a WinSW configuration that runs the bundle as LocalService with escaped values and a graceful stop', async () => {
+  it('writes a WinSW configuration that runs the bundle as its own virtual account with escaped values and a graceful stop', async () => {
     const script = `
       Import-Module ${quote(join(WINDOWS, 'EdgeService.psm1'))}
       $envs = Get-EdgeServiceEnvironment -DataDir 'C:\\ProgramData\\smtp-graph-bridge' -ConfigFile 'C:\\cfg\\a&b "edge".json' -SiteSecretFile 'C:\\s\\site-secret'
@@ -64,7 +64,8 @@ describeWithTool('pwsh', 'Windows service scripts', () => {
     expect(cfg.id).toBe('smtp-graph-bridge-edge');
     expect(cfg.executable).toBe('C:\\Program Files\\nodejs\\node.exe');
     expect(cfg.arguments).toEqual(['C:\\Program Files\\smtp-graph-bridge\\edge-listener.cjs', 'start']);
-    expect(cfg.account).toBe('NT AUTHORITY\\LocalService');
+    // Not NT AUTHORITY\LocalService, which every LocalService process shares (issue 10).
+    expect(cfg.account).toBe('NT SERVICE\\smtp-graph-bridge-edge');
     expect(cfg.stoptimeout).toBe('45 sec');
     expect(cfg.onfailure).toEqual(['restart', 'restart']);
     expect(cfg.logmode).toBe('roll-by-size');
@@ -74,6 +75,45 @@ describeWithTool('pwsh', 'Windows service scripts', () => {
       BRIDGE_CONFIG_FILE: 'C:\\cfg\\a&b "edge".json',
       BRIDGE_SITE_SECRET_FILE: 'C:\\s\\site-secret',
     });
+  });
+
+  it('grants the data and secrets folders to the service account alone: no inheritance, LocalService removed', async () => {
+    const { code, out } = await pwsh(`
+      Import-Module ${quote(join(WINDOWS, 'EdgeService.psm1'))}
+      $account = Get-EdgeServiceAccount -ServiceName 'smtp-graph-bridge-edge'
+      [pscustomobject]@{
+        account = $account
+        before = @(Get-EdgeDataAclArguments -Path 'C:\\D')
+        data = @(Get-EdgeDataAclArguments -Path 'C:\\D' -Access Modify -Account $account)
+        secrets = @(Get-EdgeDataAclArguments -Path 'C:\\D\\secrets' -Access Read -Account $account)
+        bad = $(try { Get-EdgeServiceAccount -ServiceName 'a b\\c' } catch { 'refused' })
+      } | ConvertTo-Json -Compress`);
+    expect(code, out).toBe(0);
+    const acl = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, string[] | string>;
+    expect(acl.account).toBe('NT SERVICE\\smtp-graph-bridge-edge');
+    const common = [
+      '/inheritance:r',
+      '/remove:g',
+      '*S-1-5-19',
+      '/grant:r',
+      '*S-1-5-32-544:(OI)(CI)F',
+      '*S-1-5-18:(OI)(CI)F',
+    ];
+    expect(acl.before).toEqual(['C:\\D', ...common]);
+    expect(acl.data).toEqual(['C:\\D', ...common, 'NT SERVICE\\smtp-graph-bridge-edge:(OI)(CI)M']);
+    expect(acl.secrets).toEqual([
+      'C:\\D\\secrets',
+      ...common,
+      'NT SERVICE\\smtp-graph-bridge-edge:(OI)(CI)R',
+    ]);
+    for (const list of [acl.before, acl.data, acl.secrets])
+      expect((list as string[]).join(' ')).not.toMatch(/LocalService|S-1-5-32-545|Users|Everyone/i);
+    expect(acl.bad).toBe('refused');
+    // The installer uses exactly these, and sets the account through the service manager too.
+    const installer = readFileSync(join(WINDOWS, 'install-service.ps1'), 'utf8');
+    expect(installer).not.toMatch(/LocalService'/);
+    expect(installer).toMatch(/sc\.exe config \$ServiceName obj= \$account/);
+    expect(installer.match(/Get-EdgeDataAclArguments/g)?.length).toBe(3);
   });
 
   it('refuses to build a configuration with an invalid environment name, and counts the spool backlog', async () => {

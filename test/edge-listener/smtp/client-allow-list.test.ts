@@ -15,8 +15,15 @@ describe('ClientAllowList', () => {
     expect(list.allows('')).toBe(false);
   });
 
-  it('gives the same answers when asked again, also after more distinct addresses than it remembers', () => {
+  it('lets in only this machine by default: no private range (guest Wi-Fi, VPN pools, a compromised PC)', () => {
     const list = new ClientAllowList(DEFAULT_ALLOWED_CLIENTS);
+    for (const local of ['127.0.0.1', '127.8.9.10', '::1']) expect(list.allows(local), local).toBe(true);
+    for (const lan of ['192.168.1.20', '10.8.0.6', '172.16.4.4', '169.254.1.1', 'fd00::5', 'fe80::1'])
+      expect(list.allows(lan), lan).toBe(false);
+  });
+
+  it('gives the same answers when asked again, also after more distinct addresses than it remembers', () => {
+    const list = new ClientAllowList(['10.0.0.0/8']);
     const addresses = Array.from({ length: 3000 }, (_, i) =>
       i % 2 ? `10.${(i >> 8) & 255}.${i & 255}.1` : `203.0.${(i >> 8) & 255}.${i & 255}`,
     );

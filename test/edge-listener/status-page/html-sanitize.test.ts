@@ -47,6 +47,22 @@ describe('sanitizeHtml', () => {
       '<p>a</p><style></style>',
     ],
     [
+      'CSS that hides url( behind CSS escapes (hex with its space, hex run, escaped letter)',
+      '<p style="background:\\75 rl(https://x/p.gif)">a</p><p style="background:\\000075rl(https://x)">b</p>' +
+        '<style>p{background:u\\rl(https://x/p.gif)}</style><style>@\\69mport "https://x";</style>',
+      '<p>a</p><p>b</p><style></style><style></style>',
+    ],
+    [
+      'CSS that hides url( after a comment opener inside a string',
+      '<style>p{content:"/*"}p{background:url(https://x)}p{content:"*/"}</style>',
+      '<style></style>',
+    ],
+    [
+      'harmless CSS with an escape stays',
+      '<p style="content:\'\\2014\'">a</p>',
+      '<p style="content:\'\\2014\'">a</p>',
+    ],
+    [
       'an attribute value that tries to break out',
       '<p title="a&quot; onclick=&quot;alert(1)">x</p>',
       '<p title="a&quot; onclick=&quot;alert(1)">x</p>',

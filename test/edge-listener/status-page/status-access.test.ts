@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadEdgeConfig } from '../../../edge-listener/config';
+import { readProxySeen } from '../../../edge-listener/status-page/proxy-seen';
 import { edgeEnv, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { FakeFunction } from '../helpers/fake-function';
 
@@ -23,9 +24,9 @@ let noToken: TestEdge;
 beforeAll(async () => {
   fn = await FakeFunction.start();
   edge = await startTestEdge(fn, { BRIDGE_ADMIN_TOKEN: TOKEN });
-  // Loopback is not an admin address here: the test client stands for a machine on the LAN.
-  strangers = await startTestEdge(fn, { BRIDGE_ADMIN_TOKEN: TOKEN, BRIDGE_ADMIN_CLIENTS: '10.0.0.0/8' });
-  noToken = await startTestEdge(fn, { BRIDGE_ADMIN_CLIENTS: '10.0.0.0/8' });
+  // Address trust off: the test client stands for anyone who is not a browser on this machine.
+  strangers = await startTestEdge(fn, { BRIDGE_ADMIN_TOKEN: TOKEN, BRIDGE_ADMIN_LOOPBACK_TRUST: 'false' });
+  noToken = await startTestEdge(fn, { BRIDGE_ADMIN_LOOPBACK_TRUST: 'false' });
 });
 afterAll(async () => {
   await Promise.all([edge, strangers, noToken].map((e) => e?.cleanup()));
@@ -90,7 +91,7 @@ describe('status page access', () => {
   it('asks for the token under a host name that is not this machine (DNS rebinding)', async () => {
     const rebound = await call(edge, snapshot, { headers: { host: 'attacker.example:8025' } });
     expect(rebound.status).toBe(401);
-    expect(JSON.parse(rebound.body).error).toMatch(/host name/);
+    expect(JSON.parse(rebound.body).error).toMatch(/host name.*admin token is required/);
     expect(
       (
         await call(edge, snapshot, {
@@ -104,7 +105,7 @@ describe('status page access', () => {
   it('lets another address in with the admin token only', async () => {
     const refused = await call(strangers, snapshot);
     expect(refused.status).toBe(401);
-    expect(JSON.parse(refused.body).error).toBe('this address needs the admin token');
+    expect(JSON.parse(refused.body).error).toMatch(/BRIDGE_ADMIN_LOOPBACK_TRUST.*admin token is required/);
     expect((await call(strangers, snapshot, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
       200,
     );
@@ -112,10 +113,63 @@ describe('status page access', () => {
     expect((await retry(strangers, { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
   });
 
-  it('says how to get in when no token is configured and the address is not an admin address', async () => {
+  it('says how to get in when no token is configured and address trust is off', async () => {
     const res = await call(noToken, snapshot);
     expect(res.status).toBe(401);
-    expect(JSON.parse(res.body).error).toMatch(/BRIDGE_ADMIN_CLIENTS/);
+    expect(JSON.parse(res.body).error).toMatch(/no admin token is configured \(BRIDGE_ADMIN_TOKEN\)/);
+  });
+
+  // The attacks of issue 10: a loopback peer is not enough when something forwards the connection.
+  it.each([
+    ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.9' }],
+    ['X-Forwarded-Proto / Host', { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'bridge.example' }],
+    ['Forwarded', { forwarded: 'for=203.0.113.9;proto=https' }],
+    ['Via', { via: '1.1 proxy.example' }],
+  ])(
+    'asks a request that came through a proxy (%s) for the token, and it cannot delete',
+    async (_n, headers) => {
+      const read = await call(edge, snapshot, { headers });
+      expect(read.status).toBe(401);
+      expect(JSON.parse(read.body).error).toMatch(/came through a proxy.*admin token is required/);
+      const del = await call(edge, '/status/api/delete', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{"id":"unknown-message-0001"}',
+      });
+      expect(del.status).toBe(401);
+      // With the token the same proxied request is fine.
+      expect(
+        (await call(edge, snapshot, { headers: { ...headers, authorization: `Bearer ${TOKEN}` } })).status,
+      ).toBe(200);
+    },
+  );
+
+  it.each(['192.168.1.10:8025', '10.0.0.1', '[fe80::1]:8025', '0.0.0.0:8025', 'edge-host.example:8025'])(
+    'does not trust by address under Host %s (only localhost, 127.x.x.x and [::1])',
+    async (host) => {
+      const res = await call(edge, snapshot, { headers: { host } });
+      expect(res.status).toBe(401);
+    },
+  );
+
+  it.each(['127.0.0.1:8025', 'localhost', '[::1]:8025', '127.1.2.3'])(
+    'trusts a direct request with Host %s',
+    async (host) => {
+      expect((await call(edge, snapshot, { headers: { host } })).status).toBe(200);
+    },
+  );
+
+  it('leaves a note for doctor and logs ADMIN_PROXY_HEADER once when a proxy header arrives under address trust', () => {
+    expect(edge.lines.filter((l) => l.event === 'ADMIN_PROXY_HEADER')).toHaveLength(1);
+    expect(readProxySeen(edge.dataDir)?.header).toMatch(/^(x-forwarded-|forwarded|via)/);
+    expect(readProxySeen(strangers.dataDir)).toBeUndefined();
+  });
+
+  it('refuses to start with the removed BRIDGE_ADMIN_CLIENTS, saying what replaces it', () => {
+    const r = loadEdgeConfig({ env: edgeEnv(fn, edge.dataDir, { BRIDGE_ADMIN_CLIENTS: '10.0.0.0/8' }) });
+    expect('issues' in r && r.issues.join('\n')).toMatch(
+      /BRIDGE_ADMIN_CLIENTS: removed.*BRIDGE_ADMIN_LOOPBACK_TRUST/,
+    );
   });
 
   it('refuses actions another web page could send: form bodies, foreign origins, cross-site fetches', async () => {

@@ -10,7 +10,7 @@ describe('npm start settings', () => {
         mode: 'sandbox',
         dataDir: '/work/.data',
         siteId: 'local',
-        smtp: { host: '0.0.0.0', port: 2525 },
+        smtp: { host: '127.0.0.1', port: 2525 },
         http: { host: '127.0.0.1', port: 8025 },
         functionPort: 0,
         sandboxPort: 0,
