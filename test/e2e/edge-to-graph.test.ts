@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { SandboxMessage } from '../../dev/graph-sandbox/options';
 import {
@@ -14,12 +14,7 @@ import {
   swaks,
   type E2eEdge,
 } from '../helpers/e2e-edge';
-import {
-  deliveredTo,
-  eventually,
-  startFunctionStack,
-  type FunctionStack,
-} from '../helpers/e2e-function-stack';
+import { deliveredTo, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 
 /**
  * Copier to Graph with every real part in between: nodemailer and swaks → the edge listener (in-process,
@@ -60,11 +55,11 @@ afterAll(async () => {
 const bySubject = (subject: string) => stack.graph.messages().filter((m) => m.subject === subject);
 
 async function deliveredOnce(subject: string, timeoutMs = 20_000): Promise<SandboxMessage> {
-  const found = await eventually(
-    () => bySubject(subject),
-    (l) => l.length > 0,
-    timeoutMs,
-  );
+  const found = await vi.waitFor(() => {
+    const l = bySubject(subject);
+    expect(l, `"${subject}" at Graph`).not.toHaveLength(0);
+    return l;
+  }, timeoutMs);
   expect(found, `"${subject}" at Graph`).toHaveLength(1);
   return found[0] as SandboxMessage;
 }

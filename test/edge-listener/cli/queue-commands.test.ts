@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { SpoolEntry } from '../../../edge-listener/spool/entry';
 import {
@@ -14,14 +14,6 @@ import {
   startFakeFunction,
   tempDataDir,
 } from './edge-process';
-
-const untilTrue = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const listJson = async (
   env: Record<string, string>,
@@ -99,17 +91,18 @@ describe('queue commands against a running listener', () => {
     const r = await runCli(['queue', 'retry', ids[0]!], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('(via listener)');
-    await untilTrue(async () =>
-      (await listJson(env, 'done')).some((e) => e.id === ids[0] && e.outcome === 'sent'),
-    );
+    await vi.waitFor(async () => {
+      expect(await listJson(env, 'done')).toContainEqual(
+        expect.objectContaining({ id: ids[0], outcome: 'sent' }),
+      );
+    }, 10_000);
     expect(fn.received.filter((id) => id === ids[0])).toHaveLength(2);
     // Log lines arrive through the child's stdout pipe, possibly after the HTTP answer.
-    await untilTrue(() =>
-      edge.logs.some(
-        (l) =>
-          l.event === 'ADMIN_ACTION' && l.action === 'retry' && l.mid === ids[0] && l.via === 'admin-api',
-      ),
-    );
+    await vi.waitFor(() => {
+      expect(edge.logs).toContainEqual(
+        expect.objectContaining({ event: 'ADMIN_ACTION', action: 'retry', mid: ids[0], via: 'admin-api' }),
+      );
+    }, 10_000);
   });
 
   it('deletes a message through the listener and says so when the id is unknown', async () => {
@@ -117,9 +110,11 @@ describe('queue commands against a running listener', () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await listJson(env, 'queued,deferred,failed')).map((e) => e.id)).not.toContain(ids[1]);
     expect(existsSync(join(env.BRIDGE_DATA_DIR!, 'spool', 'messages', `${ids[1]}.eml`))).toBe(false);
-    await untilTrue(() =>
-      edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.action === 'delete' && l.mid === ids[1]),
-    );
+    await vi.waitFor(() => {
+      expect(edge.logs).toContainEqual(
+        expect.objectContaining({ event: 'ADMIN_ACTION', action: 'delete', mid: ids[1] }),
+      );
+    }, 10_000);
     const again = await runCli(['queue', 'delete', ids[1]!], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('delete failed');
@@ -131,7 +126,11 @@ describe('queue commands against a running listener', () => {
       headers: { authorization: 'Bearer wrong' },
     });
     expect(res.status).toBe(401);
-    await untilTrue(() => edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.outcome === 'bad-token'));
+    await vi.waitFor(() => {
+      expect(edge.logs).toContainEqual(
+        expect.objectContaining({ event: 'ADMIN_ACTION', outcome: 'bad-token' }),
+      );
+    }, 10_000);
   });
 });
 
@@ -160,7 +159,7 @@ describe('queue commands on failed messages and without a listener', () => {
         expect(info.response).toMatch(/^250 /);
       }
       transport.close();
-      await untilTrue(async () => (await listJson(env, 'failed')).length === 3);
+      await vi.waitFor(async () => expect(await listJson(env, 'failed')).toHaveLength(3), 10_000);
       const failed = await listJson(env, 'failed');
       expect(failed.every((e) => e.lastError?.code === 'SENDER_NOT_ALLOWED')).toBe(true);
 
@@ -168,9 +167,9 @@ describe('queue commands on failed messages and without a listener', () => {
       const r = await runCli(['queue', 'retry', '--all-failed'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Retrying 3 message(s) (via listener)');
-      await untilTrue(
-        async () => (await listJson(env, 'done')).filter((e) => e.outcome === 'sent').length === 3,
-      );
+      await vi.waitFor(async () => {
+        expect((await listJson(env, 'done')).filter((e) => e.outcome === 'sent')).toHaveLength(3);
+      }, 10_000);
     } finally {
       expect(await edge.stop()).toBe(0);
     }
@@ -183,7 +182,9 @@ describe('queue commands on failed messages and without a listener', () => {
       env,
     );
     const id = /spool id: (\S+)/.exec(sent.stdout)![1]!;
-    await untilTrue(async () => (await listJson(env, 'failed')).some((e) => e.id === id));
+    await vi.waitFor(async () => {
+      expect((await listJson(env, 'failed')).map((e) => e.id)).toContain(id);
+    }, 10_000);
     expect(await again.stop()).toBe(0);
     await fn.close();
     const del = await runCli(['queue', 'delete', id], env);
