@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signedGet } from '../../edge-listener/doctor/function-requests';
 import { WIRE_PATH } from '../../core/wire';
 import { runCli, CLI_ENTRY } from '../edge-listener/cli/edge-process';
-import { smtpTransport, spoolIdFromReply, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { smtpTransport, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
 import { startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 import { TcpRelay } from '../helpers/tcp-relay';
 
@@ -47,7 +48,7 @@ describe('admin resubmission of a message the function failed for good', () => {
       text: 'x',
     });
     expect(info.response).toMatch(/^250 /); // budget 0: the 250 comes before the function's answer
-    const id = spoolIdFromReply(info.response);
+    const id = idFromReply(info.response);
     const failed = await vi.waitFor(async () => {
       const e = await edge.listener.spool.get(id);
       expect(e?.state).toBe('failed');

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 
 import { spawnEdge, type EdgeProcess } from '../edge-listener/helpers/edge-process';
 import { dataBlob, openSession } from '../edge-listener/helpers/raw-smtp';
-import { e2eEdgeEnv, spoolIdFromReply } from '../helpers/e2e-edge';
+import { e2eEdgeEnv } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
 import { startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 import type { GraphGate } from '../helpers/e2e-graph-gate';
 
@@ -88,7 +89,7 @@ async function sendOne(port: number, tag: string, from = 'scanner@contoso.com'):
     c.write(dataBlob(message(from, subjectOf(tag))));
     const done = await c.reply(30_000);
     if (done.code !== 250) throw new Error(`end of data: ${done.code} ${done.text}`);
-    return spoolIdFromReply(done.text);
+    return idFromReply(done.text);
   } finally {
     c.destroy();
   }

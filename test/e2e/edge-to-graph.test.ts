@@ -6,14 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { SandboxMessage } from '../../dev/graph-sandbox/options';
-import {
-  serverReplies,
-  smtpTransport,
-  spoolIdFromReply,
-  startE2eEdge,
-  swaks,
-  type E2eEdge,
-} from '../helpers/e2e-edge';
+import { serverReplies, smtpTransport, startE2eEdge, swaks, type E2eEdge } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
 import { deliveredTo, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 
 /**
@@ -75,7 +69,7 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
       text: 'Scanned on floor 3.',
     });
     expect(info.response).toMatch(/^250 2\.0\.0 .*sent as \S+$/);
-    const id = spoolIdFromReply(info.response);
+    const id = idFromReply(info.response);
     const m = await deliveredOnce(subject);
     expect(m).toMatchObject({ mailbox: SENDER, from: SENDER, via: 'sendMail', format: 'json' });
     expect({ to: m.to, cc: m.cc, bcc: m.bcc }).toEqual({

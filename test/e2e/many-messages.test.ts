@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { dataBlob, openSession } from '../edge-listener/helpers/raw-smtp';
-import { smtpTransport, spoolIdFromReply, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { smtpTransport, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
 import { deliveredTo, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 
 /**
@@ -101,7 +102,7 @@ describe('many messages through the edge listener to Graph', () => {
         c.write(dataBlob(message));
         const done = await c.reply(30_000);
         expect(done.code, done.text).toBe(250);
-        sent.push({ subject, mailFrom, rcptTo, spoolId: spoolIdFromReply(done.text) });
+        sent.push({ subject, mailFrom, rcptTo, spoolId: idFromReply(done.text) });
         expect((await c.command('RSET')).code).toBe(250);
       }
       expect((await c.command('QUIT')).code).toBe(221);
@@ -134,7 +135,7 @@ describe('many messages through the edge listener to Graph', () => {
                 subject,
                 text: `message ${n}/${k}`,
               });
-              return { subject, mailFrom, rcptTo: [to, ...bcc], spoolId: spoolIdFromReply(info.response) };
+              return { subject, mailFrom, rcptTo: [to, ...bcc], spoolId: idFromReply(info.response) };
             }),
           );
         } finally {

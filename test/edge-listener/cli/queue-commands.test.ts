@@ -5,15 +5,11 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { SpoolEntry } from '../../../edge-listener/spool/entry';
-import {
-  edgeEnv,
-  type FakeFunction,
-  runCli,
-  type RunningEdge,
-  startEdge,
-  startFakeFunction,
-  tempDataDir,
-} from './edge-process';
+import { FakeFunction } from '../../helpers/fake-function';
+import { opsEdgeEnv, runCli, type RunningEdge, startEdge, tempDataDir } from './edge-process';
+
+/** Waits whose check runs the CLI (a node process each): room for a slow, shared machine. */
+const CLI_WAIT_MS = 30_000;
 
 const listJson = async (
   env: Record<string, string>,
@@ -31,8 +27,8 @@ describe('queue commands against a running listener', () => {
   let ids: string[] = [];
 
   beforeAll(async () => {
-    fn = await startFakeFunction('unavailable');
-    env = edgeEnv(tempDataDir(), fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' });
+    fn = await FakeFunction.start({ script: () => ({ kind: 'retry', status: 503 }) });
+    env = opsEdgeEnv(fn, tempDataDir(), { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' });
     edge = await startEdge(env);
     ids = [];
     for (const subject of ['first', 'second']) {
@@ -87,7 +83,7 @@ describe('queue commands against a running listener', () => {
   });
 
   it('retries one message through the listener, which forwards it at once and logs ADMIN_ACTION', async () => {
-    fn.mode = 'sent';
+    fn.script = () => ({ kind: 'sent' });
     const r = await runCli(['queue', 'retry', ids[0]!], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('(via listener)');
@@ -95,8 +91,8 @@ describe('queue commands against a running listener', () => {
       expect(await listJson(env, 'done')).toContainEqual(
         expect.objectContaining({ id: ids[0], outcome: 'sent' }),
       );
-    }, 10_000);
-    expect(fn.received.filter((id) => id === ids[0])).toHaveLength(2);
+    }, CLI_WAIT_MS);
+    expect(fn.byId(ids[0]!)).toHaveLength(2);
     // Log lines arrive through the child's stdout pipe, possibly after the HTTP answer.
     await vi.waitFor(() => {
       expect(edge.logs).toContainEqual(
@@ -136,9 +132,9 @@ describe('queue commands against a running listener', () => {
 
 describe('queue commands on failed messages and without a listener', () => {
   it('retries every failed message with --all-failed, and acts directly on the spool when no listener runs', async () => {
-    const fn = await startFakeFunction('reject');
+    const fn = await FakeFunction.start({ script: () => ({ kind: 'reject', code: 'SENDER_NOT_ALLOWED' }) });
     // Budget 0: the device gets its 250 before the function's rejection, so the message ends failed in the spool.
-    const env = edgeEnv(tempDataDir(), fn.url, {
+    const env = opsEdgeEnv(fn, tempDataDir(), {
       BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
       BRIDGE_FORWARD_BUDGET_MS: '0',
     });
@@ -159,23 +155,23 @@ describe('queue commands on failed messages and without a listener', () => {
         expect(info.response).toMatch(/^250 /);
       }
       transport.close();
-      await vi.waitFor(async () => expect(await listJson(env, 'failed')).toHaveLength(3), 10_000);
+      await vi.waitFor(async () => expect(await listJson(env, 'failed')).toHaveLength(3), CLI_WAIT_MS);
       const failed = await listJson(env, 'failed');
       expect(failed.every((e) => e.lastError?.code === 'SENDER_NOT_ALLOWED')).toBe(true);
 
-      fn.mode = 'sent';
+      fn.script = () => ({ kind: 'sent' });
       const r = await runCli(['queue', 'retry', '--all-failed'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Retrying 3 message(s) (via listener)');
       await vi.waitFor(async () => {
         expect((await listJson(env, 'done')).filter((e) => e.outcome === 'sent')).toHaveLength(3);
-      }, 10_000);
+      }, CLI_WAIT_MS);
     } finally {
       expect(await edge.stop()).toBe(0);
     }
 
     // No listener now: a fresh failed message is acted on with the spool opened by the CLI itself.
-    fn.mode = 'reject';
+    fn.script = () => ({ kind: 'reject', code: 'SENDER_NOT_ALLOWED' });
     const again = await startEdge(env);
     const sent = await runCli(
       ['send-test', '--to', 'carol@contoso.example', '--host', '127.0.0.1', '--port', String(again.smtpPort)],
@@ -184,7 +180,7 @@ describe('queue commands on failed messages and without a listener', () => {
     const id = /spool id: (\S+)/.exec(sent.stdout)![1]!;
     await vi.waitFor(async () => {
       expect((await listJson(env, 'failed')).map((e) => e.id)).toContain(id);
-    }, 10_000);
+    }, CLI_WAIT_MS);
     expect(await again.stop()).toBe(0);
     await fn.close();
     const del = await runCli(['queue', 'delete', id], env);

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 
 /**

@@ -2,7 +2,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { hashPassword } from '../../../edge-listener/smtp/password-hash';
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession, RawSmtp } from '../helpers/raw-smtp';
 

@@ -5,25 +5,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
-import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
+import type { FakeFunction } from '../../helpers/fake-function';
+import { idFromReply, type TestEdge, useTestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 
 const run = promisify(execFile);
 
 let fn: FakeFunction;
 let edge: TestEdge;
-
-beforeAll(async () => {
-  fn = await FakeFunction.start();
-  edge = await startTestEdge(fn);
-});
-afterAll(async () => {
-  await edge?.cleanup();
-  await fn?.close();
-});
+useTestEdge((started) => ({ fn, edge } = started));
 
 const transport = (opts: Record<string, unknown> = {}) =>
   nodemailer.createTransport({

@@ -2,7 +2,7 @@ import net from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession, RawSmtp } from '../helpers/raw-smtp';
 

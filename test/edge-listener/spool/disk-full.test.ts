@@ -6,7 +6,7 @@ import { buffer } from 'node:stream/consumers';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 

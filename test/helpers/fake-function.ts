@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 
 import { vi } from 'vitest';
 
-import type { Envelope } from '../../../core/envelope';
-import { type BridgeErrorCode, bridgeError } from '../../../core/errors';
-import { FrameDecoder, verifySignature, WIRE_HEADERS, WIRE_PATH, type WireResult } from '../../../core/wire';
+import type { Envelope } from '../../core/envelope';
+import { type BridgeErrorCode, bridgeError } from '../../core/errors';
+import { FrameDecoder, verifySignature, WIRE_HEADERS, WIRE_PATH, type WireResult } from '../../core/wire';
 
 /**
  * A stand-in for the Azure Function at the process boundary: a real https server that implements the wire
