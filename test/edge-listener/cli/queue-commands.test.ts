@@ -196,5 +196,5 @@ describe('queue commands on failed messages and without a listener', () => {
       ),
     ).toBe(true);
     expect(await listJson(env, 'failed')).toEqual([]);
-  });
+  }, 120_000); // some fifteen CLI and listener processes, each a node start
 });

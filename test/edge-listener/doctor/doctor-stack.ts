@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 
 import { loadEdgeConfig } from '../../../edge-listener/config';
 import { runDoctorCommand } from '../../../edge-listener/doctor/doctor-command';
@@ -175,4 +175,31 @@ export function check(run: DoctorRun, id: string, index = 0) {
       `no check ${id}[${index}] in: ${run.report?.checks.map((c) => `${c.id}:${c.status}`).join(', ')}`,
     );
   return found;
+}
+
+/** The sender-mailbox check about one address. */
+export function mailboxCheck(run: DoctorRun, address: string) {
+  const found = run.report!.checks.find((c) => c.id === 'sender-mailbox' && c.title.includes(address));
+  if (!found) throw new Error(`no mailbox check for ${address}`);
+  return found;
+}
+
+/**
+ * The usual set-up of a doctor test file: one stack for the file (startDoctorStack's arguments), stopped
+ * after it, and the sandbox's requests and injected faults cleared before each test. `bind` gets the stack
+ * once it runs, e.g. `useDoctorStack((s) => (stack = s));`.
+ */
+export function useDoctorStack(
+  bind: (stack: DoctorStack) => void,
+  ...args: Parameters<typeof startDoctorStack>
+): void {
+  let stack: DoctorStack | undefined;
+  beforeAll(async () => {
+    stack = await startDoctorStack(...args);
+    bind(stack);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  beforeEach(() => stack?.graph.clear());
 }
