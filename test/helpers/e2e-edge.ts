@@ -18,7 +18,7 @@ import { edgeEnv, type FunctionTarget } from './edge-env';
 
 /**
  * Listener settings for an e2e test: the shared test settings (edge-env.ts) with the forward budget a site
- * runs with (the default, 5 s), a host name of its own and a retry table of three short waits.
+ * runs with (the default), a host name of its own and a retry table of three short waits.
  */
 export function e2eEdgeEnv(
   target: FunctionTarget,
@@ -28,10 +28,10 @@ export function e2eEdgeEnv(
   return edgeEnv(target, dataDir, { ...E2E_EDGE_SETTINGS, ...extra });
 }
 
-const E2E_EDGE_SETTINGS: Record<string, string> = {
+const E2E_EDGE_SETTINGS: Record<string, string | undefined> = {
   BRIDGE_INSTANCE_ID: 'e2e-edge',
   BRIDGE_SMTP_HOSTNAME: 'edge.e2e.test',
-  BRIDGE_FORWARD_BUDGET_MS: '5s',
+  BRIDGE_FORWARD_BUDGET_MS: undefined,
   BRIDGE_RETRY_SCHEDULE: '300ms,600ms,1s',
   BRIDGE_SHUTDOWN_TIMEOUT_MS: '3s',
 };

@@ -12,13 +12,16 @@ export interface FunctionTarget {
   functionKey: string;
 }
 
-/** Loopback ports chosen by the OS, the run's TLS certificate, short retry waits, no free-space floor. */
+/**
+ * Loopback ports chosen by the OS, the run's TLS certificate, short retry waits, no free-space floor. A
+ * setting given as undefined in `extra` is left out (the listener's default applies).
+ */
 export function edgeEnv(
   target: FunctionTarget,
   dataDir: string,
-  extra: Record<string, string> = {},
+  extra: Record<string, string | undefined> = {},
 ): Record<string, string> {
-  return {
+  const env: Record<string, string | undefined> = {
     BRIDGE_SITE_ID: target.siteId,
     BRIDGE_SITE_SECRET: target.siteSecret,
     BRIDGE_FUNCTION_KEY: target.functionKey,
@@ -39,6 +42,7 @@ export function edgeEnv(
     BRIDGE_TLS_KEY_FILE: process.env.BRIDGE_TEST_TLS_KEY ?? '',
     ...extra,
   };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /**

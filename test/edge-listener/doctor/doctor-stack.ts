@@ -11,6 +11,7 @@ import type { DoctorReport } from '../../../edge-listener/doctor/run-doctor';
 import { loadFunctionConfig } from '../../../functions/config';
 import { type LocalFunctionHost, startLocalFunctionHost } from '../../../dev/function-host/host';
 import { uniqueStorageNames } from '../../functions/storage-names';
+import { edgeEnv } from '../../helpers/edge-env';
 import { type GraphSandbox, type SandboxOptions, startFakeGraph } from '../../helpers/fake-graph';
 
 /**
@@ -96,23 +97,19 @@ export async function startDoctorStack(
     extra: Record<string, string>,
   ): Promise<{ edge: EdgeListener; env: Record<string, string>; dataDir: string }> => {
     const dataDir = mkdtempSync(join(tmpdir(), 'doctor-edge-'));
-    const env: Record<string, string> = {
-      BRIDGE_SITE_ID: 'hq',
-      BRIDGE_SITE_SECRET: SECRETS.hq,
-      BRIDGE_FUNCTION_KEY: FUNCTION_KEY,
-      BRIDGE_FUNCTION_URL: host.url,
-      BRIDGE_DATA_DIR: dataDir,
-      BRIDGE_INSTANCE_ID: 'doctor-edge',
-      BRIDGE_SMTP_HOST: '127.0.0.1',
-      BRIDGE_SMTP_PORT: '0',
-      BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
-      BRIDGE_FORWARD_BUDGET_MS: '3000',
-      BRIDGE_RETRY_SCHEDULE: '200ms',
-      BRIDGE_SHUTDOWN_TIMEOUT_MS: '1s',
-      BRIDGE_TLS_CERT_FILE: process.env.BRIDGE_TEST_TLS_CERT ?? '',
-      BRIDGE_TLS_KEY_FILE: process.env.BRIDGE_TEST_TLS_KEY ?? '',
-      ...extra,
-    };
+    const env = edgeEnv(
+      { url: host.url, siteId: 'hq', siteSecret: SECRETS.hq, functionKey: FUNCTION_KEY },
+      dataDir,
+      {
+        BRIDGE_INSTANCE_ID: 'doctor-edge',
+        BRIDGE_HTTP_PORT: undefined, // no HTTP server (http: false below): doctor sees the default port
+        BRIDGE_FORWARD_BUDGET_MS: '3000',
+        BRIDGE_RETRY_SCHEDULE: '200ms',
+        BRIDGE_RETRY_JITTER: undefined,
+        BRIDGE_SHUTDOWN_TIMEOUT_MS: '1s',
+        ...extra,
+      },
+    );
     const loaded = loadEdgeConfig({ env });
     if ('issues' in loaded) throw new Error(`edge test config invalid: ${loaded.issues.join('; ')}`);
     const edge = await startEdgeListener(loaded.config, { http: false });

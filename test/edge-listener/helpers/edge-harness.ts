@@ -19,7 +19,7 @@ export interface TestEdge {
   /** Stops the listener; the data directory stays until `cleanup`. */
   stop(): Promise<void>;
   /** Starts a new listener on the same data directory (restart). */
-  restart(extraEnv?: Record<string, string>): Promise<TestEdge>;
+  restart(extraEnv?: Record<string, string | undefined>): Promise<TestEdge>;
   cleanup(): Promise<void>;
 }
 
@@ -32,7 +32,7 @@ export function loadTestConfig(env: Record<string, string>): EdgeConfig {
 /** A listener in this process in front of `fn` (a FakeFunction, or the real function of an e2e stack). */
 export async function startTestEdge(
   fn: FunctionTarget,
-  extraEnv: Record<string, string> = {},
+  extraEnv: Record<string, string | undefined> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'edge-test-')),
 ): Promise<TestEdge> {
   const env = edgeEnv(fn, dataDir, extraEnv);

@@ -19,12 +19,12 @@ import { memoryLogger } from '../../../core/log';
 import { DoneLog, readDoneLog } from '../../../edge-listener/spool/done-log';
 import type { DoneRecord, SpoolMeta } from '../../../edge-listener/spool/entry';
 import { HeldMessage } from '../../../edge-listener/spool/held-message';
-import type { EnvelopeParts } from '../../../edge-listener/spool/intake-writer';
 import { CommitJournal } from '../../../edge-listener/spool/journal';
 import { restoreFromJournal } from '../../../edge-listener/spool/journal-recovery';
 import { emlName, metaName, spoolLayout, type SpoolLayout } from '../../../edge-listener/spool/layout';
 import { Spool, type SpoolOptions } from '../../../edge-listener/spool/spool';
 import { newSpoolId } from '../../../edge-listener/spool/spool-id';
+import { spoolOptions, storeMessage } from './spool-fixture';
 
 /**
  * A power cut in the middle of a journal append leaves a segment that ends inside a record: in its 13-byte
@@ -135,6 +135,21 @@ function expectReplayed(
   }
 }
 
+/** One segment: commit(a), commit(b), done(b); where b's done record starts. */
+async function doneMarkLast() {
+  const dir = tempDir();
+  const a = message('a');
+  const b = message('b');
+  const journal = await CommitJournal.open(dir, 60_000);
+  await commit(journal, a);
+  await commit(journal, b);
+  await journal.done(b.id);
+  await journal.close();
+  const seg = segments(dir)[0]!;
+  const size = readFileSync(join(dir, seg)).length;
+  return { dir, a, b, seg: seg, size, doneStart: size - (HEADER_BYTES + b.id.length) };
+}
+
 describe('commit journal replay after a cut write', () => {
   /** Segment 1: commit(kept1), commit(done1), done(done1), commit(last). Segment 2, the next run's: commit(kept2). */
   async function twoSegments() {
@@ -185,26 +200,16 @@ describe('commit journal replay after a cut write', () => {
   });
 
   it('brings a message back when the cut tore its done record (the done mark was not on disk yet)', async () => {
-    const dir = tempDir();
-    const a = message('a');
-    const b = message('b');
-    const journal = await CommitJournal.open(dir, 60_000);
-    await commit(journal, a);
-    await commit(journal, b);
-    await journal.done(b.id);
-    await journal.close();
-    const [seg] = segments(dir);
-    const size = readFileSync(join(dir, seg!)).length;
-    const doneStart = size - (HEADER_BYTES + b.id.length);
+    const { dir, a, b, seg, size, doneStart } = await doneMarkLast();
     expect(
-      readFileSync(join(dir, seg!))
+      readFileSync(join(dir, seg))
         .subarray(doneStart, doneStart + 5)
         .toString(),
     ).toBe('SGJ1D');
 
     expectReplayed(await replay(dir), [a], 'uncut');
     for (let cut = doneStart; cut < size; cut++)
-      expectReplayed(await replay(cutCopy(dir, seg!, cut)), [a, b], `done record cut at ${cut - doneStart}`);
+      expectReplayed(await replay(cutCopy(dir, seg, cut)), [a, b], `done record cut at ${cut - doneStart}`);
   });
 
   it('never returns a record with a flipped bit, and keeps the records before it and the later segments', async () => {
@@ -247,10 +252,10 @@ describe('commit journal replay after a cut write', () => {
     const journal = await CommitJournal.open(dir, 60_000);
     for (const m of [k0, hit, k2]) await commit(journal, m);
     await journal.close();
-    const [seg] = segments(dir);
-    const bytes = readFileSync(join(dir, seg!));
+    const seg = segments(dir)[0]!;
+    const bytes = readFileSync(join(dir, seg));
     bytes[commitRecordBytes(k0) + commitRecordBytes(hit) - 3]! ^= 0x10;
-    writeFileSync(join(dir, seg!), bytes);
+    writeFileSync(join(dir, seg), bytes);
     expectReplayed(await replay(dir), [k0, k2], 'after a flipped bit');
   });
 });
@@ -343,22 +348,12 @@ const doneRecord = (m: Written): DoneRecord => ({
 
 describe('recovery from a cut journal onto message files (restoreFromJournal)', () => {
   it('writes every whole pending message to messages/ and never one the done log has, at every cut of the done mark', async () => {
-    const dir = tempDir();
-    const a = message('a');
-    const b = message('b');
-    const journal = await CommitJournal.open(dir, 60_000);
-    await commit(journal, a);
-    await commit(journal, b);
-    await journal.done(b.id);
-    await journal.close();
-    const [seg] = segments(dir);
-    const size = readFileSync(join(dir, seg!)).length;
-    const doneStart = size - (HEADER_BYTES + b.id.length);
+    const { dir, a, b, seg, size, doneStart } = await doneMarkLast();
 
     for (let cut = doneStart; cut <= size; cut++) {
       const layout = await emptyLayout();
       cpSync(dir, layout.journal, { recursive: true });
-      truncateSync(join(layout.journal, seg!), cut);
+      truncateSync(join(layout.journal, seg), cut);
       // the done log got b's record before the journal got its done mark (Spool.complete)
       const doneLog = await DoneLog.open(layout.doneLog, 100, 86_400_000, memoryLogger());
       await doneLog.add(b.id, doneRecord(b));
@@ -419,34 +414,10 @@ describe('done log after a cut write', () => {
 });
 
 describe('the spool restarted on a copy of its disk cut inside the journal', () => {
-  const parts: EnvelopeParts = {
-    siteId: 'hq',
-    mailFrom: 'scan@example.com',
-    rcptTo: ['a@example.org'],
-    clientAddress: '192.0.2.7',
-    helo: 'mfp',
-  };
-
-  function options(dataDir: string): SpoolOptions {
-    return {
-      dataDir,
-      instanceId: 'unit',
-      maxBytes: 10_000_000,
-      minFreeBytes: 0,
-      keepDone: 100,
-      keepDoneMs: 86_400_000,
-      logger: memoryLogger(),
-      // no checkpoint during the test: the journal is the only copy of the small messages
-      journalSegmentMaxAgeMs: 600_000,
-      checkpointIntervalMs: 600_000,
-    };
-  }
-
-  async function store(spool: Spool, body: string): Promise<SpoolMeta> {
-    const w = await spool.beginMessage();
-    await w.write(Buffer.from(body));
-    return w.commit(parts, Date.now() + 60_000);
-  }
+  // no checkpoint during the test: the journal is the only copy of the small messages
+  const options = (dataDir: string): SpoolOptions =>
+    spoolOptions(dataDir, { journalSegmentMaxAgeMs: 600_000, checkpointIntervalMs: 600_000 });
+  const store = (spool: Spool, body: string) => storeMessage(spool, body);
 
   it('comes back with every acknowledged message byte for byte, the done one done, the torn one gone', async () => {
     const dataDir = tempDir('spool-live-');
@@ -461,10 +432,10 @@ describe('the spool restarted on a copy of its disk cut inside the journal', () 
       state: 'sent',
     });
     const journalDir = spool.layout.journal;
-    const [seg] = segments(journalDir);
-    const before = readFileSync(join(journalDir, seg!)).length;
+    const seg = segments(journalDir)[0]!;
+    const before = readFileSync(join(journalDir, seg)).length;
     const last = await store(spool, 'Subject: last\r\n\r\nthe crash came while this was appended\r\n');
-    const size = readFileSync(join(journalDir, seg!)).length;
+    const size = readFileSync(join(journalDir, seg)).length;
     expect(size).toBeGreaterThan(before + HEADER_BYTES);
     expect(existsSync(spool.messagePath(k1.envelope.messageId))).toBe(false); // journal-only
 
@@ -473,7 +444,7 @@ describe('the spool restarted on a copy of its disk cut inside the journal', () 
     for (const offset of samples) {
       const crashed = tempDir('spool-crashed-');
       cpSync(dataDir, crashed, { recursive: true });
-      truncateSync(join(crashed, 'spool', 'journal', seg!), before + offset);
+      truncateSync(join(crashed, 'spool', 'journal', seg), before + offset);
       const again = await Spool.open({ ...options(crashed), logger: memoryLogger() });
       try {
         const where = `cut ${offset} bytes into the last record`;
