@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { signedGet } from '../../edge-listener/doctor/function-requests';
 import { WIRE_PATH } from '../../core/wire';
 import { runCli, CLI_ENTRY } from '../edge-listener/cli/edge-process';
-import { smtpTransport, spoolIdFromReply, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
-import { eventually, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
+import { smtpTransport, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
+import { startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 import { TcpRelay } from '../helpers/tcp-relay';
 
 /**
@@ -47,12 +48,12 @@ describe('admin resubmission of a message the function failed for good', () => {
       text: 'x',
     });
     expect(info.response).toMatch(/^250 /); // budget 0: the 250 comes before the function's answer
-    const id = spoolIdFromReply(info.response);
-    const failed = await eventually(
-      () => edge.listener.spool.get(id),
-      (e) => e?.state === 'failed',
-      20_000,
-    );
+    const id = idFromReply(info.response);
+    const failed = await vi.waitFor(async () => {
+      const e = await edge.listener.spool.get(id);
+      expect(e?.state).toBe('failed');
+      return e;
+    }, 20_000);
     expect(failed).toMatchObject({
       state: 'failed',
       submissionId: id,
@@ -85,22 +86,22 @@ describe('admin resubmission of a message the function failed for good', () => {
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`${id}  (resubmitted as ${id}.r1)`);
 
-    const done = await eventually(
-      () => edge.listener.spool.get(id),
-      (e) => e?.state === 'done',
-      20_000,
-    );
+    const done = await vi.waitFor(async () => {
+      const e = await edge.listener.spool.get(id);
+      expect(e?.state).toBe('done');
+      return e;
+    }, 20_000);
     expect(done).toMatchObject({
       state: 'done',
       outcome: 'sent',
       submissionId: `${id}.r1`,
       result: { id: `${id}.r1`, state: 'sent' },
     });
-    const kept = await eventually(
-      () => second!.graph.messages().filter((m) => m.subject === subject),
-      (l) => l.length > 0,
-      20_000,
-    );
+    const kept = await vi.waitFor(() => {
+      const l = second!.graph.messages().filter((m) => m.subject === subject);
+      expect(l).not.toHaveLength(0);
+      return l;
+    }, 20_000);
     expect(kept).toHaveLength(1);
     expect(
       second!.graph.requests().filter((r) => r.route === 'sendMail' && r.mailbox === LATE_SENDER),

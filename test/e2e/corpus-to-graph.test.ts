@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 
 import type { WireResult } from '../../core/wire';
 import { CORPUS_EXCEPTIONS } from '../functions/mime/corpus-exceptions';
@@ -21,7 +21,6 @@ import { pythonReference, type PyMessage } from '../functions/mime/python-refere
 import {
   mapConcurrent,
   messagesFor,
-  eventually,
   startFunctionStack,
   type FunctionStack,
 } from '../helpers/e2e-function-stack';
@@ -109,11 +108,7 @@ beforeAll(async () => {
   });
   // Queued ones (202: mailbox concurrency, transient) arrive through the queue trigger.
   const accepted = [...posted.values()].filter((p) => p.status === 200 || p.status === 202).length;
-  await eventually(
-    () => stack.graph.messages().length,
-    (n) => n >= accepted,
-    60_000,
-  );
+  await vi.waitFor(() => expect(stack.graph.messages().length).toBeGreaterThanOrEqual(accepted), 60_000);
   const second: string[] = [];
   for (const [n, file] of files.entries()) {
     for (const m of messagesFor(stack.graph, tagOf(n))) {

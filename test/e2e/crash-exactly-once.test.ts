@@ -3,12 +3,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { spawnEdge, type EdgeProcess } from '../edge-listener/helpers/edge-process';
 import { dataBlob, openSession } from '../edge-listener/helpers/raw-smtp';
-import { e2eEdgeEnv, spoolIdFromReply } from '../helpers/e2e-edge';
-import { eventually, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
+import { e2eEdgeEnv } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
+import { startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 import type { GraphGate } from '../helpers/e2e-graph-gate';
 
 /**
@@ -88,7 +89,7 @@ async function sendOne(port: number, tag: string, from = 'scanner@contoso.com'):
     c.write(dataBlob(message(from, subjectOf(tag))));
     const done = await c.reply(30_000);
     if (done.code !== 250) throw new Error(`end of data: ${done.code} ${done.text}`);
-    return spoolIdFromReply(done.text);
+    return idFromReply(done.text);
   } finally {
     c.destroy();
   }
@@ -104,14 +105,12 @@ async function spoolDepth(edge: EdgeProcess): Promise<Record<string, number>> {
 /** Waits until the listener has nothing left to forward and every acknowledged message is at Graph. */
 async function drained(edge: EdgeProcess, acked: string[]): Promise<void> {
   const pending = (d: Record<string, number>) => (d.queued ?? 0) + (d.deferred ?? 0) + (d.inflight ?? 0);
-  await eventually(
-    async () => ({
-      depth: await spoolDepth(edge),
-      missing: acked.filter((t) => copiesOf(subjectOf(t)) === 0).length,
-    }),
-    (s) => pending(s.depth) === 0 && s.missing === 0,
-    45_000,
-    100,
+  await vi.waitFor(
+    async () => {
+      expect(pending(await spoolDepth(edge))).toBe(0);
+      expect(acked.filter((t) => copiesOf(subjectOf(t)) === 0)).toEqual([]);
+    },
+    { timeout: 45_000, interval: 100 },
   );
   // A duplicate would come from a retry still on its way: give one more retry interval to show itself.
   await new Promise((r) => setTimeout(r, 1000));
@@ -128,10 +127,7 @@ describe('SIGKILL of the edge listener in front of the real function: exactly on
       await sendOne(first.smtpPort, `a${i}`);
       acked.push(`a${i}`);
     }
-    await eventually(
-      () => acked.every((t) => copiesOf(subjectOf(t)) === 1),
-      (ok) => ok,
-    );
+    await vi.waitFor(() => expect(acked.filter((t) => copiesOf(subjectOf(t)) !== 1)).toEqual([]), 20_000);
 
     // Graph is held: each 250 comes after the 300 ms budget while the POST (and the function's Graph call) goes on.
     gate.shut();
@@ -139,10 +135,11 @@ describe('SIGKILL of the edge listener in front of the real function: exactly on
     await Promise.all(held.map((t, i) => sendOne(first.smtpPort, t, `device${i}@contoso.com`)));
     acked.push(...held);
     expect(
-      await eventually(
-        () => gate.waiting(),
-        (n) => n === held.length,
-      ),
+      await vi.waitFor(() => {
+        const n = gate.waiting();
+        expect(n).toBe(held.length);
+        return n;
+      }, 20_000),
     ).toBe(held.length);
 
     // Mid-DATA: half a message, no terminator. And one whose terminator races the kill (250 or not).

@@ -3,16 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { SandboxMessage } from '../../dev/graph-sandbox/options';
-import { smtpTransport, spoolIdFromReply, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
-import {
-  deliveredTo,
-  eventually,
-  startFunctionStack,
-  type FunctionStack,
-} from '../helpers/e2e-function-stack';
+import { smtpTransport, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
+import { deliveredTo, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 import { serverReplies, swaks } from '../helpers/swaks';
 import { requireTool } from '../helpers/tool-groups';
 
@@ -55,11 +51,11 @@ afterAll(async () => {
 const bySubject = (subject: string) => stack.graph.messages().filter((m) => m.subject === subject);
 
 async function deliveredOnce(subject: string, timeoutMs = 20_000): Promise<SandboxMessage> {
-  const found = await eventually(
-    () => bySubject(subject),
-    (l) => l.length > 0,
-    timeoutMs,
-  );
+  const found = await vi.waitFor(() => {
+    const l = bySubject(subject);
+    expect(l, `"${subject}" at Graph`).not.toHaveLength(0);
+    return l;
+  }, timeoutMs);
   expect(found, `"${subject}" at Graph`).toHaveLength(1);
   return found[0] as SandboxMessage;
 }
@@ -75,7 +71,7 @@ describe('SMTP clients through the edge listener and the function to Graph', () 
       text: 'Scanned on floor 3.',
     });
     expect(info.response).toMatch(/^250 2\.0\.0 .*sent as \S+$/);
-    const id = spoolIdFromReply(info.response);
+    const id = idFromReply(info.response);
     const m = await deliveredOnce(subject);
     expect(m).toMatchObject({ mailbox: SENDER, from: SENDER, via: 'sendMail', format: 'json' });
     expect({ to: m.to, cc: m.cc, bcc: m.bcc }).toEqual({

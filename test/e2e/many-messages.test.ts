@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { dataBlob, openSession } from '../edge-listener/helpers/raw-smtp';
-import { smtpTransport, spoolIdFromReply, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
-import {
-  deliveredTo,
-  eventually,
-  startFunctionStack,
-  type FunctionStack,
-} from '../helpers/e2e-function-stack';
+import { smtpTransport, startE2eEdge, type E2eEdge } from '../helpers/e2e-edge';
+import { idFromReply } from '../edge-listener/helpers/edge-harness';
+import { deliveredTo, startFunctionStack, type FunctionStack } from '../helpers/e2e-function-stack';
 
 /**
  * Where peers have silently lost mail: many transactions on one connection (RSET between them,
@@ -43,7 +39,16 @@ interface Sent {
 async function expectEachDeliveredOnce(sent: Sent[]): Promise<void> {
   const subjects = new Set(sent.map((s) => s.subject));
   const ours = () => stack.graph.messages().filter((m) => subjects.has(m.subject));
-  await eventually(ours, (l) => new Set(l.map((m) => m.subject)).size === subjects.size, 90_000, 100);
+  await vi.waitFor(
+    () => {
+      const arrived = new Set(ours().map((m) => m.subject));
+      expect(
+        [...subjects].filter((s) => !arrived.has(s)),
+        'not at Graph yet',
+      ).toEqual([]);
+    },
+    { timeout: 90_000, interval: 100 },
+  );
   // Anything still in flight (a retry after an ambiguous answer) would show up now as a second copy.
   await new Promise((r) => setTimeout(r, 1000));
   const delivered = ours();
@@ -97,7 +102,7 @@ describe('many messages through the edge listener to Graph', () => {
         c.write(dataBlob(message));
         const done = await c.reply(30_000);
         expect(done.code, done.text).toBe(250);
-        sent.push({ subject, mailFrom, rcptTo, spoolId: spoolIdFromReply(done.text) });
+        sent.push({ subject, mailFrom, rcptTo, spoolId: idFromReply(done.text) });
         expect((await c.command('RSET')).code).toBe(250);
       }
       expect((await c.command('QUIT')).code).toBe(221);
@@ -130,7 +135,7 @@ describe('many messages through the edge listener to Graph', () => {
                 subject,
                 text: `message ${n}/${k}`,
               });
-              return { subject, mailFrom, rcptTo: [to, ...bcc], spoolId: spoolIdFromReply(info.response) };
+              return { subject, mailFrom, rcptTo: [to, ...bcc], spoolId: idFromReply(info.response) };
             }),
           );
         } finally {

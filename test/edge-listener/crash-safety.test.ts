@@ -4,8 +4,9 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { FakeFunction } from './helpers/fake-function';
-import { edgeEnv, idFromReply } from './helpers/edge-harness';
+import { FakeFunction } from '../helpers/fake-function';
+import { edgeEnv } from '../helpers/edge-env';
+import { idFromReply } from './helpers/edge-harness';
 import { type EdgeProcess, spawnEdge } from './helpers/edge-process';
 import { openSession } from './helpers/raw-smtp';
 import { silentLogger } from '../../core/log';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sendJson } from '../../edge-listener/http/router';
-import { FakeFunction } from './helpers/fake-function';
+import { FakeFunction } from '../helpers/fake-function';
 import { startTestEdge, type TestEdge } from './helpers/edge-harness';
 import { openSession } from './helpers/raw-smtp';
 

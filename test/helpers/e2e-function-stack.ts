@@ -112,21 +112,6 @@ export async function startFunctionStack(
   };
 }
 
-/** Polls `read` until `done` holds or the deadline passes; returns the last value (the test then asserts on it). */
-export async function eventually<T>(
-  read: () => T | Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-  pollMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() >= deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
-
 /** Every address a kept message was delivered to (Graph delivers to To, Cc and Bcc alike), lower-cased. */
 export function deliveredTo(message: SandboxMessage): string[] {
   return [...message.to, ...message.cc, ...message.bcc].map((a) => a.toLowerCase());

@@ -1,5 +1,5 @@
 import { QueueServiceClient } from '@azure/storage-queue';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 
 import { memoryLogger } from '../../../core/log';
 import { QueuePoller } from '../../../dev/function-host/host-queue';
@@ -20,11 +20,6 @@ async function queues() {
   return { queue, poison };
 }
 
-async function until(ok: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
-
 describe('local queue poller (the host behaviour the queue trigger relies on)', () => {
   it('hands the handler the parsed JSON item with its dequeue count and deletes it on success', async () => {
     const { queue, poison } = await queues();
@@ -42,9 +37,12 @@ describe('local queue poller (the host behaviour the queue trigger relies on)', 
       },
     );
     poller.start();
-    await until(() => seen.length === 1);
+    await vi.waitFor(() => expect(seen).toHaveLength(1), 15_000);
     expect(seen).toEqual([{ item: { hello: 'world' }, dequeueCount: 1 }]);
-    await until(async () => (await queue.getProperties()).approximateMessagesCount === 0);
+    await vi.waitFor(
+      async () => expect((await queue.getProperties()).approximateMessagesCount).toBe(0),
+      15_000,
+    );
     expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
   });
 
@@ -71,9 +69,10 @@ describe('local queue poller (the host behaviour the queue trigger relies on)', 
       },
     );
     poller.start();
-    await until(
-      async () => (await poison.exists()) && (await poison.peekMessages()).peekedMessageItems.length === 1,
-    );
+    await vi.waitFor(async () => {
+      expect(await poison.exists()).toBe(true);
+      expect((await poison.peekMessages()).peekedMessageItems).toHaveLength(1);
+    }, 15_000);
     expect(counts).toEqual([1, 2]);
     expect((await poison.peekMessages()).peekedMessageItems[0]?.messageText).toBe('plain text item');
     expect(logger.lines.some((l) => l.event === 'QUEUE_POISON')).toBe(true);

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { DEEP_HEALTH_PATH } from '../../../core/diagnostics';
 import { EMPTY_SHA256, signedHeaders, WIRE_PATH, type WireResult } from '../../../core/wire';
@@ -71,15 +71,6 @@ async function status(id: string): Promise<WireResult> {
     },
   });
   return (await res.json()) as WireResult;
-}
-
-async function until<T>(what: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await what();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('local function host over HTTP', () => {
@@ -175,10 +166,11 @@ describe('local function host over HTTP', () => {
     const id = newMessageId();
     const { status: code } = await post(id, mimeMessage({ subject: 'Large via host', bodyBytes: 20_000 }));
     expect(code).toBe(202);
-    const final = await until(
-      () => status(id),
-      (r) => r.state === 'sent',
-    );
+    const final = await vi.waitFor(async () => {
+      const r = await status(id);
+      expect(r.state).toBe('sent');
+      return r;
+    }, 15_000);
     expect(final.state).toBe('sent');
     expect(kit.graph.messages().map((m) => m.subject)).toEqual(['Large via host']);
   });
@@ -187,10 +179,11 @@ describe('local function host over HTTP', () => {
     const id = newMessageId();
     kit.graph.inject({ route: 'sendMail', status: 429, retryAfterSec: 1 });
     expect((await post(id, mimeMessage({ bodyBytes: 20_000 }))).status).toBe(202);
-    const final = await until(
-      () => status(id),
-      (r) => r.state === 'sent',
-    );
+    const final = await vi.waitFor(async () => {
+      const r = await status(id);
+      expect(r.state).toBe('sent');
+      return r;
+    }, 15_000);
     expect(final.state).toBe('sent');
     expect(
       kit.graph

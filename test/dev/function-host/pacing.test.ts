@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { WIRE_PATH, type WireResult } from '../../../core/wire';
 import { startLocalFunctionHost, type LocalFunctionHost } from '../../../dev/function-host/host';
@@ -60,16 +60,11 @@ async function queueMessages(h: LocalFunctionHost, count: number): Promise<strin
   return ids;
 }
 
-async function until(ok: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-}
-
 describe('per-mailbox pacing across queue invocations', () => {
   it('never has more Graph requests in flight for one mailbox than BRIDGE_MAILBOX_CONCURRENCY', async () => {
     const h = await start({ BRIDGE_MAILBOX_CONCURRENCY: '1' }, 5000, 150);
     await queueMessages(h, 4);
-    await until(() => kit!.graph.messages().length === 4);
+    await vi.waitFor(() => expect(kit!.graph.messages()).toHaveLength(4), 20_000);
     expect(kit!.graph.messages()).toHaveLength(4);
     expect(proxy!.maxInFlight(SENDER)).toBe(1);
   });
@@ -77,7 +72,7 @@ describe('per-mailbox pacing across queue invocations', () => {
   it('uses the allowed concurrency when it is higher', async () => {
     const h = await start({ BRIDGE_MAILBOX_CONCURRENCY: '4' }, 5000, 300);
     await queueMessages(h, 4);
-    await until(() => kit!.graph.messages().length === 4);
+    await vi.waitFor(() => expect(kit!.graph.messages()).toHaveLength(4), 20_000);
     expect(proxy!.maxInFlight(SENDER)).toBeGreaterThan(1);
     expect(proxy!.maxInFlight(SENDER)).toBeLessThanOrEqual(4);
   });
@@ -85,11 +80,12 @@ describe('per-mailbox pacing across queue invocations', () => {
   it('sends at most BRIDGE_MAILBOX_PER_MINUTE messages a minute and re-queues the rest for later', async () => {
     const h = await start({ BRIDGE_MAILBOX_PER_MINUTE: '2' }, 200, 0);
     const ids = await queueMessages(h, 4);
-    await until(
-      () =>
-        lines.filter((l) => l.includes('MESSAGE_REQUEUED') && l.includes('rate')).length >= 2 &&
-        kit!.graph.messages().length >= 2,
-    );
+    await vi.waitFor(() => {
+      expect(
+        lines.filter((l) => l.includes('MESSAGE_REQUEUED') && l.includes('rate')).length,
+      ).toBeGreaterThanOrEqual(2);
+      expect(kit!.graph.messages().length).toBeGreaterThanOrEqual(2);
+    }, 20_000);
     await new Promise((r) => setTimeout(r, 500)); // give a wrongly paced sender the chance to send more
     expect(kit!.graph.messages()).toHaveLength(2);
     const states = await Promise.all(ids.map((id) => h.services.store.get('hq', id)));

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { edgeEnv, runCli, tempDataDir } from './edge-process';
+import type { FunctionTarget } from '../../helpers/edge-env';
+import { opsEdgeEnv, runCli, tempDataDir } from './edge-process';
+
+/** `config check` only reads the settings: no function has to answer at this address. */
+const NO_FUNCTION: FunctionTarget = {
+  url: 'https://bridge.example',
+  siteId: 'test-site',
+  siteSecret: 'test-site-secret-0123456789',
+  functionKey: 'test-function-key',
+};
 
 const COMMANDS = ['start', 'queue', 'send-test', 'config', 'health', 'hash-password'];
 
@@ -85,7 +94,7 @@ describe('config check', () => {
   });
 
   it('accepts a valid configuration with exit code 0 and shows secrets only as "set"', async () => {
-    const env = edgeEnv(tempDataDir(), 'https://bridge.example', {
+    const env = opsEdgeEnv(NO_FUNCTION, tempDataDir(), {
       BRIDGE_FUNCTION_KEY: 'function-key-value-1234',
     });
     const r = await runCli(['config', 'check'], env);
@@ -100,7 +109,7 @@ describe('config check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edge-config-'));
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, '');
-    const env = edgeEnv(join(blocker, 'spool-under-a-file'), 'https://bridge.example', {
+    const env = opsEdgeEnv(NO_FUNCTION, join(blocker, 'spool-under-a-file'), {
       BRIDGE_SMTP_PORT: '2525',
       BRIDGE_HTTP_PORT: '2525',
     });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startLocalFunctionHost, type LocalFunctionHost } from '../../../dev/function-host/host';
 import { SITE, SITE_SECRET, startKit, type Kit } from '../../functions/function-test-kit';
-import { edgeEnv, runCli, tempDataDir } from './edge-process';
+import { opsEdgeEnv, runCli, tempDataDir } from './edge-process';
 
 /**
  * `health --deep` against the real function handlers on the local function host: the deep health needs the
@@ -22,11 +22,7 @@ afterAll(async () => {
 });
 
 const env = (secret: string) =>
-  edgeEnv(tempDataDir(), host.url, {
-    BRIDGE_SITE_ID: SITE,
-    BRIDGE_SITE_SECRET: secret,
-    BRIDGE_FUNCTION_KEY: FUNCTION_KEY,
-  });
+  opsEdgeEnv({ url: host.url, siteId: SITE, siteSecret: secret, functionKey: FUNCTION_KEY }, tempDataDir());
 
 describe('health --deep', () => {
   it("signs as the site and prints the function's answer about this site", async () => {

@@ -2,26 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { SpoolEntry } from '../../../edge-listener/spool/entry';
-import {
-  edgeEnv,
-  type FakeFunction,
-  runCli,
-  type RunningEdge,
-  startEdge,
-  startFakeFunction,
-  tempDataDir,
-} from './edge-process';
+import { FakeFunction } from '../../helpers/fake-function';
+import { opsEdgeEnv, runCli, type RunningEdge, startEdge, tempDataDir } from './edge-process';
 
-const untilTrue = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+/** Waits whose check runs the CLI (a node process each): room for a slow, shared machine. */
+const CLI_WAIT_MS = 30_000;
 
 const listJson = async (
   env: Record<string, string>,
@@ -39,8 +27,8 @@ describe('queue commands against a running listener', () => {
   let ids: string[] = [];
 
   beforeAll(async () => {
-    fn = await startFakeFunction('unavailable');
-    env = edgeEnv(tempDataDir(), fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' });
+    fn = await FakeFunction.start({ script: () => ({ kind: 'retry', status: 503 }) });
+    env = opsEdgeEnv(fn, tempDataDir(), { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' });
     edge = await startEdge(env);
     ids = [];
     for (const subject of ['first', 'second']) {
@@ -95,21 +83,22 @@ describe('queue commands against a running listener', () => {
   });
 
   it('retries one message through the listener, which forwards it at once and logs ADMIN_ACTION', async () => {
-    fn.mode = 'sent';
+    fn.script = () => ({ kind: 'sent' });
     const r = await runCli(['queue', 'retry', ids[0]!], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('(via listener)');
-    await untilTrue(async () =>
-      (await listJson(env, 'done')).some((e) => e.id === ids[0] && e.outcome === 'sent'),
-    );
-    expect(fn.received.filter((id) => id === ids[0])).toHaveLength(2);
+    await vi.waitFor(async () => {
+      expect(await listJson(env, 'done')).toContainEqual(
+        expect.objectContaining({ id: ids[0], outcome: 'sent' }),
+      );
+    }, CLI_WAIT_MS);
+    expect(fn.byId(ids[0]!)).toHaveLength(2);
     // Log lines arrive through the child's stdout pipe, possibly after the HTTP answer.
-    await untilTrue(() =>
-      edge.logs.some(
-        (l) =>
-          l.event === 'ADMIN_ACTION' && l.action === 'retry' && l.mid === ids[0] && l.via === 'admin-api',
-      ),
-    );
+    await vi.waitFor(() => {
+      expect(edge.logs).toContainEqual(
+        expect.objectContaining({ event: 'ADMIN_ACTION', action: 'retry', mid: ids[0], via: 'admin-api' }),
+      );
+    }, 10_000);
   });
 
   it('deletes a message through the listener and says so when the id is unknown', async () => {
@@ -117,9 +106,11 @@ describe('queue commands against a running listener', () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await listJson(env, 'queued,deferred,failed')).map((e) => e.id)).not.toContain(ids[1]);
     expect(existsSync(join(env.BRIDGE_DATA_DIR!, 'spool', 'messages', `${ids[1]}.eml`))).toBe(false);
-    await untilTrue(() =>
-      edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.action === 'delete' && l.mid === ids[1]),
-    );
+    await vi.waitFor(() => {
+      expect(edge.logs).toContainEqual(
+        expect.objectContaining({ event: 'ADMIN_ACTION', action: 'delete', mid: ids[1] }),
+      );
+    }, 10_000);
     const again = await runCli(['queue', 'delete', ids[1]!], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('delete failed');
@@ -131,15 +122,19 @@ describe('queue commands against a running listener', () => {
       headers: { authorization: 'Bearer wrong' },
     });
     expect(res.status).toBe(401);
-    await untilTrue(() => edge.logs.some((l) => l.event === 'ADMIN_ACTION' && l.outcome === 'bad-token'));
+    await vi.waitFor(() => {
+      expect(edge.logs).toContainEqual(
+        expect.objectContaining({ event: 'ADMIN_ACTION', outcome: 'bad-token' }),
+      );
+    }, 10_000);
   });
 });
 
 describe('queue commands on failed messages and without a listener', () => {
   it('retries every failed message with --all-failed, and acts directly on the spool when no listener runs', async () => {
-    const fn = await startFakeFunction('reject');
+    const fn = await FakeFunction.start({ script: () => ({ kind: 'reject', code: 'SENDER_NOT_ALLOWED' }) });
     // Budget 0: the device gets its 250 before the function's rejection, so the message ends failed in the spool.
-    const env = edgeEnv(tempDataDir(), fn.url, {
+    const env = opsEdgeEnv(fn, tempDataDir(), {
       BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
       BRIDGE_FORWARD_BUDGET_MS: '0',
     });
@@ -160,30 +155,32 @@ describe('queue commands on failed messages and without a listener', () => {
         expect(info.response).toMatch(/^250 /);
       }
       transport.close();
-      await untilTrue(async () => (await listJson(env, 'failed')).length === 3);
+      await vi.waitFor(async () => expect(await listJson(env, 'failed')).toHaveLength(3), CLI_WAIT_MS);
       const failed = await listJson(env, 'failed');
       expect(failed.every((e) => e.lastError?.code === 'SENDER_NOT_ALLOWED')).toBe(true);
 
-      fn.mode = 'sent';
+      fn.script = () => ({ kind: 'sent' });
       const r = await runCli(['queue', 'retry', '--all-failed'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('Retrying 3 message(s) (via listener)');
-      await untilTrue(
-        async () => (await listJson(env, 'done')).filter((e) => e.outcome === 'sent').length === 3,
-      );
+      await vi.waitFor(async () => {
+        expect((await listJson(env, 'done')).filter((e) => e.outcome === 'sent')).toHaveLength(3);
+      }, CLI_WAIT_MS);
     } finally {
       expect(await edge.stop()).toBe(0);
     }
 
     // No listener now: a fresh failed message is acted on with the spool opened by the CLI itself.
-    fn.mode = 'reject';
+    fn.script = () => ({ kind: 'reject', code: 'SENDER_NOT_ALLOWED' });
     const again = await startEdge(env);
     const sent = await runCli(
       ['send-test', '--to', 'carol@contoso.example', '--host', '127.0.0.1', '--port', String(again.smtpPort)],
       env,
     );
     const id = /spool id: (\S+)/.exec(sent.stdout)![1]!;
-    await untilTrue(async () => (await listJson(env, 'failed')).some((e) => e.id === id));
+    await vi.waitFor(async () => {
+      expect((await listJson(env, 'failed')).map((e) => e.id)).toContain(id);
+    }, CLI_WAIT_MS);
     expect(await again.stop()).toBe(0);
     await fn.close();
     const del = await runCli(['queue', 'delete', id], env);
@@ -199,5 +196,5 @@ describe('queue commands on failed messages and without a listener', () => {
       ),
     ).toBe(true);
     expect(await listJson(env, 'failed')).toEqual([]);
-  });
+  }, 120_000); // some fifteen CLI and listener processes, each a node start
 });

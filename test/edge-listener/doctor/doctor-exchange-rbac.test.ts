@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   APP_CLIENT_ID,
   check,
   doctor,
-  type DoctorRun,
   type DoctorStack,
+  mailboxCheck,
   SENDER,
   siteEnv,
-  startDoctorStack,
+  useDoctorStack,
 } from './doctor-stack';
 
 /**
@@ -20,28 +20,17 @@ import {
 const OUTSIDE = 'outside@contoso.com';
 
 let stack: DoctorStack;
-beforeAll(async () => {
-  stack = await startDoctorStack(
-    {
-      tenants: ['tenant-home', 'tenant-consented'],
-      roles: ['User.Read.All'],
-      tenantRoles: { 'tenant-consented': ['Mail.ReadWrite', 'Mail.Send', 'User.Read.All'] },
-      mailboxes: [SENDER, OUTSIDE],
-      exchangeRbac: [{ clientId: APP_CLIENT_ID, mailboxes: [SENDER] }],
-    },
-    { BRIDGE_MAIL_PERMISSION_MODEL: 'exchangeRbac' },
-  );
-});
-afterAll(async () => {
-  await stack?.close();
-});
-beforeEach(() => stack.graph.clear());
-
-function mailbox(run: DoctorRun, address: string) {
-  const found = run.report!.checks.find((c) => c.id === 'sender-mailbox' && c.title.includes(address));
-  if (!found) throw new Error(`no mailbox check for ${address}`);
-  return found;
-}
+useDoctorStack(
+  (s) => (stack = s),
+  {
+    tenants: ['tenant-home', 'tenant-consented'],
+    roles: ['User.Read.All'],
+    tenantRoles: { 'tenant-consented': ['Mail.ReadWrite', 'Mail.Send', 'User.Read.All'] },
+    mailboxes: [SENDER, OUTSIDE],
+    exchangeRbac: [{ clientId: APP_CLIENT_ID, mailboxes: [SENDER] }],
+  },
+  { BRIDGE_MAIL_PERMISSION_MODEL: 'exchangeRbac' },
+);
 
 describe('doctor with Exchange RBAC for Applications and no Entra mail permission', () => {
   it('passes every check: a token without Mail.Send is expected, the mailbox probes prove the grants', async () => {
@@ -55,7 +44,7 @@ describe('doctor with Exchange RBAC for Applications and no Entra mail permissio
     const rw = check(run, 'graph-mail-readwrite');
     expect(rw.summary).toMatch(/^Mail\.ReadWrite: granted by Exchange RBAC for scanner@contoso\.com\. /);
     expect(rw.details).toMatchObject({ needed: true, source: 'exchange-rbac' });
-    expect(mailbox(run, SENDER).summary).toContain(
+    expect(mailboxCheck(run, SENDER).summary).toContain(
       'Mail.Send: granted by Exchange RBAC for scanner@contoso.com.',
     );
     // The probes touched Graph (a refused empty sendMail, a draft created and deleted) but kept nothing.
@@ -79,7 +68,7 @@ describe('doctor with Exchange RBAC for Applications and no Entra mail permissio
   it('says "not granted" for a mailbox outside the scope, with the script as the fix, and the test message fails GRAPH_ACCESS_DENIED', async () => {
     const run = await doctor(stack.env, ['--json', '--from', OUTSIDE, '--send-to', 'alice@fabrikam.com']);
     expect(run.code).toBe(1);
-    const m = mailbox(run, OUTSIDE);
+    const m = mailboxCheck(run, OUTSIDE);
     expect(m).toMatchObject({ status: 'fail', details: { code: 'GRAPH_ACCESS_DENIED' } });
     expect(m.summary).toMatch(
       /^Mail\.Send: not granted for outside@contoso\.com\. .*outside the app's Exchange RBAC for Applications scope/,
@@ -100,12 +89,12 @@ describe('doctor with Exchange RBAC for Applications and no Entra mail permissio
   it("does not get a mailbox outside the site's policy probed: the function refuses it, doctor says why", async () => {
     const foreign = 'payroll@fabrikam.com';
     const run = await doctor(stack.env, ['--json', '--from', foreign]);
-    const m = mailbox(run, foreign);
+    const m = mailboxCheck(run, foreign);
     expect(m.status).toBe('skip');
     expect(m.summary).toMatch(/may not send as payroll@fabrikam\.com .*probes only the site's own mailboxes/);
     expect(stack.graph.requests().filter((r) => r.mailbox === foreign)).toEqual([]);
     // The site's own mailbox was still checked in the same run.
-    expect(mailbox(run, SENDER).status).toBe('pass');
+    expect(mailboxCheck(run, SENDER).status).toBe('pass');
   });
 
   it('fails Mail.Send with the script as the fix when no probed mailbox is granted', async () => {
@@ -147,7 +136,7 @@ describe('doctor with Exchange RBAC for Applications and no Entra mail permissio
       status: 'pass',
       details: { source: 'consent' },
     });
-    expect(mailbox(run, SENDER).summary).toContain('Mail.Send: granted tenant-wide (Entra consent).');
+    expect(mailboxCheck(run, SENDER).summary).toContain('Mail.Send: granted tenant-wide (Entra consent).');
 
     const text = await doctor(siteEnv(stack, 'consented'));
     expect(text.output).toMatch(/^! The app holds Mail\.Send$/m);

@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   check,
   doctor,
-  type DoctorRun,
   type DoctorStack,
+  mailboxCheck,
   SENDER,
   siteEnv,
-  startDoctorStack,
+  useDoctorStack,
 } from './doctor-stack';
 
 let stack: DoctorStack;
-beforeAll(async () => {
-  stack = await startDoctorStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
-beforeEach(() => stack.graph.clear());
-
-/** The sender-mailbox check about one address. */
-function mailbox(run: DoctorRun, address: string) {
-  const found = run.report!.checks.find((c) => c.id === 'sender-mailbox' && c.title.includes(address));
-  if (!found) throw new Error(`no mailbox check for ${address}`);
-  return found;
-}
+useDoctorStack((s) => (stack = s));
 
 describe('doctor turns Microsoft 365 refusals into sentences an admin can act on', () => {
   it('token without Mail.Send: no consent and no Exchange RBAC grant, with the admin-consent URL', async () => {
@@ -43,7 +30,10 @@ describe('doctor turns Microsoft 365 refusals into sentences an admin can act on
       `${stack.graph.authorityHost}/tenant-noconsent/adminconsent?client_id=11111111-2222-3333-4444-555555555555`,
     );
     expect(send.fix).toMatch(/Set-BridgeMailboxScope\.ps1/);
-    expect(mailbox(run, SENDER)).toMatchObject({ status: 'fail', details: { code: 'GRAPH_ACCESS_DENIED' } });
+    expect(mailboxCheck(run, SENDER)).toMatchObject({
+      status: 'fail',
+      details: { code: 'GRAPH_ACCESS_DENIED' },
+    });
     expect(stack.graph.messages()).toHaveLength(0);
   });
 
@@ -69,7 +59,7 @@ describe('doctor turns Microsoft 365 refusals into sentences an admin can act on
   it('mailbox outside the Exchange RBAC for Applications scope: "Access to OData is disabled"', async () => {
     const run = await doctor(stack.env, ['--json', '--from', 'outside@contoso.com']);
     expect(run.code).toBe(1);
-    const m = mailbox(run, 'outside@contoso.com');
+    const m = mailboxCheck(run, 'outside@contoso.com');
     expect(m).toMatchObject({
       status: 'fail',
       details: { code: 'GRAPH_ACCESS_DENIED', graph: { status: 403, code: 'ErrorAccessDenied' } },
@@ -78,14 +68,14 @@ describe('doctor turns Microsoft 365 refusals into sentences an admin can act on
     expect(m.fix).toMatch(
       /Test-ServicePrincipalAuthorization -Identity 11111111-2222-3333-4444-555555555555 -Resource outside@contoso\.com/,
     );
-    expect(mailbox(run, SENDER).status).toBe('pass');
+    expect(mailboxCheck(run, SENDER).status).toBe('pass');
     // Consent is there (the token carries Mail.Send): the scope, not the permission, is the problem.
     expect(check(run, 'graph-mail-send').status).toBe('pass');
   });
 
   it('mailbox without an Exchange Online licence: MailboxNotEnabledForRESTAPI', async () => {
     const run = await doctor(stack.env, ['--json', '--from', 'unlicensed@contoso.com']);
-    const m = mailbox(run, 'unlicensed@contoso.com');
+    const m = mailboxCheck(run, 'unlicensed@contoso.com');
     expect(m).toMatchObject({
       status: 'fail',
       details: { code: 'GRAPH_MAILBOX_NOT_FOUND', graph: { code: 'MailboxNotEnabledForRESTAPI' } },
@@ -98,7 +88,7 @@ describe('doctor turns Microsoft 365 refusals into sentences an admin can act on
 
   it('mailbox that does not exist in the tenant', async () => {
     const run = await doctor(stack.env, ['--json', '--from', 'nobody@contoso.com']);
-    const m = mailbox(run, 'nobody@contoso.com');
+    const m = mailboxCheck(run, 'nobody@contoso.com');
     expect(m.summary).toBe('There is no user nobody@contoso.com in tenant tenant-home (ErrorInvalidUser).');
   });
 
@@ -112,7 +102,7 @@ describe('doctor turns Microsoft 365 refusals into sentences an admin can act on
         'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.',
     });
     const run = await doctor(stack.env, ['--json', '--from', 'sendas@contoso.com']);
-    const m = mailbox(run, 'sendas@contoso.com');
+    const m = mailboxCheck(run, 'sendas@contoso.com');
     expect(m).toMatchObject({ status: 'fail', details: { code: 'GRAPH_SEND_AS_DENIED' } });
     expect(m.summary).toMatch(/refuses to let sendas@contoso\.com send as the From address/);
     expect(m.fix).toMatch(
@@ -130,7 +120,7 @@ describe('doctor turns Microsoft 365 refusals into sentences an admin can act on
       retryAfterSec: 30,
     });
     const run = await doctor(stack.env, ['--json', '--from', 'busy@contoso.com']);
-    const m = mailbox(run, 'busy@contoso.com');
+    const m = mailboxCheck(run, 'busy@contoso.com');
     expect(m).toMatchObject({ status: 'fail', details: { code: 'GRAPH_THROTTLED', graph: { status: 429 } } });
     expect(m.summary).toBe(
       'Microsoft Graph is throttling the app for busy@contoso.com right now and asks to wait 30 s. Nothing is lost: messages wait and are retried.',

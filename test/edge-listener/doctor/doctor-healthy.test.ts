@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,16 +7,10 @@ import { join } from 'node:path';
 
 import { UsageError } from '../../../edge-listener/cli/args';
 import { hashPassword } from '../../../edge-listener/smtp/password-hash';
-import { check, doctor, type DoctorStack, SENDER, startDoctorStack } from './doctor-stack';
+import { check, doctor, type DoctorStack, SENDER, useDoctorStack } from './doctor-stack';
 
 let stack: DoctorStack;
-beforeAll(async () => {
-  stack = await startDoctorStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
-beforeEach(() => stack.graph.clear());
+useDoctorStack((s) => (stack = s));
 
 describe('doctor on a healthy bridge', () => {
   it('prints ✓ for every hop, sends nothing, and exits 0', async () => {

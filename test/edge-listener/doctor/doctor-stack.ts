@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 
 import { loadEdgeConfig } from '../../../edge-listener/config';
 import { runDoctorCommand } from '../../../edge-listener/doctor/doctor-command';
@@ -11,6 +11,7 @@ import type { DoctorReport } from '../../../edge-listener/doctor/run-doctor';
 import { loadFunctionConfig } from '../../../functions/config';
 import { type LocalFunctionHost, startLocalFunctionHost } from '../../../dev/function-host/host';
 import { uniqueStorageNames } from '../../functions/storage-names';
+import { edgeEnv } from '../../helpers/edge-env';
 import { type GraphSandbox, type SandboxOptions, startFakeGraph } from '../../helpers/fake-graph';
 
 /**
@@ -96,25 +97,21 @@ export async function startDoctorStack(
     extra: Record<string, string>,
   ): Promise<{ edge: EdgeListener; env: Record<string, string>; dataDir: string }> => {
     const dataDir = mkdtempSync(join(tmpdir(), 'doctor-edge-'));
-    const env: Record<string, string> = {
-      BRIDGE_SITE_ID: 'hq',
-      BRIDGE_SITE_SECRET: SECRETS.hq,
-      BRIDGE_FUNCTION_KEY: FUNCTION_KEY,
-      BRIDGE_FUNCTION_URL: host.url,
-      BRIDGE_DATA_DIR: dataDir,
-      BRIDGE_INSTANCE_ID: 'doctor-edge',
-      BRIDGE_SMTP_HOST: '127.0.0.1',
-      BRIDGE_SMTP_PORT: '0',
-      // The site policy is *@contoso.com; a healthy site binds its devices (doctor warns otherwise).
-      BRIDGE_SENDER_BINDINGS: 'client:127.0.0.0/8=*@contoso.com',
-      BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
-      BRIDGE_FORWARD_BUDGET_MS: '3000',
-      BRIDGE_RETRY_SCHEDULE: '200ms',
-      BRIDGE_SHUTDOWN_TIMEOUT_MS: '1s',
-      BRIDGE_TLS_CERT_FILE: process.env.BRIDGE_TEST_TLS_CERT ?? '',
-      BRIDGE_TLS_KEY_FILE: process.env.BRIDGE_TEST_TLS_KEY ?? '',
-      ...extra,
-    };
+    const env = edgeEnv(
+      { url: host.url, siteId: 'hq', siteSecret: SECRETS.hq, functionKey: FUNCTION_KEY },
+      dataDir,
+      {
+        BRIDGE_INSTANCE_ID: 'doctor-edge',
+        // The site policy is *@contoso.com; a healthy site binds its devices (doctor warns otherwise).
+        BRIDGE_SENDER_BINDINGS: 'client:127.0.0.0/8=*@contoso.com',
+        BRIDGE_HTTP_PORT: undefined, // no HTTP server (http: false below): doctor sees the default port
+        BRIDGE_FORWARD_BUDGET_MS: '3000',
+        BRIDGE_RETRY_SCHEDULE: '200ms',
+        BRIDGE_RETRY_JITTER: undefined,
+        BRIDGE_SHUTDOWN_TIMEOUT_MS: '1s',
+        ...extra,
+      },
+    );
     const loaded = loadEdgeConfig({ env });
     if ('issues' in loaded) throw new Error(`edge test config invalid: ${loaded.issues.join('; ')}`);
     const edge = await startEdgeListener(loaded.config, { http: false });
@@ -177,4 +174,31 @@ export function check(run: DoctorRun, id: string, index = 0) {
       `no check ${id}[${index}] in: ${run.report?.checks.map((c) => `${c.id}:${c.status}`).join(', ')}`,
     );
   return found;
+}
+
+/** The sender-mailbox check about one address. */
+export function mailboxCheck(run: DoctorRun, address: string) {
+  const found = run.report!.checks.find((c) => c.id === 'sender-mailbox' && c.title.includes(address));
+  if (!found) throw new Error(`no mailbox check for ${address}`);
+  return found;
+}
+
+/**
+ * The usual set-up of a doctor test file: one stack for the file (startDoctorStack's arguments), stopped
+ * after it, and the sandbox's requests and injected faults cleared before each test. `bind` gets the stack
+ * once it runs, e.g. `useDoctorStack((s) => (stack = s));`.
+ */
+export function useDoctorStack(
+  bind: (stack: DoctorStack) => void,
+  ...args: Parameters<typeof startDoctorStack>
+): void {
+  let stack: DoctorStack | undefined;
+  beforeAll(async () => {
+    stack = await startDoctorStack(...args);
+    bind(stack);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  beforeEach(() => stack?.graph.clear());
 }

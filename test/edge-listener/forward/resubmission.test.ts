@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 
 /**
@@ -37,14 +37,6 @@ async function pageRetry(id: string): Promise<{ status: number; body: Record<str
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const state = async (id: string) => (await edge.listener.spool.get(id))?.state;
 
 describe('admin resubmission of a message the function failed', () => {
@@ -57,7 +49,7 @@ describe('admin resubmission of a message the function failed', () => {
         : { kind: 'reject', code: 'SENDER_NOT_ALLOWED', detail: 'scan@example.com' };
     };
     const id = await send('resubmit');
-    await until(async () => (await state(id)) === 'failed');
+    await vi.waitFor(async () => expect(await state(id)).toBe('failed'), 10_000);
     expect(await edge.listener.spool.get(id)).toMatchObject({
       submissionId: id,
       lastError: { code: 'SENDER_NOT_ALLOWED' },
@@ -65,11 +57,14 @@ describe('admin resubmission of a message the function failed', () => {
 
     const first = await pageRetry(id);
     expect(first).toEqual({ status: 200, body: { retried: id, submissionId: `${id}.r1`, state: 'queued' } });
-    await until(async () => (await state(id)) === 'failed' && posted.length === 2);
+    await vi.waitFor(async () => {
+      expect(await state(id)).toBe('failed');
+      expect(posted).toHaveLength(2);
+    }, 10_000);
     expect(await edge.listener.spool.get(id)).toMatchObject({ submissionId: `${id}.r1` });
 
     expect((await pageRetry(id)).body).toMatchObject({ submissionId: `${id}.r2` });
-    await until(async () => (await state(id)) === 'done');
+    await vi.waitFor(async () => expect(await state(id)).toBe('done'), 10_000);
     expect(posted).toEqual([id, `${id}.r1`, `${id}.r2`]);
     // the envelope the function got names the submission id; the done record keeps it for the cloud read-back
     expect(fn.byId(`${id}.r2`)[0]?.envelope.messageId).toBe(`${id}.r2`);
@@ -94,7 +89,7 @@ describe('admin resubmission of a message the function failed', () => {
     fn.script = () =>
       ++answers <= 3 ? { kind: 'retry', status: 503, code: 'GRAPH_UNAVAILABLE' } : { kind: 'sent' };
     const id = await send('automatic');
-    await until(() => fn.byId(id).length >= 2);
+    await vi.waitFor(() => expect(fn.byId(id).length).toBeGreaterThanOrEqual(2), 10_000);
     expect(await edge.listener.spool.get(id)).toMatchObject({ state: 'deferred', submissionId: id });
     const r = await pageRetry(id).then(
       (x) => x,
@@ -102,7 +97,7 @@ describe('admin resubmission of a message the function failed', () => {
     );
     // a POST may be running at this moment (409 busy); either way the id must not move
     if (r?.status === 200) expect(r.body.submissionId).toBe(id);
-    await until(async () => (await state(id)) === 'done');
+    await vi.waitFor(async () => expect(await state(id)).toBe('done'), 10_000);
     expect(fn.received.filter((x) => x.id.startsWith(id)).map((x) => x.id)).toEqual(Array(4).fill(id));
     expect(await edge.listener.spool.get(id)).toMatchObject({ submissionId: id, attempts: 4 });
   });

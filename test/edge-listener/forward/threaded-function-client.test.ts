@@ -12,7 +12,7 @@ import { FunctionClient, type FunctionClientOptions } from '../../../edge-listen
 import { ThreadedFunctionClient } from '../../../edge-listener/forward/threaded-function-client';
 import { Secret } from '../../../edge-listener/secret';
 import { HeldMessage } from '../../../edge-listener/spool/held-message';
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 
 /**
  * The forwarding thread against a real https stand-in of the function (signature, digest and frame checked

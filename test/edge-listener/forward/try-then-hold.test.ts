@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { FakeFunction, type Plan } from '../helpers/fake-function';
+import { FakeFunction, type Plan } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 
 /**
@@ -77,7 +77,7 @@ describe('try, then hold', () => {
       1000,
     );
     await fn.waitFor(() => fn.byId(id).length === 2, 5000);
-    await waitFor(async () => (await patient.listener.spool.get(id))?.state === 'done');
+    await vi.waitFor(async () => expect((await patient.listener.spool.get(id))?.state).toBe('done'), 5000);
     expect((await patient.listener.spool.get(id))?.attempts).toBe(2);
     await patient.cleanup();
   });
@@ -139,12 +139,10 @@ describe('try, then hold', () => {
     expect(r.code).toBe(250);
     const id = idFromReply(r.text);
     await fn.waitFor(() => fn.byId(id).length >= 1);
-    await waitFor(
-      async () =>
-        (await edge.listener.spool.get(id))?.lastError?.code === code ||
-        (await edge.listener.spool.get(id))?.state === 'done',
-      5000,
-    );
+    await vi.waitFor(async () => {
+      const entry = await edge.listener.spool.get(id);
+      expect(entry?.lastError?.code === code || entry?.state === 'done').toBe(true);
+    }, 5000);
     await waitState(id, 'done', 8000);
     expect(edge.lines.some((l) => l.event === 'MESSAGE_DEFERRED' && l.mid === id && l.code === code)).toBe(
       true,
@@ -167,7 +165,7 @@ describe('try, then hold', () => {
         (await t.sendMail({ from: 'a@example.com', to: 'b@example.org', subject: 'expire', text: 'x' }))
           .response,
       );
-      await waitFor(async () => (await short.listener.spool.get(id))?.state === 'failed', 5000);
+      await vi.waitFor(async () => expect((await short.listener.spool.get(id))?.state).toBe('failed'), 5000);
       const entry = await short.listener.spool.get(id);
       expect(entry?.lastError).toMatchObject({ code: 'MESSAGE_EXPIRED', smtp: { reply: 554 } });
       expect(entry?.lastError?.detail).toContain('FUNCTION_UNREACHABLE');
@@ -229,7 +227,7 @@ describe('restart and shutdown', () => {
       expect(again.listener.spool.stats().depth.deferred).toBe(3);
       for (const id of ids) await again.listener.spool.retry(id);
       await fn.waitFor(() => ids.every((id) => fn.byId(id).some((r) => r.seq === 2)));
-      await waitFor(async () => again.listener.spool.stats().depth.deferred === 0, 3000);
+      await vi.waitFor(() => expect(again.listener.spool.stats().depth.deferred).toBe(0), 3000);
     } finally {
       await again.cleanup();
     }
@@ -253,16 +251,11 @@ describe('restart and shutdown', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function waitState(id: string, state: string, timeoutMs = 5000): Promise<void> {
-  return waitFor(async () => (await edge.listener.spool.get(id))?.state === state, timeoutMs);
+async function waitState(id: string, state: string, timeoutMs = 5000): Promise<void> {
+  await vi.waitFor(async () => expect((await edge.listener.spool.get(id))?.state).toBe(state), {
+    timeout: timeoutMs,
+    interval: 20,
+  });
 }
 
 describe('forwarding on the main thread (BRIDGE_FORWARD_THREAD=false)', () => {

@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { afterAll, beforeAll } from 'vitest';
+
 import { memoryLogger } from '../../../core/log';
 import { type EdgeConfig, loadEdgeConfig } from '../../../edge-listener/config';
 import { type EdgeListener, startEdgeListener } from '../../../edge-listener/edge';
-import type { FakeFunction } from './fake-function';
+import { edgeEnv, type FunctionTarget } from '../../helpers/edge-env';
+import { FakeFunction } from '../../helpers/fake-function';
 
 export interface TestEdge {
   listener: EdgeListener;
@@ -16,37 +19,8 @@ export interface TestEdge {
   /** Stops the listener; the data directory stays until `cleanup`. */
   stop(): Promise<void>;
   /** Starts a new listener on the same data directory (restart). */
-  restart(extraEnv?: Record<string, string>): Promise<TestEdge>;
+  restart(extraEnv?: Record<string, string | undefined>): Promise<TestEdge>;
   cleanup(): Promise<void>;
-}
-
-/** The environment a test listener runs with: loopback ports chosen by the OS, fast timings, fake function. */
-export function edgeEnv(
-  fn: FakeFunction,
-  dataDir: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    BRIDGE_SITE_ID: fn.siteId,
-    BRIDGE_SITE_SECRET: fn.siteSecret,
-    BRIDGE_FUNCTION_KEY: fn.functionKey,
-    BRIDGE_FUNCTION_URL: fn.url,
-    BRIDGE_DATA_DIR: dataDir,
-    BRIDGE_INSTANCE_ID: 'test-edge',
-    BRIDGE_SMTP_HOST: '127.0.0.1',
-    BRIDGE_SMTP_PORT: '0',
-    BRIDGE_HTTP_PORT: '0',
-    BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
-    BRIDGE_FORWARD_BUDGET_MS: '2000',
-    BRIDGE_RETRY_SCHEDULE: '200ms,400ms',
-    BRIDGE_RETRY_JITTER: '0',
-    BRIDGE_SHUTDOWN_TIMEOUT_MS: '2s',
-    // The run's test certificate (vitest.config.mts) saves generating a key per listener; one test covers
-    // the generated self-signed certificate by setting these to ''.
-    BRIDGE_TLS_CERT_FILE: process.env.BRIDGE_TEST_TLS_CERT ?? '',
-    BRIDGE_TLS_KEY_FILE: process.env.BRIDGE_TEST_TLS_KEY ?? '',
-    ...extra,
-  };
 }
 
 export function loadTestConfig(env: Record<string, string>): EdgeConfig {
@@ -55,9 +29,10 @@ export function loadTestConfig(env: Record<string, string>): EdgeConfig {
   return r.config;
 }
 
+/** A listener in this process in front of `fn` (a FakeFunction, or the real function of an e2e stack). */
 export async function startTestEdge(
-  fn: FakeFunction,
-  extraEnv: Record<string, string> = {},
+  fn: FunctionTarget,
+  extraEnv: Record<string, string | undefined> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'edge-test-')),
 ): Promise<TestEdge> {
   const env = edgeEnv(fn, dataDir, extraEnv);
@@ -86,6 +61,28 @@ export async function startTestEdge(
     },
   };
   return edge;
+}
+
+/**
+ * The usual set-up of a test file: one FakeFunction and one listener in front of it, started before the
+ * file's tests and stopped after them. `bind` gets both once they run, e.g.
+ * `useTestEdge((started) => ({ fn, edge } = started));` for a file that keeps them in `let fn, edge`.
+ */
+export function useTestEdge(
+  bind: (started: { fn: FakeFunction; edge: TestEdge }) => void,
+  extraEnv: Record<string, string> = {},
+): void {
+  let fn: FakeFunction | undefined;
+  let edge: TestEdge | undefined;
+  beforeAll(async () => {
+    fn = await FakeFunction.start();
+    edge = await startTestEdge(fn, extraEnv);
+    bind({ fn, edge });
+  });
+  afterAll(async () => {
+    await edge?.cleanup();
+    await fn?.close();
+  });
 }
 
 /** The spool id from a 250 reply ("… sent as <id>" / "… queued as <id>"). */

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { childProcessEnv } from '../../helpers/edge-env';
+
 const ROOT = join(__dirname, '..', '..', '..');
 
 export interface EdgeProcess {
@@ -28,12 +30,7 @@ export interface EdgeProcess {
 export async function spawnEdge(env: Record<string, string>, args: string[] = []): Promise<EdgeProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'edge-listener', 'main.ts'), ...args], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '',
-      BRIDGE_LOG_LEVEL: 'info',
-      ...env,
-    },
+    env: childProcessEnv({ BRIDGE_LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];

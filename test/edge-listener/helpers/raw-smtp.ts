@@ -1,6 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 
+import { vi } from 'vitest';
+
 export interface Reply {
   code: number;
   lines: string[];
@@ -122,11 +124,12 @@ export class RawSmtp {
 
   /** Waits until the server closed the connection. */
   async waitClosed(timeoutMs = 5000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > end) throw new Error('connection still open');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await vi.waitFor(
+      () => {
+        if (!this.closed) throw new Error('connection still open');
+      },
+      { timeout: timeoutMs, interval: 10 },
+    );
   }
 
   destroy(): void {

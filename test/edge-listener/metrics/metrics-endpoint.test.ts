@@ -8,7 +8,9 @@ import { memoryLogger } from '../../../core/log';
 import { loadEdgeConfig } from '../../../edge-listener/config';
 import { type EdgeListener, startEdgeListener } from '../../../edge-listener/edge';
 import { hashPassword } from '../../../edge-listener/smtp/password-hash';
-import { edgeEnv, type FakeFunction, startFakeFunction, tempDataDir } from '../cli/edge-process';
+import { edgeEnv } from '../../helpers/edge-env';
+import { FakeFunction } from '../../helpers/fake-function';
+import { tempDataDir } from '../cli/edge-process';
 
 type Samples = Map<string, number>;
 
@@ -46,10 +48,10 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
   const lines: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
-    fn = await startFakeFunction('sent');
+    fn = await FakeFunction.start();
     const users = `copier:${await hashPassword('right-password', 10)}`;
-    const env = edgeEnv(tempDataDir(), fn.url, {
-      BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
+    const env = edgeEnv(fn, tempDataDir(), {
+      BRIDGE_RETRY_SCHEDULE: '1h',
       BRIDGE_SMTP_USERS: users,
       BRIDGE_SMTP_AUTH_ALLOW_PLAINTEXT: 'true',
       BRIDGE_SMTP_ALLOWED_SENDERS: '*@contoso.example',
@@ -84,7 +86,7 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
     for (const outcome of ['sent', 'queued', 'deferred', 'rejected', 'failed'])
       expect(s.get(`bridge_edge_forward_outcomes_total{outcome="${outcome}"}`)).toBe(0);
     expect(s.get('bridge_edge_messages_accepted_total')).toBe(0);
-    expect(s.get('bridge_edge_info{instance="ops-test",site="test-site"}')).toBe(1);
+    expect(s.get('bridge_edge_info{instance="test-edge",site="site-1"}')).toBe(1);
   });
 
   it('counts accepted and sent messages, connections, refusals, auth failures and forward latency', async () => {
@@ -113,7 +115,7 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
   });
 
   it('shows a held message in the spool gauges and an unreachable function in /healthz, which stays 200', async () => {
-    fn.mode = 'unavailable';
+    fn.script = () => ({ kind: 'retry', status: 503 });
     const info = await send();
     expect(info.response).toMatch(/queued as/);
     await new Promise((r) => setTimeout(r, 20));
@@ -135,15 +137,15 @@ describe('GET /metrics and /healthz after real SMTP traffic', () => {
     expect(body.spoolWritable.writable).toBe(true);
     expect(body.function).toMatchObject({ status: 'unreachable', lastFailureCode: 'FUNCTION_UNREACHABLE' });
     expect(Date.parse(body.function.lastAnswerAt)).toBeGreaterThan(0);
-    fn.mode = 'sent';
+    fn.script = () => ({ kind: 'sent' });
   });
 });
 
 describe('/healthz when the spool cannot be written', () => {
   it('answers 503 with the errno of the failed write probe', async () => {
-    const fn = await startFakeFunction('sent');
+    const fn = await FakeFunction.start();
     const dataDir = tempDataDir();
-    const loaded = loadEdgeConfig({ env: edgeEnv(dataDir, fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' }) });
+    const loaded = loadEdgeConfig({ env: edgeEnv(fn, dataDir) });
     if (!('config' in loaded)) throw new Error(loaded.issues.join('; '));
     const listener = await startEdgeListener(loaded.config);
     try {

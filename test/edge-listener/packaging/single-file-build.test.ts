@@ -6,14 +6,8 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildEdgeBundle } from '../../../edge-listener/packaging/build-bundle';
-import {
-  edgeEnv,
-  type FakeFunction,
-  runCli,
-  startEdge,
-  startFakeFunction,
-  tempDataDir,
-} from '../cli/edge-process';
+import { FakeFunction } from '../../helpers/fake-function';
+import { opsEdgeEnv, runCli, startEdge, tempDataDir } from '../cli/edge-process';
 
 describe('single-file build (dist/edge-listener.cjs)', () => {
   let bundle: string;
@@ -22,7 +16,7 @@ describe('single-file build (dist/edge-listener.cjs)', () => {
   beforeAll(async () => {
     bundle = join(mkdtempSync(join(tmpdir(), 'edge-bundle-')), 'edge-listener.cjs');
     await buildEdgeBundle(bundle);
-    fn = await startFakeFunction('sent');
+    fn = await FakeFunction.start();
   });
 
   afterAll(async () => {
@@ -38,7 +32,7 @@ describe('single-file build (dist/edge-listener.cjs)', () => {
   });
 
   it('starts the listener, takes a real SMTP message, forwards it and answers /healthz', async () => {
-    const env = edgeEnv(tempDataDir(), fn.url, { BRIDGE_SPOOL_MIN_FREE_BYTES: '0' });
+    const env = opsEdgeEnv(fn, tempDataDir());
     const edge = await startEdge(env, [bundle]);
     try {
       const transport = nodemailer.createTransport({
@@ -54,7 +48,7 @@ describe('single-file build (dist/edge-listener.cjs)', () => {
       });
       transport.close();
       expect(info.response).toMatch(/^250 2\.0\.0 Ok: sent as (\S+)$/);
-      expect(fn.received).toContain(/sent as (\S+)$/.exec(info.response)![1]);
+      expect([...fn.ids()]).toContain(/sent as (\S+)$/.exec(info.response)![1]);
       const health = await runCli(['health', '--url', `http://127.0.0.1:${edge.httpPort}`], env, [bundle]);
       expect(health.code, health.stderr).toBe(0);
       expect(health.stdout).toMatch(/^200 \{"status":"ok"/);

@@ -1,24 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
-import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
+import type { FakeFunction } from '../../helpers/fake-function';
+import { idFromReply, type TestEdge, useTestEdge } from '../helpers/edge-harness';
 import { dataBlob, openSession, type RawSmtp } from '../helpers/raw-smtp';
 
 /** docs/design/smtp-cases.md §4 (NUL and raw bytes N1–N4), §5 (8BITMIME/SMTPUTF8 E1–E6), §6 (addresses and greetings A1–A5). */
 let fn: FakeFunction;
 let edge: TestEdge;
-
-beforeAll(async () => {
-  fn = await FakeFunction.start();
-  edge = await startTestEdge(fn);
-});
-afterAll(async () => {
-  await edge?.cleanup();
-  await fn?.close();
-});
+useTestEdge((started) => ({ fn, edge } = started));
 
 const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', name));
 

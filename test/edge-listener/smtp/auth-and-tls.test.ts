@@ -1,8 +1,8 @@
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { hashPassword } from '../../../edge-listener/smtp/password-hash';
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession, RawSmtp } from '../helpers/raw-smtp';
 
@@ -141,10 +141,10 @@ describe('TLS (Q5) and AUTH over TLS', () => {
     await expect(
       RawSmtp.connect(tlsEdge.listener.smtpsPort!, { implicitTls: true, tlsOptions: old }),
     ).rejects.toThrow();
-    const end = Date.now() + 2000;
-    while (!tlsEdge.lines.some((l) => l.event === 'TLS_HANDSHAKE_FAILED') && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(tlsEdge.lines.some((l) => l.event === 'TLS_HANDSHAKE_FAILED')).toBe(true);
+    await vi.waitFor(
+      () => expect(tlsEdge.lines.some((l) => l.event === 'TLS_HANDSHAKE_FAILED')).toBe(true),
+      2000,
+    );
     const ok = await RawSmtp.connect(legacy.listener.smtpsPort!, { implicitTls: true, tlsOptions: old });
     expect((await ok.reply()).code).toBe(220);
     ok.destroy();
@@ -182,9 +182,7 @@ describe('connection and sender policy', () => {
       const third = await RawSmtp.connect(e.listener.smtpPort);
       expect((await third.reply()).code).toBe(421);
       a.destroy();
-      const end = Date.now() + 2000;
-      while (e.listener.smtpConnections() > 1 && Date.now() < end)
-        await new Promise((r) => setTimeout(r, 10));
+      await vi.waitFor(() => expect(e.listener.smtpConnections()).toBeLessThanOrEqual(1), 2000);
       const again = await openSession(e.listener.smtpPort);
       const bad = await again.command('MAIL FROM:<someone@evil.example>');
       expect(bad.code).toBe(550);

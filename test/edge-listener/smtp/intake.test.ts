@@ -3,25 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
-import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
+import type { FakeFunction } from '../../helpers/fake-function';
+import { idFromReply, type TestEdge, useTestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 import { swaks } from '../../helpers/swaks';
 import { requireTool } from '../../helpers/tool-groups';
 
 let fn: FakeFunction;
 let edge: TestEdge;
-
-beforeAll(async () => {
-  fn = await FakeFunction.start();
-  edge = await startTestEdge(fn);
-});
-afterAll(async () => {
-  await edge?.cleanup();
-  await fn?.close();
-});
+useTestEdge((started) => ({ fn, edge } = started));
 
 const transport = (opts: Record<string, unknown> = {}) =>
   nodemailer.createTransport({

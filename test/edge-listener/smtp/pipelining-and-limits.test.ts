@@ -1,8 +1,8 @@
 import net from 'node:net';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession, RawSmtp } from '../helpers/raw-smtp';
 
@@ -184,9 +184,6 @@ describe('connections (C1–C3)', () => {
     b.end();
     const c = await openSession(edge.listener.smtpPort);
     c.end(); // half-closed from our side
-    const end = Date.now() + 5000;
-    while (edge.listener.smtpConnections() > 0 && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 20));
-    expect(edge.listener.smtpConnections()).toBe(0);
+    await vi.waitFor(() => expect(edge.listener.smtpConnections()).toBe(0), 5000);
   });
 });

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadEdgeConfig } from '../../../edge-listener/config';
 import { hashPassword } from '../../../edge-listener/smtp/password-hash';
-import { edgeEnv, startTestEdge, type TestEdge } from '../helpers/edge-harness';
-import { FakeFunction } from '../helpers/fake-function';
+import { edgeEnv } from '../../helpers/edge-env';
+import { startTestEdge, type TestEdge } from '../helpers/edge-harness';
+import { FakeFunction } from '../../helpers/fake-function';
 
 /**
  * Issue 10's impersonation: with a site policy of `*@contoso.com`, an allowed device sends

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
-import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
+import type { FakeFunction } from '../../helpers/fake-function';
+import { idFromReply, type TestEdge, useTestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 import { swaks } from '../../helpers/swaks';
 import { requireTool } from '../../helpers/tool-groups';
@@ -13,15 +13,7 @@ import { requireTool } from '../../helpers/tool-groups';
 /** docs/design/smtp-cases.md §1: only CRLF.CRLF ends DATA; ambiguous terminators are refused, never split into two. */
 let fn: FakeFunction;
 let edge: TestEdge;
-
-beforeAll(async () => {
-  fn = await FakeFunction.start();
-  edge = await startTestEdge(fn);
-});
-afterAll(async () => {
-  await edge?.cleanup();
-  await fn?.close();
-});
+useTestEdge((started) => ({ fn, edge } = started));
 
 const INJECTED =
   'MAIL FROM:<evil@example.net>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: injected\r\n\r\nsmuggled';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
 import { openSession } from '../helpers/raw-smtp';
 
@@ -60,10 +60,7 @@ async function expectIntactAndDelivered(edge: TestEdge, accepted: string[]) {
   const spool = edge.listener.spool;
   // A meta update of a forward attempt may be mid-write (tmp file, then rename) at this instant; what must never
   // happen is a file that stays behind, so wait briefly for in-flight writes to finish before asserting.
-  const deadline = Date.now() + 3000;
-  while (readdirSync(spool.layout.tmp).length > 0 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
-  expect(readdirSync(spool.layout.tmp)).toEqual([]);
+  await vi.waitFor(() => expect(readdirSync(spool.layout.tmp)).toEqual([]), 3000);
   const sizes = new Map<string, number>();
   for (const id of accepted) {
     const entry = await spool.get(id);
@@ -77,9 +74,7 @@ async function expectIntactAndDelivered(edge: TestEdge, accepted: string[]) {
     () => accepted.every((id) => fn.byId(id).some((r) => r.seq >= 2 && r.mimeBytes === sizes.get(id))),
     10_000,
   );
-  const end = Date.now() + 5000;
-  while (spool.stats().depth.deferred + spool.stats().depth.queued > 0 && Date.now() < end)
-    await new Promise((r) => setTimeout(r, 20));
+  await vi.waitFor(() => expect(spool.stats().depth.deferred + spool.stats().depth.queued).toBe(0), 5000);
   fn.script = () => ({ kind: 'retry', status: 503 });
 }
 

@@ -15,10 +15,10 @@ import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { memoryLogger } from '../../../core/log';
-import type { SpoolMeta } from '../../../edge-listener/spool/entry';
-import { type EnvelopeParts, KEEP_IN_MEMORY_BYTES } from '../../../edge-listener/spool/intake-writer';
+import { KEEP_IN_MEMORY_BYTES } from '../../../edge-listener/spool/intake-writer';
 import { readDoneLog } from '../../../edge-listener/spool/done-log';
 import { Spool, type SpoolOptions } from '../../../edge-listener/spool/spool';
+import { ENVELOPE_PARTS as parts, spoolOptions as options, storeMessage as store } from './spool-fixture';
 
 const dirs: string[] = [];
 const open: Spool[] = [];
@@ -27,38 +27,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function options(dataDir: string, more: Partial<SpoolOptions> = {}): SpoolOptions {
-  return {
-    dataDir,
-    instanceId: 'unit',
-    maxBytes: 10_000_000,
-    minFreeBytes: 0,
-    keepDone: 100,
-    keepDoneMs: 86_400_000,
-    logger: memoryLogger(),
-    ...more,
-  };
-}
-
 async function openSpool(dataDir = mkdtempSync(join(tmpdir(), 'spool-')), more: Partial<SpoolOptions> = {}) {
   if (!dirs.includes(dataDir)) dirs.push(dataDir);
   const spool = await Spool.open(options(dataDir, more));
   open.push(spool);
   return { spool, dataDir };
-}
-
-const parts: EnvelopeParts = {
-  siteId: 'hq',
-  mailFrom: 'scan@example.com',
-  rcptTo: ['a@example.org'],
-  clientAddress: '192.0.2.7',
-  helo: 'mfp',
-};
-
-async function store(spool: Spool, body: string, retryInMs = 60_000): Promise<SpoolMeta> {
-  const w = await spool.beginMessage();
-  await w.write(Buffer.from(body));
-  return w.commit(parts, Date.now() + retryInMs);
 }
 
 describe('spool', () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { describeWithTool, toolPath } from '../../helpers/tool-groups';
 import { idFromReply, startTestEdge, type TestEdge } from '../helpers/edge-harness';
-import { FakeFunction } from '../helpers/fake-function';
+import { FakeFunction } from '../../helpers/fake-function';
 
 /**
  * Issue 10's attack, for real: Debian's nginx as a TLS-less reverse proxy on this machine in front of the

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadEdgeConfig } from '../../../edge-listener/config';
 import { readProxySeen } from '../../../edge-listener/status-page/proxy-seen';
-import { edgeEnv, startTestEdge, type TestEdge } from '../helpers/edge-harness';
-import { FakeFunction } from '../helpers/fake-function';
+import { edgeEnv } from '../../helpers/edge-env';
+import { startTestEdge, type TestEdge } from '../helpers/edge-harness';
+import { FakeFunction } from '../../helpers/fake-function';
 
 /**
  * Who may read the status data and act on the spool: an admin address (loopback by default) or the admin

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { EntryView, StatusSnapshot } from '../../../edge-listener/status-page/status-snapshot';
-import { eventually } from '../../helpers/e2e-function-stack';
 import { ADMIN_TOKEN, startStatusStack, type StatusStack } from './status-stack';
 
 /**
@@ -57,11 +56,12 @@ describe('status page', () => {
       text: 'Please find the scan attached.',
       attachments: [{ filename: 'Scan März.pdf', content: pdf, contentType: 'application/pdf' }],
     });
-    const snap = await eventually(
-      () => stack.snapshot(),
-      (s) => find(s.recent, id)?.cloud?.kind === 'state' && (s.sandbox?.messages.length ?? 0) > 0,
-      20_000,
-    );
+    const snap = await vi.waitFor(async () => {
+      const s = await stack.snapshot();
+      expect(find(s.recent, id)?.cloud?.kind).toBe('state');
+      expect(s.sandbox?.messages.length ?? 0).toBeGreaterThan(0);
+      return s;
+    }, 20_000);
     const entry = find(snap.recent, id);
     expect(entry).toMatchObject({
       state: 'done',
@@ -108,11 +108,11 @@ describe('status page', () => {
       subject: 'HTML body',
       html: '<p onclick="x()">Hello <b>world</b></p><script>parent.pwned=1</script><a href="javascript:alert(1)">link</a><img src="https://tracker.example/p.gif">',
     });
-    const snap = await eventually(
-      () => stack.snapshot(),
-      (s) => Boolean(s.sandbox?.messages.some((m) => m.subject === 'HTML body')),
-      20_000,
-    );
+    const snap = await vi.waitFor(async () => {
+      const s = await stack.snapshot();
+      expect(s.sandbox?.messages.map((m) => m.subject)).toContain('HTML body');
+      return s;
+    }, 20_000);
     const kept = snap.sandbox?.messages.find((m) => m.subject === 'HTML body');
     const res = await fetch(`${stack.baseUrl}/status/api/sandbox/preview?id=${kept?.id}`);
     expect(res.status).toBe(200);
@@ -136,11 +136,11 @@ describe('status page', () => {
       subject: 'Refused by Graph',
       text: 'x',
     });
-    const snap = await eventually(
-      () => stack.snapshot(),
-      (s) => Boolean(find(s.failed, id)),
-      20_000,
-    );
+    const snap = await vi.waitFor(async () => {
+      const s = await stack.snapshot();
+      expect(find(s.failed, id)).toBeDefined();
+      return s;
+    }, 20_000);
     const failed = find(snap.failed, id);
     expect(failed?.error).toMatchObject({
       code: 'GRAPH_MAILBOX_NOT_FOUND',
@@ -179,22 +179,22 @@ describe('status page', () => {
         subject: 'While the function was down',
         text: 'x',
       });
-      const deferred = await eventually(
-        () => stack.snapshot(),
-        (s) => find(s.waiting, id)?.state === 'deferred',
-        20_000,
-      );
+      const deferred = await vi.waitFor(async () => {
+        const s = await stack.snapshot();
+        expect(find(s.waiting, id)?.state).toBe('deferred');
+        return s;
+      }, 20_000);
       expect(find(deferred.waiting, id)).toMatchObject({
         state: 'deferred',
         subject: 'While the function was down',
         error: { code: 'FUNCTION_UNREACHABLE', retryable: true },
       });
       expect(Date.parse(find(deferred.waiting, id)?.nextAttemptAt ?? '')).toBeGreaterThan(Date.now() - 1000);
-      const expired = await eventually(
-        () => stack.snapshot(),
-        (s) => Boolean(find(s.failed, id)),
-        20_000,
-      );
+      const expired = await vi.waitFor(async () => {
+        const s = await stack.snapshot();
+        expect(find(s.failed, id)).toBeDefined();
+        return s;
+      }, 20_000);
       expect(find(expired.failed, id)?.error).toMatchObject({ code: 'MESSAGE_EXPIRED' });
       expect(find(expired.failed, id)?.error?.detail).toContain('FUNCTION_UNREACHABLE');
     } finally {
@@ -202,11 +202,11 @@ describe('status page', () => {
     }
     const res = await action('retry', id);
     expect(res.status).toBe(200);
-    const sent = await eventually(
-      () => stack.snapshot(),
-      (s) => find(s.recent, id)?.outcome === 'sent',
-      20_000,
-    );
+    const sent = await vi.waitFor(async () => {
+      const s = await stack.snapshot();
+      expect(find(s.recent, id)?.outcome).toBe('sent');
+      return s;
+    }, 20_000);
     expect(find(sent.recent, id)?.attempts).toBeGreaterThanOrEqual(3); // the failed ones, then the retry
     expect(find(sent.failed, id)).toBeUndefined();
     expect(stack.lines).toContainEqual(

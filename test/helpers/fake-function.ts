@@ -4,9 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import type { Envelope } from '../../../core/envelope';
-import { type BridgeErrorCode, bridgeError } from '../../../core/errors';
-import { FrameDecoder, verifySignature, WIRE_HEADERS, WIRE_PATH, type WireResult } from '../../../core/wire';
+import { vi } from 'vitest';
+
+import type { Envelope } from '../../core/envelope';
+import { type BridgeErrorCode, bridgeError } from '../../core/errors';
+import { FrameDecoder, verifySignature, WIRE_HEADERS, WIRE_PATH, type WireResult } from '../../core/wire';
 
 /**
  * A stand-in for the Azure Function at the process boundary: a real https server that implements the wire
@@ -81,15 +83,17 @@ export class FakeFunction {
     return this.received.filter((r) => r.id === id);
   }
 
+  /** vi.waitFor with the function's side of the story (how many requests it got) in the failure. */
   async waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > end)
-        throw new Error(
-          `fake function: condition not met within ${timeoutMs} ms (received ${this.received.length})`,
-        );
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await vi.waitFor(
+      () => {
+        if (!predicate())
+          throw new Error(
+            `fake function: condition not met within ${timeoutMs} ms (received ${this.received.length})`,
+          );
+      },
+      { timeout: timeoutMs, interval: 10 },
+    );
   }
 
   async close(): Promise<void> {
