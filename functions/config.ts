@@ -101,6 +101,25 @@ export const functionSettingsSchema = z.object({
     .describe(
       "The deployment's mailPermissionModel: `exchangeRbac` (mailboxes scoped in Exchange, no mail role in the token) or `tenantWideConsent`. Only for diagnostics: doctor and GET /api/health/deep warn when a tenant-wide role makes an Exchange scope moot. Unset: not declared.",
     ),
+  BRIDGE_REGISTRY_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'table name: 3–63 letters and digits')
+    .default('bridgeregistry')
+    .describe(
+      'Table of the tenant and site registry (docs/multi-tenant.md); a site registered there wins over its BRIDGE_SITES entry.',
+    ),
+  BRIDGE_ADMIN_KEY: z
+    .string()
+    .min(32, 'admin key: at least 32 characters')
+    .optional()
+    .describe(
+      'Key of the admin API /api/v1/admin (a Key Vault reference in Azure; `Authorization: Bearer …`). Unset: the admin API is off.',
+    ),
+  BRIDGE_CONSENT_REDIRECT_URI: httpsUrl()
+    .optional()
+    .describe(
+      'Redirect URI of the admin-consent flow as registered on the app (https://<app>.azurewebsites.net/api/v1/consent/callback). Unset: `tenant add` prints no consent URL.',
+    ),
   BRIDGE_MAX_MESSAGE_BYTES: bytes()
     .pipe(
       z.number().int().positive().max(MAX_MESSAGE_BYTES_CEILING, 'at most 150MiB (Exchange Online limit)'),
@@ -197,6 +216,11 @@ export interface FunctionConfig {
   defaultSender?: string;
   sites: SiteConfig[];
   siteSecrets: Record<string, string>;
+  /** Tenant and site registry table (functions/tenants/). */
+  registryTable: string;
+  /** Admin API key; undefined = admin API off. */
+  adminKey?: string;
+  consentRedirectUri?: string;
   /** Declared permission model (diagnostics only); undefined = not declared. */
   mailPermissionModel?: MailPermissionModel;
   maxMessageBytes: number;
@@ -321,6 +345,7 @@ function toConfig(s: FunctionSettings, storage: StorageConnection): FunctionConf
     allowedSenders: s.BRIDGE_ALLOWED_SENDERS,
     sites: s.BRIDGE_SITES,
     siteSecrets: s.BRIDGE_SITE_SECRETS,
+    registryTable: s.BRIDGE_REGISTRY_TABLE,
     maxMessageBytes: s.BRIDGE_MAX_MESSAGE_BYTES,
     syncMaxBytes: s.BRIDGE_SYNC_MAX_BYTES,
     syncBudgetMs: s.BRIDGE_SYNC_BUDGET_MS,
@@ -335,6 +360,8 @@ function toConfig(s: FunctionSettings, storage: StorageConnection): FunctionConf
   };
   if (s.BRIDGE_DEFAULT_SENDER) config.defaultSender = s.BRIDGE_DEFAULT_SENDER;
   if (s.BRIDGE_MAIL_PERMISSION_MODEL) config.mailPermissionModel = s.BRIDGE_MAIL_PERMISSION_MODEL;
+  if (s.BRIDGE_ADMIN_KEY) config.adminKey = s.BRIDGE_ADMIN_KEY;
+  if (s.BRIDGE_CONSENT_REDIRECT_URI) config.consentRedirectUri = s.BRIDGE_CONSENT_REDIRECT_URI;
   return config;
 }
 

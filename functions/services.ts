@@ -7,6 +7,7 @@ import type { OutboundQueue } from './state/outbound-queue';
 import type { MailboxPacer } from './pacing/mailbox-pacer';
 import type { MimeBytes } from './mime/raw-mime';
 import type { SenderPolicy } from './mime/sender-policy';
+import type { TenantRegistry } from './tenants/tenant-registry';
 
 /**
  * Everything a handler needs, built once per process (function-services.ts builds the real set). Handlers
@@ -44,6 +45,8 @@ export interface HandlerTuning {
   pacingWaitMs: number;
   /** The host's maxDequeueCount (host.json); the last delivery of a queue message must record an outcome. */
   maxDequeueCount: number;
+  /** While a tenant's consent is revoked, how often one of its held messages tries a token again. */
+  tenantProbeMs: number;
 }
 
 export interface FunctionServices {
@@ -51,6 +54,8 @@ export interface FunctionServices {
   store: MessageStore;
   outbound: OutboundQueue;
   pacer: MailboxPacer;
+  /** Tenant and site registry (BRIDGE_REGISTRY_TABLE). */
+  registry: TenantRegistry;
   /** The mailer for a tenant (a site's tenantId, else the home tenant); throws CONFIG_INVALID without credentials. */
   mailerFor(tenantId: string | undefined, logger: Logger): Mailer;
   plan: Planner;

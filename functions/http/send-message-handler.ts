@@ -5,14 +5,16 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { WIRE_HEADERS } from '../../core/wire';
-import { siteSettings } from '../config';
 import { finalSummary, logAttemptSummary, type AttemptSummary } from '../attempt-summary';
 import { deliverOnce, planForSite } from '../deliver-message';
 import type { DeliveryPlan } from '../delivery-plan';
 import type { MailboxLease } from '../pacing/mailbox-pacer';
 import type { FunctionServices, ServicesGetter } from '../services';
+import type { ResolvedSite } from '../tenants/site-directory';
+import { takeSiteRate } from '../tenants/site-rate-limit';
+import { passTenantGate } from '../tenants/tenant-gate';
 import { toWireResult, type MessageRecord } from '../state/message-record';
-import { authenticateSiteRequest } from './authenticate-site-request';
+import { authenticateSiteRequest, refuseSiteRequest } from './authenticate-site-request';
 import { claimMessage } from './claim-message';
 import { checkAnnouncedLength, readFramedBody, type FramedBody } from './read-framed-body';
 import { errorResponse, statusForState, wireResponse } from './responses';
@@ -27,7 +29,7 @@ export function makeSendMessageHandler(getServices: ServicesGetter) {
     request: HttpRequest,
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
-    const auth = authenticateSiteRequest(request, context, getServices, {
+    const auth = await authenticateSiteRequest(request, context, getServices, {
       fn: 'sendMessage',
       answerId: (request.headers.get(WIRE_HEADERS.messageId) ?? '').slice(0, 128),
       logAnswerId: true,
@@ -36,10 +38,23 @@ export function makeSendMessageHandler(getServices: ServicesGetter) {
     });
     if (!auth.ok) return auth.response;
     const { services, log, verified } = auth;
+    try {
+      const limited = await takeSiteRate(
+        services.registry,
+        verified.siteId,
+        auth.site.ratePerMinute,
+        services.now().getTime(),
+      );
+      if (limited)
+        return refuseSiteRequest(log, request, limited, { answerId: verified.messageId, logAnswerId: true });
+    } catch (err) {
+      return errorResponse(toBridgeError(err), verified.messageId);
+    }
     const intake = new MessageIntake(
       services,
       log.child({ site: verified.siteId, id: verified.messageId }),
       verified,
+      auth.site,
     );
     try {
       return await intake.run(request);
@@ -63,15 +78,17 @@ class MessageIntake {
   readonly #services: FunctionServices;
   readonly #log: Logger;
   readonly #req: VerifiedRequest;
+  readonly #site: ResolvedSite;
   readonly #attemptId = randomUUID();
   readonly #startedMs = Date.now();
   /** The record as this attempt last wrote it (undefined until claimed). */
   #record: MessageRecord | undefined;
 
-  constructor(services: FunctionServices, log: Logger, req: VerifiedRequest) {
+  constructor(services: FunctionServices, log: Logger, req: VerifiedRequest, site: ResolvedSite) {
     this.#services = services;
     this.#log = log;
     this.#req = req;
+    this.#site = site;
   }
 
   async run(request: HttpRequest): Promise<HttpResponseInit> {
@@ -98,7 +115,7 @@ class MessageIntake {
       return errorResponse(error, this.#req.messageId);
     }
 
-    const site = siteSettings(this.#services.config, this.#req.siteId);
+    const site = this.#site;
     let plan: DeliveryPlan;
     try {
       plan = await planForSite(this.#services, site, body.mime, body.envelope);
@@ -139,6 +156,13 @@ class MessageIntake {
       await this.release(error);
       this.#log.error({ event: 'MESSAGE_DEFERRED', code: error.code, err: error });
       return errorResponse(error, this.#req.messageId);
+    }
+    const gate = await passTenantGate(this.#services, tenantId, mailer, this.#log);
+    if (!gate.open) {
+      // Held, not failed: stored and queued with the tenant's reason; the queue path tries again.
+      await this.#update({ error: gate.error });
+      this.#log.warn({ event: 'MESSAGE_HELD', code: gate.error.code, tenant: tenantId });
+      return this.#queue(body, gate.retryAfterMs, gate.error.code);
     }
     const slot = await this.#services.pacer.acquire(plan.mailbox, 0);
     if (!slot.granted) return this.#queue(body, slot.retryAfterMs, `mailbox ${slot.reason} limit`);
