@@ -61,6 +61,7 @@ export function createFunctionServices(
       { table: config.registryTable, container: config.blobContainer, queue: config.queueName },
       overrides.storageMaxRetries === undefined ? {} : { maxRetries: overrides.storageMaxRetries },
     ).table,
+    clients.table,
   );
 
   let credentials: CredentialProvider | undefined;

@@ -6,6 +6,7 @@ import './message-status';
 import './health';
 import './diagnostics';
 import './send-queued';
+import './tenant-admin';
 
 /**
  * Entry of the function app (package.json "main" → dist/functions/index.js). Streaming must be enabled

@@ -18,6 +18,8 @@ export interface TokenInfo {
   roles: string[];
   tenantId?: string;
   appId?: string;
+  /** Object id of the app's service principal in the token's tenant (the token's oid). */
+  objectId?: string;
   expiresOn: Date;
 }
 

@@ -28,6 +28,8 @@ export interface TenantRecord {
   lastTokenFailureAt?: string;
   /** `AADSTS7000229`, or `NO_MAIL_ROLE` for a token without the expected roles. */
   lastTokenErrorCode?: string;
+  /** Object id of the app's service principal in this tenant (the oid of a token from there). */
+  servicePrincipalObjectId?: string;
   createdAt: string;
   etag?: string;
 }

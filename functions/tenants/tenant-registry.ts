@@ -28,6 +28,7 @@ interface TenantEntity {
   lastTokenSuccessAt?: string;
   lastTokenFailureAt?: string;
   lastTokenErrorCode?: string;
+  servicePrincipalObjectId?: string;
   createdAt: string;
 }
 
@@ -52,10 +53,18 @@ export interface ConsentRequest {
 
 export class TenantRegistry {
   readonly #table: TableClient;
+  readonly #messages: TableClient | undefined;
   #ready: Promise<void> | undefined;
 
-  constructor(table: TableClient) {
+  /** `messages`: the message state table (BRIDGE_STATE_TABLE), read for the per-site figures only. */
+  constructor(table: TableClient, messages?: TableClient) {
     this.#table = table;
+    this.#messages = messages;
+  }
+
+  get messagesTable(): TableClient {
+    if (!this.#messages) throw bridgeError('INTERNAL', { detail: 'registry built without the state table' });
+    return this.#messages;
   }
 
   get table(): TableClient {
@@ -249,6 +258,7 @@ function tenantEntity(t: TenantRecord): TenantEntity {
   if (t.lastTokenSuccessAt !== undefined) e.lastTokenSuccessAt = t.lastTokenSuccessAt;
   if (t.lastTokenFailureAt !== undefined) e.lastTokenFailureAt = t.lastTokenFailureAt;
   if (t.lastTokenErrorCode !== undefined) e.lastTokenErrorCode = t.lastTokenErrorCode;
+  if (t.servicePrincipalObjectId !== undefined) e.servicePrincipalObjectId = t.servicePrincipalObjectId;
   return e;
 }
 
@@ -266,6 +276,7 @@ function fromTenantEntity(e: TenantEntity & { etag: string }): TenantRecord {
   if (e.lastTokenSuccessAt) t.lastTokenSuccessAt = e.lastTokenSuccessAt;
   if (e.lastTokenFailureAt) t.lastTokenFailureAt = e.lastTokenFailureAt;
   if (e.lastTokenErrorCode) t.lastTokenErrorCode = e.lastTokenErrorCode;
+  if (e.servicePrincipalObjectId) t.servicePrincipalObjectId = e.servicePrincipalObjectId;
   return t;
 }
 
