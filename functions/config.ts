@@ -220,6 +220,8 @@ export interface FunctionConfig {
   registryTable: string;
   /** Admin API key; undefined = admin API off. */
   adminKey?: string;
+  /** BRIDGE_ADMIN_KEY is a Key Vault reference the platform could not resolve (the secret is not created yet). */
+  adminKeyUnresolved?: boolean;
   consentRedirectUri?: string;
   /** Declared permission model (diagnostics only); undefined = not declared. */
   mailPermissionModel?: MailPermissionModel;
@@ -279,11 +281,15 @@ function parse(env: Record<string, string | undefined>): ParseResult {
   // Azure shows unset app settings as empty strings; treat them as unset so defaults apply.
   const present: Record<string, string> = {};
   const unresolved: string[] = [];
+  let adminKeyUnresolved = false;
   for (const name of FUNCTION_SETTING_NAMES) {
     const value = env[name];
     if (value === undefined || value.trim() === '') continue;
-    if (UNRESOLVED_KEY_VAULT_REFERENCE.test(value)) unresolved.push(unresolvedProblem(name));
-    else present[name] = value;
+    if (UNRESOLVED_KEY_VAULT_REFERENCE.test(value)) {
+      // The admin key is optional: until its secret exists the admin API stays off, delivery is unaffected.
+      if (name === 'BRIDGE_ADMIN_KEY') adminKeyUnresolved = true;
+      else unresolved.push(unresolvedProblem(name));
+    } else present[name] = value;
   }
   const parsed = functionSettingsSchema.safeParse(present);
   if (!parsed.success) return { ok: false, problems: [...unresolved, ...formatIssues(parsed.error)] };
@@ -297,7 +303,9 @@ function parse(env: Record<string, string | undefined>): ParseResult {
     siteIds.add(site.id);
   }
   if (problems.length > 0 || !storage) return { ok: false, problems };
-  return { ok: true, config: toConfig(s, storage) };
+  const config = toConfig(s, storage);
+  if (adminKeyUnresolved) config.adminKeyUnresolved = true;
+  return { ok: true, config };
 }
 
 function storageConnection(s: FunctionSettings, problems: string[]): StorageConnection | undefined {

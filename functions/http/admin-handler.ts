@@ -46,7 +46,7 @@ export function makeAdminHandler(getServices: ServicesGetter) {
     const log = invocationLogger(context, services.config.logLevel, { fn: 'admin' });
     const path = new URL(request.url).pathname;
     try {
-      checkAdminKey(request, services.config.adminKey);
+      checkAdminKey(request, services.config.adminKey, services.config.adminKeyUnresolved);
       const segments = path
         .slice(ADMIN_ROUTE_PREFIX.length)
         .split('/')

@@ -87,6 +87,22 @@ describe('admin API keys', () => {
     }
   });
 
+  it('stays off, without stopping delivery, while the admin key is an unresolved Key Vault reference', async () => {
+    const pending = await startKit('adminkv', {
+      settings: {
+        BRIDGE_ADMIN_KEY:
+          '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/bridge-admin-key)',
+      },
+    });
+    try {
+      expect(pending.config.adminKey).toBeUndefined();
+      expect(pending.config.adminKeyUnresolved).toBe(true);
+      expect((await postMessage(pending.services)).res.status).toBe(200);
+    } finally {
+      await pending.close();
+    }
+  });
+
   it('refuses a short admin key in the settings', async () => {
     await expect(startKit('adminshort', { settings: { BRIDGE_ADMIN_KEY: 'short' } })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
