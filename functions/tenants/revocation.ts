@@ -3,8 +3,8 @@ import type { MailPermissionModel } from '../../core/mail-grants';
 import type { TokenInfo } from '../services';
 
 /**
- * Which token answers mean "this customer tenant no longer lets the bridge in" (docs/design/…/multi-tenant
- * facts in docs/multi-tenant.md "Revocation"): the bridge then holds the tenant's messages instead of failing
+ * Which token answers mean "this customer tenant no longer lets the bridge in" (docs/multi-tenant.md
+ * "Revocation"): the bridge then holds the tenant's messages instead of failing
  * them, and tries a token again now and then. Pure: no I/O. The AADSTS number is matched, never the text
  * (Microsoft may change the text).
  *
