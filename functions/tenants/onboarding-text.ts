@@ -46,15 +46,21 @@ export function customerSteps(opts: {
       'The app may then send as every mailbox of the tenant (Mail.Send, tenant-wide); limit it with an application access policy if needed.',
     ];
   }
-  const sp = opts.servicePrincipalObjectId ?? '<object id of the enterprise application IN YOUR TENANT>';
+  const scoping = opts.servicePrincipalObjectId
+    ? [
+        `   ./Set-BridgeMailboxScope.ps1 -AppId ${opts.clientId} -ServicePrincipalObjectId ${opts.servicePrincipalObjectId} -Mailbox <sender mailboxes>`,
+        `   (${opts.servicePrincipalObjectId} is the service principal's object id in ${opts.tenantId}, read from the token the bridge obtained there)`,
+      ]
+    : [
+        `   Connect-MgGraph -TenantId ${opts.tenantId} -Scopes Application.Read.All`,
+        `   ./Set-BridgeMailboxScope.ps1 -AppId ${opts.clientId} -Mailbox <sender mailboxes>`,
+        '   (the script looks up the service principal object id in YOUR tenant: it differs in every tenant)',
+      ];
   return [
     `1. Create the app's service principal in ${opts.tenantId} (grants nothing: the app lists no Mail permission): ${consent}`,
     `   or, as an Application Administrator: New-MgServicePrincipal -AppId ${opts.clientId}`,
     '2. In Exchange Online PowerShell (Connect-ExchangeOnline as an Exchange Administrator):',
-    `   ./Set-BridgeMailboxScope.ps1 -AppId ${opts.clientId} -ServicePrincipalObjectId ${sp} -Mailbox <sender mailboxes>`,
-    opts.servicePrincipalObjectId
-      ? `   (${sp} is the service principal's object id in ${opts.tenantId}, read from the token the bridge obtained there)`
-      : '   (the object id differs per tenant: Entra admin center → Enterprise applications → the bridge → Object ID; `npm run admin -- tenant show` prints it once the bridge has a token)',
+    ...scoping,
     '3. Exchange caches the grant for 30 minutes to 2 hours; Test-ServicePrincipalAuthorization shows it at once.',
   ];
 }
