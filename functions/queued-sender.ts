@@ -58,7 +58,7 @@ export function makeSendQueuedHandler(getServices: ServicesGetter) {
 
 class QueuedSend {
   readonly #services: FunctionServices;
-  readonly #log: Logger;
+  #log: Logger;
   readonly #pointer: QueuePointer;
   readonly #dequeueCount: number;
   readonly #attemptId = randomUUID();
@@ -116,6 +116,7 @@ class QueuedSend {
         bridgeError('SITE_UNKNOWN', { detail: `site "${p.siteId}" is gone` }),
         tuning.tenantProbeMs,
       );
+    this.#log = this.#log.child({ tenant: site.tenantId }); // per-tenant figures (monitoring workbook)
     let plan: DeliveryPlan;
     let mailer: Mailer;
     try {

@@ -172,6 +172,16 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+module tenantsWorkbook 'app/tenants-workbook.bicep' = if (multiTenant) {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    displayName: 'SMTP Graph Bridge - tenants and sites (${environmentName})'
+  }
+}
+
 module storage 'app/storage.bicep' = {
   scope: rg
   params: {

@@ -52,7 +52,7 @@ export function makeSendMessageHandler(getServices: ServicesGetter) {
     }
     const intake = new MessageIntake(
       services,
-      log.child({ site: verified.siteId, id: verified.messageId }),
+      log.child({ site: verified.siteId, id: verified.messageId, tenant: auth.site.tenantId }),
       verified,
       auth.site,
     );

@@ -42,3 +42,32 @@ describe('multitenant deployment', () => {
     expect(setting(MULTI, 'BRIDGE_REGISTRY_TABLE')).toBe('bridgeregistry');
   });
 });
+
+describe('tenants workbook', () => {
+  function workbooks(params: Record<string, unknown>) {
+    return snapshotMain(params).predictedResources.filter(
+      (r) => r.type.toLowerCase() === 'microsoft.insights/workbooks',
+    );
+  }
+
+  it('is deployed with a multitenant deployment, with per-tenant and per-site figures from the logs', () => {
+    const [workbook] = workbooks(MULTI);
+    const data = JSON.parse((workbook?.properties as { serializedData: string }).serializedData) as {
+      items: Array<{ name: string; content: { query?: string } }>;
+    };
+    const query = (name: string) => data.items.find((i) => i.name === name)?.content.query ?? '';
+    for (const name of ['per-tenant', 'per-site']) {
+      expect(query(name)).toContain('MESSAGE_HELD');
+      expect(query(name)).toMatch(
+        /sent = countif.*queued = countif.*held = countif.*failed = countif.*lastError/,
+      );
+    }
+    expect(query('per-tenant')).toMatch(/by tenant \|/);
+    expect(query('per-site')).toMatch(/by tenant, site/);
+    expect(query('consent-changes')).toContain('TENANT_STATE_CHANGED');
+  });
+
+  it('is not deployed for a single tenant', () => {
+    expect(workbooks({})).toHaveLength(0);
+  });
+});
