@@ -38,14 +38,14 @@ const jsonText = <T extends z.ZodType>(inner: T) =>
     })
     .pipe(inner);
 
-const mailbox = z
+export const mailbox = z
   .string()
   .trim()
   .min(3)
   .max(320)
   .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address');
 // A lone `*` allows every sender: the `npm start` sandbox uses it; Exchange RBAC still limits a real tenant.
-const senderPattern = z
+export const senderPattern = z
   .string()
   .regex(/^(\*|(\*|[^@\s]+)@[^@\s]+)$/, 'must be a mailbox, *@domain or * (any sender)');
 

@@ -56,7 +56,9 @@ async function answer(
   const state = clip(q.get('state'), 200);
   const request = state ? await registry.getConsentRequest(state) : undefined;
   const nowMs = services.now().getTime();
-  if (!request || nowMs - Date.parse(request.createdAt) > CONSENT_STATE_MAX_AGE_MS) {
+  const expired = request !== undefined && nowMs - Date.parse(request.createdAt) > CONSENT_STATE_MAX_AGE_MS;
+  if (expired) await registry.removeConsentRequest(state);
+  if (!request || expired) {
     log.warn({ event: 'CONSENT_CALLBACK', outcome: 'unknown-state' });
     return consentPage(400, {
       title: 'This consent link is not (or no longer) valid',

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SITE_ID_PATTERN } from '../../core/envelope';
 import { bridgeError } from '../../core/errors';
 import { MAIL_PERMISSION_MODELS, type MailPermissionModel } from '../../core/mail-grants';
-import type { FunctionConfig } from '../config';
+import { mailbox, senderPattern, type FunctionConfig } from '../config';
 import type { FunctionServices } from '../services';
 import { publicSite, type SiteRecord, type TenantRecord } from './registry-records';
 import { addFigures, emptyFigures, siteFigures, type Figures } from './site-figures';
@@ -16,11 +16,6 @@ import { adminConsentUrl, customerSteps, TENANT_ID_PATTERN } from './onboarding-
  * of the registry, consent URLs, secret rotation with an overlap window, and the per-tenant figures.
  * Secrets are returned exactly once — by `addSite` and `rotateSecret` — and never listed.
  */
-const senderPattern = z
-  .string()
-  .regex(/^(\*|(\*|[^@\s]+)@[^@\s]+)$/, 'must be a mailbox, *@domain or * (any sender)');
-const mailbox = z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address');
-
 export const addTenantSchema = z.strictObject({
   tenantId: z
     .string()

@@ -163,6 +163,20 @@ describe('onboarding through the consent callback', () => {
     expect(await res.text()).toContain('not (or no longer) valid');
   });
 
+  it('refuses (and forgets) a state older than a day', async () => {
+    const state = 'old-state-0123456789';
+    await kit.services.registry.addConsentRequest({
+      state,
+      tenantId: A,
+      createdAt: new Date(Date.now() - 25 * 3_600_000).toISOString(),
+    });
+    const res = await fetch(
+      `${host.url}/api/v1/consent/callback?admin_consent=True&tenant=${A}&state=${state}`,
+    );
+    expect(res.status).toBe(400);
+    expect(await kit.services.registry.getConsentRequest(state)).toBeUndefined();
+  });
+
   it('escapes what the answer carries', async () => {
     const out = await cli('tenant', 'consent-url', A);
     const state = new URL(out.trim()).searchParams.get('state') ?? '';

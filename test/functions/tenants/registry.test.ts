@@ -15,6 +15,8 @@ import {
   revocationOfTokenError,
 } from '../../../functions/tenants/revocation';
 import { resolveSite } from '../../../functions/tenants/site-directory';
+import { adminConsentUrl } from '../../../functions/tenants/onboarding-text';
+import { stepsFor } from '../../../functions/tenants/registry-admin';
 import { takeSiteRate } from '../../../functions/tenants/site-rate-limit';
 import { TenantRegistry } from '../../../functions/tenants/tenant-registry';
 import { uniqueStorageNames } from '../storage-names';
@@ -195,5 +197,46 @@ describe('revocation classification', () => {
     expect(revocationOfToken({ roles: ['User.Read.All'] }, 'tenantWideConsent')?.code).toBe(NO_MAIL_ROLE);
     expect(revocationOfToken({ roles: ['Mail.Send'] }, 'tenantWideConsent')).toBeUndefined();
     expect(revocationOfToken({ roles: [] }, 'exchangeRbac')).toBeUndefined();
+  });
+});
+
+describe('onboarding text', () => {
+  const base = loadFunctionConfig({
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    AZURE_CLIENT_ID: '99999999-9999-4999-8999-999999999999',
+  });
+  const url = adminConsentUrl({
+    authorityHost: 'https://login.microsoftonline.com/',
+    tenantId: '11111111-1111-1111-1111-111111111111',
+    clientId: '99999999-9999-4999-8999-999999999999',
+    graphEndpoint: 'https://graph.microsoft.com',
+    redirectUri: 'https://func.azurewebsites.net/api/v1/consent/callback',
+    state: 'abc_-123',
+  });
+
+  it('builds the documented admin-consent URL', () => {
+    expect(url).toBe(
+      'https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111/v2.0/adminconsent?client_id=99999999-9999-4999-8999-999999999999&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&redirect_uri=https%3A%2F%2Ffunc.azurewebsites.net%2Fapi%2Fv1%2Fconsent%2Fcallback&state=abc_-123',
+    );
+  });
+
+  it('never offers the consent URL to an RBAC tenant when the app lists Mail.Send (consent would grant it tenant-wide)', () => {
+    const rbacTenant = tenant({ permissionModel: 'exchangeRbac' });
+    const wide = { ...base, mailPermissionModel: 'tenantWideConsent' as const };
+    expect(stepsFor(wide, rbacTenant, url).join('\n')).not.toContain('adminconsent');
+    expect(stepsFor(wide, rbacTenant, url).join('\n')).toContain('New-MgServicePrincipal -AppId 99999999');
+    expect(stepsFor(base, rbacTenant, url).join('\n')).toContain(url);
+  });
+
+  it('gives the RBAC scoping command with this tenant’s service principal, or the lookup when it is not known yet', () => {
+    const known = stepsFor(
+      base,
+      tenant({ permissionModel: 'exchangeRbac', servicePrincipalObjectId: 'sp-in-contoso' }),
+      url,
+    );
+    expect(known.join('\n')).toContain('-ServicePrincipalObjectId sp-in-contoso');
+    const unknown = stepsFor(base, tenant({ permissionModel: 'exchangeRbac' }), url).join('\n');
+    expect(unknown).toContain('Connect-MgGraph -TenantId 11111111-1111-1111-1111-111111111111');
+    expect(unknown).not.toContain('-ServicePrincipalObjectId');
   });
 });
