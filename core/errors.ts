@@ -199,7 +199,7 @@ export const ERROR_TABLE = {
     401,
     true,
     'Site is not known to the function',
-    'Register the site id and its secret in the function configuration (BRIDGE_SITES).',
+    'Register the site (`npm run admin -- site add`, docs/multi-tenant.md) or put its id and secret in the function configuration (BRIDGE_SITES, BRIDGE_SITE_SECRETS).',
   ),
   SITE_SIGNATURE_INVALID: row(
     451,
