@@ -61,6 +61,8 @@ export interface TokenFacts {
   roles: string[];
   appId?: string;
   tenantId?: string;
+  /** Object id of the app's service principal in the token's tenant (the token's oid). */
+  objectId?: string;
   /** ISO 8601. */
   expiresOn: string;
 }

@@ -207,7 +207,7 @@ export const ERROR_TABLE = {
     401,
     true,
     'Site is not known to the function',
-    'Register the site id and its secret in the function configuration (BRIDGE_SITES).',
+    'Register the site (`npm run admin -- site add`, docs/multi-tenant.md) or put its id and secret in the function configuration (BRIDGE_SITES, BRIDGE_SITE_SECRETS).',
   ),
   SITE_SIGNATURE_INVALID: row(
     451,
@@ -354,6 +354,64 @@ export const ERROR_TABLE = {
     false,
     'Microsoft Graph may or may not have sent the message',
     'The answer from Graph was lost after the request left; check the sender mailbox Sent Items before sending again.',
+  ),
+
+  // ── Tenants, sites and the admin API (functions/tenants/, docs/multi-tenant.md) ─────────────────────────
+  TENANT_CONSENT_REVOKED: row(
+    451,
+    '4.7.0',
+    503,
+    false,
+    'The customer tenant has withdrawn the consent of the bridge',
+    'The message is held, not failed. The customer admin consents again (docs/multi-tenant.md "Consent came back"); delivery then resumes by itself. `npm run admin -- tenant show` says when and why.',
+  ),
+  SITE_DISABLED: row(
+    451,
+    '4.7.1',
+    403,
+    true,
+    'The site is disabled',
+    'A provider disabled the site (`npm run admin -- site show`); the edge keeps its messages until the site is enabled again.',
+  ),
+  SITE_RATE_LIMITED: row(
+    451,
+    '4.7.0',
+    429,
+    false,
+    'The site is over its message rate',
+    'The site sends more messages a minute than its per-site limit; the edge retries after Retry-After. Raise it with `npm run admin -- site add --rate-per-minute` if it is expected.',
+  ),
+  ADMIN_UNAUTHORIZED: row(
+    554,
+    '5.7.1',
+    401,
+    true,
+    'Admin key missing or wrong',
+    'Send the admin key (Key Vault secret bridge-admin-key) as `Authorization: Bearer …`; the CLI reads BRIDGE_ADMIN_KEY.',
+  ),
+  ADMIN_DISABLED: row(
+    554,
+    '5.7.1',
+    404,
+    true,
+    'The admin API is not enabled',
+    'Set BRIDGE_ADMIN_KEY (a Key Vault reference, at least 32 characters) to enable /api/v1/admin.',
+  ),
+  ADMIN_REQUEST_INVALID: row(
+    554,
+    '5.5.4',
+    400,
+    true,
+    'Invalid admin request',
+    'The detail names the field; `npm run admin -- <command> --help` lists the options.',
+  ),
+  ADMIN_NOT_FOUND: row(
+    554,
+    '5.1.0',
+    404,
+    true,
+    'No such tenant or site',
+    'List them with `npm run admin -- tenant list` or `site list`.',
   ),
 
   // ── Function-side storage and everything else ─────────────────────────────────────────────────────────

@@ -53,6 +53,14 @@ export const LOG_EVENTS = {
   MESSAGE_REQUEUED:
     'A queued message waits again: its sender mailbox is at its pacing limit, or another attempt is still running.',
   QUEUE_POISON: 'A queued message exhausted its attempts and ends failed.',
+  TENANT_STATE_CHANGED:
+    "A tenant's consent state changed (consented, revoked with its AADSTS code, restored); messages of a revoked tenant are held.",
+  MESSAGE_HELD:
+    'A message waits because its tenant withdrew consent; it is retried when a token works again (never failed for it).',
+  ADMIN_API:
+    'A change through the admin API (tenant or site added, removed, disabled, secret rotated; never a secret).',
+  CONSENT_CALLBACK:
+    'An admin-consent answer reached /api/v1/consent/callback (outcome, tenant, never a token).',
   HEALTH_CHECK: 'A health check ran.',
   CONFIG_INVALID: 'Configuration is invalid; every problem is listed.',
   HOST_STARTED: 'A local host process started listening.',

@@ -45,7 +45,7 @@ const jsonText = <T extends z.ZodType>(inner: T) =>
     })
     .pipe(inner);
 
-const mailbox = z
+export const mailbox = z
   .string()
   .trim()
   .min(3)
@@ -53,7 +53,7 @@ const mailbox = z
   .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address');
 // A lone `*` allows every sender: the `npm start` sandbox uses it; Exchange RBAC still limits a real tenant.
 /** core/sender-pattern.ts, the one syntax; `<>` (the null sender) names no mailbox, so not in a site policy. */
-const senderPattern = z
+export const senderPattern = z
   .string()
   .trim()
   .refine(
@@ -112,6 +112,25 @@ export const functionSettingsSchema = z.object({
     .optional()
     .describe(
       "The deployment's mailPermissionModel: `exchangeRbac` (mailboxes scoped in Exchange, no mail role in the token) or `tenantWideConsent`. Only for diagnostics: doctor and GET /api/health/deep warn when a tenant-wide role makes an Exchange scope moot. Unset: not declared.",
+    ),
+  BRIDGE_REGISTRY_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'table name: 3–63 letters and digits')
+    .default('bridgeregistry')
+    .describe(
+      'Table of the tenant and site registry (docs/multi-tenant.md); a site registered there wins over its BRIDGE_SITES entry.',
+    ),
+  BRIDGE_ADMIN_KEY: z
+    .string()
+    .min(32, 'admin key: at least 32 characters')
+    .optional()
+    .describe(
+      'Key of the admin API /api/v1/admin (a Key Vault reference in Azure; `Authorization: Bearer …`). Unset: the admin API is off.',
+    ),
+  BRIDGE_CONSENT_REDIRECT_URI: httpsUrl()
+    .optional()
+    .describe(
+      'Redirect URI of the admin-consent flow as registered on the app (https://<app>.azurewebsites.net/api/v1/consent/callback). Unset: `tenant add` prints no consent URL.',
     ),
   BRIDGE_MAX_MESSAGE_BYTES: maxMessageBytes().describe(
     'Largest message accepted, in bytes or with a unit (35MiB).',
@@ -201,6 +220,13 @@ export interface FunctionConfig {
   defaultSender?: string;
   sites: SiteConfig[];
   siteSecrets: Record<string, string>;
+  /** Tenant and site registry table (functions/tenants/). */
+  registryTable: string;
+  /** Admin API key; undefined = admin API off. */
+  adminKey?: string;
+  /** BRIDGE_ADMIN_KEY is a Key Vault reference the platform could not resolve (the secret is not created yet). */
+  adminKeyUnresolved?: boolean;
+  consentRedirectUri?: string;
   /** Declared permission model (diagnostics only); undefined = not declared. */
   mailPermissionModel?: MailPermissionModel;
   maxMessageBytes: number;
@@ -259,11 +285,15 @@ function parse(env: Record<string, string | undefined>): ParseResult {
   // Azure shows unset app settings as empty strings; treat them as unset so defaults apply.
   const present: Record<string, string> = {};
   const unresolved: string[] = [];
+  let adminKeyUnresolved = false;
   for (const name of FUNCTION_SETTING_NAMES) {
     const value = env[name];
     if (value === undefined || value.trim() === '') continue;
-    if (UNRESOLVED_KEY_VAULT_REFERENCE.test(value)) unresolved.push(unresolvedProblem(name));
-    else present[name] = value;
+    if (UNRESOLVED_KEY_VAULT_REFERENCE.test(value)) {
+      // The admin key is optional: until its secret exists the admin API stays off, delivery is unaffected.
+      if (name === 'BRIDGE_ADMIN_KEY') adminKeyUnresolved = true;
+      else unresolved.push(unresolvedProblem(name));
+    } else present[name] = value;
   }
   const parsed = functionSettingsSchema.safeParse(present);
   if (!parsed.success) return { ok: false, problems: [...unresolved, ...formatIssues(parsed.error)] };
@@ -277,7 +307,9 @@ function parse(env: Record<string, string | undefined>): ParseResult {
     siteIds.add(site.id);
   }
   if (problems.length > 0 || !storage) return { ok: false, problems };
-  return { ok: true, config: toConfig(s, storage) };
+  const config = toConfig(s, storage);
+  if (adminKeyUnresolved) config.adminKeyUnresolved = true;
+  return { ok: true, config };
 }
 
 function storageConnection(s: FunctionSettings, problems: string[]): StorageConnection | undefined {
@@ -325,6 +357,7 @@ function toConfig(s: FunctionSettings, storage: StorageConnection): FunctionConf
     allowedSenders: s.BRIDGE_ALLOWED_SENDERS,
     sites: s.BRIDGE_SITES,
     siteSecrets: s.BRIDGE_SITE_SECRETS,
+    registryTable: s.BRIDGE_REGISTRY_TABLE,
     maxMessageBytes: s.BRIDGE_MAX_MESSAGE_BYTES,
     syncMaxBytes: s.BRIDGE_SYNC_MAX_BYTES,
     syncBudgetMs: s.BRIDGE_SYNC_BUDGET_MS,
@@ -339,6 +372,8 @@ function toConfig(s: FunctionSettings, storage: StorageConnection): FunctionConf
   };
   if (s.BRIDGE_DEFAULT_SENDER) config.defaultSender = s.BRIDGE_DEFAULT_SENDER;
   if (s.BRIDGE_MAIL_PERMISSION_MODEL) config.mailPermissionModel = s.BRIDGE_MAIL_PERMISSION_MODEL;
+  if (s.BRIDGE_ADMIN_KEY) config.adminKey = s.BRIDGE_ADMIN_KEY;
+  if (s.BRIDGE_CONSENT_REDIRECT_URI) config.consentRedirectUri = s.BRIDGE_CONSENT_REDIRECT_URI;
   return config;
 }
 

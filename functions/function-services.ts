@@ -8,6 +8,7 @@ import type { FunctionServices, HandlerTuning, Mailer } from './services';
 import { MessageStore } from './state/message-store';
 import { OutboundQueue } from './state/outbound-queue';
 import { createStorageClients } from './state/storage-clients';
+import { TenantRegistry } from './tenants/tenant-registry';
 
 /**
  * The composition root of the function app: storage clients, state store, pacer, credentials and mailer
@@ -21,6 +22,7 @@ export const DEFAULT_TUNING: HandlerTuning = {
   pacingWaitMs: 5_000,
   // Mirrors host.json extensions.queues.maxDequeueCount (a test keeps them equal).
   maxDequeueCount: 8,
+  tenantProbeMs: 5 * 60_000,
 };
 
 export interface ServiceOverrides {
@@ -53,6 +55,15 @@ export function createFunctionServices(
     ...(overrides.pacingLeaseMs ? { leaseMs: overrides.pacingLeaseMs } : {}),
   });
 
+  const registry = new TenantRegistry(
+    createStorageClients(
+      config.storage,
+      { table: config.registryTable, container: config.blobContainer, queue: config.queueName },
+      overrides.storageMaxRetries === undefined ? {} : { maxRetries: overrides.storageMaxRetries },
+    ).table,
+    clients.table,
+  );
+
   let credentials: CredentialProvider | undefined;
   const mailerFor = (tenantId: string | undefined, logger: Logger): Mailer => {
     // Built on first use and kept: each credential holds its tenant's token cache. Throws CONFIG_INVALID
@@ -71,6 +82,7 @@ export function createFunctionServices(
     store,
     outbound,
     pacer,
+    registry,
     mailerFor,
     plan: planDelivery,
     probeStorage: async () => {

@@ -1,4 +1,5 @@
 import type { Envelope } from '../core/envelope';
+import type { TokenFacts } from '../core/diagnostics';
 import type { Logger } from '../core/log';
 import type { DeliveryPlan, SendReport } from './delivery/delivery-plan';
 import type { FunctionConfig } from './config';
@@ -7,10 +8,13 @@ import type { OutboundQueue } from './state/outbound-queue';
 import type { MailboxPacer } from './pacing/mailbox-pacer';
 import type { MimeBytes } from './mime/raw-mime';
 import type { SenderPolicy } from './mime/sender-policy';
+import type { TenantRegistry } from './tenants/tenant-registry';
 
 /** What the delivery path asks of a mailer (functions/graph/mailer.ts is the real one). */
 export interface Mailer {
   send(plan: DeliveryPlan): Promise<SendReport>;
+  /** The app's token in the mailer's tenant: proves consent (tenants/tenant-gate.ts, the consent callback). */
+  tokenInfo(): Promise<TokenFacts>;
 }
 
 export type Planner = (
@@ -32,6 +36,8 @@ export interface HandlerTuning {
   pacingWaitMs: number;
   /** The host's maxDequeueCount (host.json); the last delivery of a queue message must record an outcome. */
   maxDequeueCount: number;
+  /** While a tenant's consent is revoked, how often one of its held messages tries a token again. */
+  tenantProbeMs: number;
 }
 
 /**
@@ -44,6 +50,8 @@ export interface FunctionServices {
   store: MessageStore;
   outbound: OutboundQueue;
   pacer: MailboxPacer;
+  /** Tenant and site registry (BRIDGE_REGISTRY_TABLE). */
+  registry: TenantRegistry;
   /** The mailer for a tenant (a site's tenantId, else the home tenant); throws CONFIG_INVALID without credentials. */
   mailerFor(tenantId: string | undefined, logger: Logger): Mailer;
   plan: Planner;

@@ -134,6 +134,12 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = { 'azd-env-name': environmentName }
 var appName = empty(functionAppName) ? '${abbrs.webSitesFunctions}${resourceToken}' : functionAppName
 var siteSecretsSecretName = 'bridge-site-secrets'
+// The admin API's key (docs/multi-tenant.md): created by the operator, never by a deployment (a redeployment
+// must not rotate it); until it exists the admin API stays off and delivery is unaffected.
+var adminKeySecretName = 'bridge-admin-key'
+// The function app's default host name is <name>.azurewebsites.net; the consent callback lives under it.
+var consentRedirectUri = 'https://${appName}.azurewebsites.net/api/v1/consent/callback'
+var registryTableName = 'bridgeregistry'
 // The bridge's storage names, the same as the function's defaults (test/infra/app-settings.test.ts).
 var stateTableName = 'bridgemessages'
 var messageContainerName = 'bridge-messages'
@@ -166,6 +172,16 @@ module monitoring 'app/monitoring.bicep' = {
     tags: tags
     retentionInDays: logRetentionInDays
     dailyQuotaGb: logDailyQuotaGb
+  }
+}
+
+module tenantsWorkbook 'app/tenants-workbook.bicep' = if (multiTenant) {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    displayName: 'SMTP Graph Bridge - tenants and sites (${environmentName})'
   }
 }
 
@@ -243,6 +259,7 @@ module entra 'app/entra-app.bicep' = {
     uniqueName: 'smtp-graph-bridge-${resourceToken}'
     displayName: empty(appDisplayName) ? 'SMTP Graph Bridge (${environmentName})' : appDisplayName
     multiTenant: multiTenant
+    consentRedirectUri: consentRedirectUri
     mailPermissionModel: mailPermissionModel
     enableLargeMessages: enableLargeMessages
     managedIdentityPrincipalId: identity.outputs.principalId
@@ -278,6 +295,9 @@ module functionApp 'app/function-app.bicep' = {
       defaultSender: defaultSender
       sitesJson: string(json(sites))
       siteSecretsUri: '${keyVault.outputs.vaultUri}secrets/${siteSecretsSecretName}'
+      adminKeyUri: '${keyVault.outputs.vaultUri}secrets/${adminKeySecretName}'
+      consentRedirectUri: multiTenant ? consentRedirectUri : ''
+      registryTable: registryTableName
       mailPermissionModel: mailPermissionModel
       maxMessageBytes: maxMessageBytes
       syncMaxBytes: syncMaxBytes
@@ -305,5 +325,7 @@ output ENTRA_GRANTED_ROLES array = entra.outputs.grantedRoles
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output SITE_SECRETS_SECRET_NAME string = siteSecretsSecretName
+output ADMIN_KEY_SECRET_NAME string = adminKeySecretName
+output CONSENT_REDIRECT_URI string = multiTenant ? consentRedirectUri : ''
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output OUTBOUND_IP_ADDRESS string = network.?outputs.outboundIpAddress ?? ''

@@ -4,6 +4,7 @@ import type { TokenSigner } from './access-token';
 import { assertionSignedBy, decodeJwt } from './client-assertion';
 import type { SandboxClient, SandboxOptions, TokenRequestLog } from './options';
 import { entraError, jsonReply, type Reply } from './reply';
+import { missingServicePrincipal, type ConsentModel } from './consent';
 import type { RequestContext } from './request-context';
 
 /**
@@ -51,6 +52,8 @@ function objectId(...parts: string[]): string {
 
 export interface TokenEndpointDeps {
   options: SandboxOptions;
+  /** Which tenants hold the app's service principal (consent.ts). */
+  consent?: ConsentModel;
   signer: TokenSigner;
   log: (entry: TokenRequestLog) => void;
 }
@@ -192,6 +195,8 @@ function issue(
   }
   const check = checkClient(ctx, deps, form, clientId, `${ctx.origin}/${tenant}/oauth2/v2.0/token`);
   if (!check.ok) return check.reply;
+  if (deps.consent && !deps.consent.hasServicePrincipal(tenant))
+    return missingServicePrincipal(ctx, clientId, tenant);
   const lifetimeSec = options.tokenLifetimeSec ?? 3599;
   const nowSec = Math.floor(Date.now() / 1000);
   const accessToken = deps.signer.sign({

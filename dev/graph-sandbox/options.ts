@@ -16,6 +16,7 @@ export type SandboxRoute =
   | 'send'
   | 'getUser'
   | 'admin'
+  | 'adminConsent'
   | 'unknown';
 
 /** An app registration the token endpoint knows. Without `clients`, any client id and secret is accepted. */
@@ -90,6 +91,11 @@ export interface SandboxOptions {
   clients?: SandboxClient[];
   /** Known tenant ids; undefined = any tenant. */
   tenants?: string[];
+  /**
+   * Tenants where the app's service principal exists (admin consent given); the token endpoint refuses the
+   * others with AADSTS7000229. Undefined = every tenant (consent not modelled). See `consent` below.
+   */
+  consentedTenants?: string[];
   /** Access-token lifetime. Default 3599 s. */
   tokenLifetimeSec?: number;
   /** Largest Graph request body; larger → 413. Default 4 MiB. */
@@ -224,6 +230,15 @@ export interface GraphSandbox {
   /** Forgets messages, drafts, upload sessions, logs and pending faults (disk copies stay). */
   clear(): void;
   inject(fault: SandboxFault): void;
+  /**
+   * Admin consent per tenant: grant/revoke the app's service principal, choose how the next
+   * GET /{tenant}/v2.0/adminconsent prompt is answered (accept, decline, or accept naming another tenant).
+   */
+  consent: {
+    grant(tenantId: string): void;
+    revoke(tenantId: string): void;
+    answerNext(answer: { decision: 'accept' | 'decline'; reportTenant?: string }): void;
+  };
   /** A token as the token endpoint would issue it, with claim overrides (e.g. exp in the past). */
   issueToken(overrides?: Record<string, unknown>): string;
   close(): Promise<void>;

@@ -20,6 +20,7 @@ const TABLE: Array<{ method: string; pattern: RegExp; route: SandboxRoute; keys:
     },
     { method: 'GET', pattern: /^\/([^/]+)\/discovery\/v2\.0\/keys$/, route: 'jwks', keys: ['tenant'] },
     { method: 'POST', pattern: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, route: 'token', keys: ['tenant'] },
+    { method: 'GET', pattern: /^\/([^/]+)\/v2\.0\/adminconsent$/, route: 'adminConsent', keys: ['tenant'] },
     { method: 'GET', pattern: /^\/v1\.0\/users\/([^/]+)$/, route: 'getUser', keys: ['mailbox'] },
     { method: 'POST', pattern: /^\/v1\.0\/users\/([^/]+)\/sendMail$/i, route: 'sendMail', keys: ['mailbox'] },
     {

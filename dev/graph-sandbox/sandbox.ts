@@ -8,6 +8,7 @@ import { isGraphAudience, TokenSigner, type AccessTokenClaims } from './access-t
 import { adminRoute } from './admin-routes';
 import { Directory } from './directory';
 import { DEFAULT_ROLES, jwks, openIdConfiguration, tokenEndpoint } from './entra';
+import { adminConsentEndpoint, ConsentModel } from './consent';
 import { FaultQueue, faultReply, MailboxSlots } from './fault-queue';
 import { MailRoutes, type MailCall } from './mail-routes';
 import { MessageStore } from './message-store';
@@ -33,6 +34,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
   const maxRequestBytes = opts.maxRequestBytes ?? 4 * 1024 * 1024;
   const maxMessageBytes = opts.maxMessageBytes ?? 35 * 1024 * 1024;
   const signer = new TokenSigner();
+  const consent = new ConsentModel(opts.consentedTenants);
   const directory = new Directory(opts);
   const store = new MessageStore({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
@@ -102,9 +104,11 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       case 'token':
         return tokenEndpoint(
           ctx,
-          { options: opts, signer, log: (e) => keep(tokenLog, e) },
+          { options: opts, signer, consent, log: (e) => keep(tokenLog, e) },
           m.tenant as string,
         );
+      case 'adminConsent':
+        return adminConsentEndpoint(ctx, consent, m.tenant as string);
       case 'uploadChunk':
         return uploads.putChunk(ctx, m.sessionId as string);
       case 'uploadStatus':
@@ -265,6 +269,11 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       tokenLog.length = 0;
     },
     inject: (fault) => faults.add(fault),
+    consent: {
+      grant: (t) => consent.grant(t),
+      revoke: (t) => consent.revoke(t),
+      answerNext: (a) => consent.answerNext(a),
+    },
     issueToken(overrides = {}) {
       const nowSec = Math.floor(Date.now() / 1000);
       const claims: AccessTokenClaims = {

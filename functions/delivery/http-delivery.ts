@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../../core/envelope';
 import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import { siteSettings } from '../config';
 import type { MailboxLease } from '../pacing/mailbox-pacer';
 import type { FunctionServices } from '../services';
 import type { MessageRecord } from '../state/message-record';
+import type { ResolvedSite } from '../tenants/site-directory';
+import { passTenantGate } from '../tenants/tenant-gate';
 import { finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
 import { claimMessage } from './claim-message';
 import type { DeliveryPlan } from './delivery-plan';
@@ -21,6 +22,8 @@ import { recordAnswer, refusal, statusForState, type IntakeAnswer } from './inta
 export interface IntakeRequest {
   siteId: string;
   messageId: string;
+  /** The site as the registry or the app settings define it (tenant, senders, rate). */
+  site: ResolvedSite;
   /** Streams the framed body and checks it against the signed digest (http/read-framed-body.ts). */
   readBody(): Promise<ReceivedBody>;
 }
@@ -36,7 +39,11 @@ export async function receiveMessage(
   log: Logger,
   req: IntakeRequest,
 ): Promise<IntakeAnswer> {
-  const intake = new MessageIntake(services, log.child({ site: req.siteId, id: req.messageId }), req);
+  const intake = new MessageIntake(
+    services,
+    log.child({ site: req.siteId, id: req.messageId, tenant: req.site.tenantId }),
+    req,
+  );
   try {
     return await intake.run();
   } catch (err) {
@@ -90,7 +97,7 @@ class MessageIntake {
       return refusal(error);
     }
 
-    const site = siteSettings(this.#services.config, this.#req.siteId);
+    const site = this.#req.site;
     let plan: DeliveryPlan;
     try {
       plan = await planForSite(this.#services, site, body.mime, body.envelope);
@@ -131,6 +138,13 @@ class MessageIntake {
       await this.release(error);
       this.#log.error({ event: 'MESSAGE_DEFERRED', code: error.code, err: error });
       return refusal(error);
+    }
+    const gate = await passTenantGate(this.#services, tenantId, mailer, this.#log);
+    if (!gate.open) {
+      // Held, not failed: stored and queued with the tenant's reason; the queue path tries again.
+      await this.#update({ error: gate.error });
+      this.#log.warn({ event: 'MESSAGE_HELD', code: gate.error.code, tenant: tenantId });
+      return this.#queue(body, gate.retryAfterMs, gate.error.code);
     }
     const slot = await this.#services.pacer.acquire(plan.mailbox, 0);
     if (!slot.granted) return this.#queue(body, slot.retryAfterMs, `mailbox ${slot.reason} limit`);

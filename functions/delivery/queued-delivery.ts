@@ -5,7 +5,6 @@ import type { InvocationContext } from '@azure/functions';
 import { bridgeError, toBridgeError, type BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { failureLevel, finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
-import { siteSettings } from '../config';
 import { deliverOnce, planForSite } from './graph-attempt';
 import type { DeliveryPlan } from './delivery-plan';
 import { invocationLogger } from '../invocation-logger';
@@ -13,6 +12,8 @@ import type { FunctionServices, Mailer, ServicesGetter } from '../services';
 import { judgeAttempt } from '../state/attempt-decision';
 import type { MessageRecord } from '../state/message-record';
 import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
+import { resolveSite } from '../tenants/site-directory';
+import { passTenantGate } from '../tenants/tenant-gate';
 
 /** The queue trigger's function name (functions/index.ts registers it; the local host polls as it). */
 export const SEND_QUEUED_FUNCTION = 'sendQueued';
@@ -60,7 +61,7 @@ export function makeSendQueuedHandler(getServices: ServicesGetter) {
 
 class QueuedSend {
   readonly #services: FunctionServices;
-  readonly #log: Logger;
+  #log: Logger;
   readonly #pointer: QueuePointer;
   readonly #dequeueCount: number;
   readonly #attemptId = randomUUID();
@@ -110,7 +111,15 @@ class QueuedSend {
 
     const stored = await outbound.loadChunks(p); // chunks: the message is never joined into a second copy
     if (!stored) return this.#finish(bridgeError('QUEUED_COPY_MISSING'));
-    const site = siteSettings(this.#services.config, p.siteId);
+    const site = await resolveSite(this.#services.config, this.#services.registry, p.siteId, now);
+    // The site was removed from both the registry and the settings after the message was accepted: keep the
+    // message (custody) until the site comes back or an admin deletes it.
+    if (!site)
+      return this.#hold(
+        bridgeError('SITE_UNKNOWN', { detail: `site "${p.siteId}" is gone` }),
+        tuning.tenantProbeMs,
+      );
+    this.#log = this.#log.child({ tenant: site.tenantId }); // per-tenant figures (monitoring workbook)
     let plan: DeliveryPlan;
     let mailer: Mailer;
     try {
@@ -121,6 +130,8 @@ class QueuedSend {
       return error.retryable ? this.#retryLater(error) : this.#finish(error);
     }
 
+    const gate = await passTenantGate(this.#services, site.tenantId, mailer, this.#log);
+    if (!gate.open) return this.#hold(gate.error, gate.retryAfterMs);
     const slot = await this.#services.pacer.acquire(plan.mailbox, tuning.pacingWaitMs);
     if (!slot.granted) return this.#requeue(slot.retryAfterMs, `mailbox ${slot.reason} limit`);
     try {
@@ -166,6 +177,16 @@ class QueuedSend {
       event: 'MESSAGE_DEFERRED',
       facts: { code: error.code, graph: error.graph, delayMs },
     });
+  }
+
+  /** The tenant withdrew consent: keep the message with that reason, no attempt counted, no Graph request. */
+  async #hold(error: BridgeError, delayMs: number): Promise<void> {
+    const record = this.#owned();
+    this.#record =
+      (await this.#services.store.tryUpdate(record, { phase: 'waiting', error }, this.#services.now())) ??
+      record;
+    await this.#services.outbound.enqueue(this.#pointer, delayMs);
+    this.#log.warn({ event: 'MESSAGE_HELD', code: error.code, delayMs });
   }
 
   /** Waits without counting an attempt (pacing, another live attempt). */

@@ -11,6 +11,8 @@ export interface TokenClaims {
   roles: string[];
   tenantId?: string;
   appId?: string;
+  /** oid: in an app-only token, the object id of the app's service principal in the token's tenant. */
+  objectId?: string;
 }
 
 export function readTokenClaims(token: string): TokenClaims {
@@ -31,6 +33,7 @@ export function readTokenClaims(token: string): TokenClaims {
   const appId =
     typeof claims.appid === 'string' ? claims.appid : typeof claims.azp === 'string' ? claims.azp : undefined;
   if (appId) out.appId = appId;
+  if (typeof claims.oid === 'string') out.objectId = claims.oid;
   return out;
 }
 

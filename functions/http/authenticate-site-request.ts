@@ -1,10 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import { toBridgeError } from '../../core/errors';
+import { SITE_ID_PATTERN } from '../../core/envelope';
+import { bridgeError, BridgeError, toBridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { WIRE_HEADERS } from '../../core/wire';
 import { invocationLogger } from '../invocation-logger';
 import type { FunctionServices, ServicesGetter } from '../services';
+import { resolveSite, type ResolvedSite } from '../tenants/site-directory';
 import { errorResponse } from './responses';
 import { verifySiteRequest, type VerifiedRequest } from './verify-request';
 
@@ -25,15 +27,15 @@ export interface SiteRoute {
 }
 
 export type SiteRequestAuth =
-  | { ok: true; services: FunctionServices; log: Logger; verified: VerifiedRequest }
+  | { ok: true; services: FunctionServices; log: Logger; verified: VerifiedRequest; site: ResolvedSite }
   | { ok: false; response: HttpResponseInit };
 
-export function authenticateSiteRequest(
+export async function authenticateSiteRequest(
   request: HttpRequest,
   context: InvocationContext,
   getServices: ServicesGetter,
   route: SiteRoute,
-): SiteRequestAuth {
+): Promise<SiteRequestAuth> {
   let services: FunctionServices;
   try {
     services = getServices();
@@ -42,10 +44,10 @@ export function authenticateSiteRequest(
   }
   const log = invocationLogger(context, services.config.logLevel, { fn: route.fn });
   try {
-    const verified = verifySiteRequest(request, services.config.siteSecrets, services.now());
+    const { verified, site } = await verifyAgainstDirectory(request, services);
     route.check?.(verified, services);
     if (verified.signatureVersion === 1) noteOutdatedSignature(log, services, verified.siteId);
-    return { ok: true, services, log, verified };
+    return { ok: true, services, log, verified, site };
   } catch (err) {
     return { ok: false, response: refuseSiteRequest(log, request, err, route) };
   }
@@ -82,4 +84,36 @@ export function refuseSiteRequest(
     err: error,
   });
   return errorResponse(error, route.answerId);
+}
+
+/**
+ * The site's secrets come from the registry or the app settings (tenants/site-directory.ts); during a
+ * rotation's overlap window two are valid and either signature is accepted. A disabled site is refused
+ * after its signature checks out, so an unsigned caller cannot learn which sites exist.
+ */
+async function verifyAgainstDirectory(
+  request: HttpRequest,
+  services: FunctionServices,
+): Promise<{ verified: VerifiedRequest; site: ResolvedSite }> {
+  const siteId = request.headers.get(WIRE_HEADERS.site)?.trim() ?? '';
+  const now = services.now();
+  const site = SITE_ID_PATTERN.test(siteId)
+    ? await resolveSite(services.config, services.registry, siteId, now)
+    : undefined;
+  if (!site) {
+    verifySiteRequest(request, {}, now); // throws SITE_UNKNOWN with the usual detail
+    throw bridgeError('SITE_UNKNOWN');
+  }
+  let refusal: unknown = bridgeError('SITE_UNKNOWN', { detail: `site "${siteId}" has no valid secret` });
+  for (const secret of site.secrets) {
+    try {
+      const verified = verifySiteRequest(request, { [siteId]: secret }, now);
+      if (!site.enabled) throw bridgeError('SITE_DISABLED', { detail: `site "${siteId}"` });
+      return { verified, site };
+    } catch (err) {
+      refusal = err;
+      if (!(err instanceof BridgeError) || err.code !== 'SITE_SIGNATURE_INVALID') throw err;
+    }
+  }
+  throw refusal;
 }

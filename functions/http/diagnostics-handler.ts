@@ -10,13 +10,13 @@ import { bridgeError, serializeBridgeError, toBridgeError } from '../../core/err
 import type { Logger } from '../../core/log';
 import { grantOverlap } from '../../core/mail-grants';
 import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
-import { siteSettings } from '../config';
 import { identitySettings } from '../function-services';
 import { credentialKind } from '../graph/credential';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
 import type { GraphTransport } from '../graph/graph-transport';
 import type { FunctionServices, ServicesGetter } from '../services';
 import { authenticateSiteRequest } from './authenticate-site-request';
+import type { ResolvedSite } from '../tenants/site-directory';
 import {
   grantsOf,
   probeMailboxes,
@@ -42,7 +42,7 @@ export function makeDiagnosticsHandler(getServices: ServicesGetter) {
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
     const nonce = request.headers.get(WIRE_HEADERS.messageId)?.slice(0, 128) ?? '';
-    const auth = authenticateSiteRequest(request, context, getServices, {
+    const auth = await authenticateSiteRequest(request, context, getServices, {
       fn: 'diagnostics',
       answerId: nonce,
       logAnswerId: false,
@@ -60,7 +60,12 @@ export function makeDiagnosticsHandler(getServices: ServicesGetter) {
     if (!auth.ok) return auth.response;
     const { services, log } = auth;
     const siteId = auth.verified.siteId;
-    const report = await diagnose(services, siteId, new URL(request.url).searchParams.getAll('mailbox'), log);
+    const report = await diagnose(
+      services,
+      auth.site,
+      new URL(request.url).searchParams.getAll('mailbox'),
+      log,
+    );
     const problems = [
       report.token,
       report.storage,
@@ -80,12 +85,12 @@ export function makeDiagnosticsHandler(getServices: ServicesGetter) {
 
 async function diagnose(
   services: FunctionServices,
-  siteId: string,
+  site: ResolvedSite,
   requested: string[],
   log: Logger,
 ): Promise<DiagnosticsReport> {
   const config = services.config;
-  const site = siteSettings(config, siteId);
+  const siteId = site.siteId;
   const report: DiagnosticsReport = {
     site: siteId,
     time: services.now().toISOString(),

@@ -15,7 +15,7 @@ import {
 import type { Logger } from '../../core/log';
 import { grantOverlap, type MailboxGrant, type MailPermissionModel } from '../../core/mail-grants';
 import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
-import { siteSettings } from '../config';
+import type { ResolvedSite } from '../tenants/site-directory';
 import type { GraphTransport } from '../graph/graph-transport';
 import type { FunctionServices, ServicesGetter } from '../services';
 import { authenticateSiteRequest } from './authenticate-site-request';
@@ -116,7 +116,7 @@ export function makeDeepHealthHandler(getServices: ServicesGetter) {
       return configProblem(err);
     }
     const nonce = request.headers.get(WIRE_HEADERS.messageId)?.slice(0, 128) ?? '';
-    const auth = authenticateSiteRequest(request, context, () => loaded, {
+    const auth = await authenticateSiteRequest(request, context, () => loaded, {
       fn: 'healthDeep',
       answerId: nonce,
       logAnswerId: false,
@@ -141,7 +141,7 @@ export function makeDeepHealthHandler(getServices: ServicesGetter) {
     }
     const nowMs = services.now().getTime();
     const { answer, probedAtMs, reused } = await cache.get(siteId, nowMs, () =>
-      probeSite(services, siteId, log),
+      probeSite(services, auth.site, log),
     );
     const body: DeepHealth = {
       ...answer.body,
@@ -179,7 +179,8 @@ function configProblem(err: unknown): HttpResponseInit {
 }
 
 /** The probes for one site: storage, then its tenant's token, roles and sender mailboxes. */
-async function probeSite(services: FunctionServices, siteId: string, log: Logger): Promise<ProbeAnswer> {
+async function probeSite(services: FunctionServices, site: ResolvedSite, log: Logger): Promise<ProbeAnswer> {
+  const siteId = site.siteId;
   const problems: SerializedBridgeError[] = [];
   const startedAt = services.now();
   const storage = await services.probeStorage().then(
@@ -190,7 +191,6 @@ async function probeSite(services: FunctionServices, siteId: string, log: Logger
       return { ok: false, error };
     },
   );
-  const site = siteSettings(services.config, siteId);
   const tenant = await checkTenant(services, site.tenantId, sendersToCheck(site), log, problems);
   const body: DeepHealth = {
     status: problems.length === 0 ? 'ok' : 'failing',

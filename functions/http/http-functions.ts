@@ -5,6 +5,8 @@ import { makeDiagnosticsHandler } from './diagnostics-handler';
 import { makeDeepHealthHandler, makeHealthHandler } from './health-handler';
 import { makeMessageStatusHandler } from './message-status-handler';
 import { makeSendMessageHandler } from './post-message-handler';
+import { makeAdminHandler } from './admin-handler';
+import { makeConsentCallbackHandler } from './consent-callback-handler';
 
 /**
  * The HTTP functions of the app in one table: functions/index.ts registers every row with the Functions
@@ -59,5 +61,23 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     methods: ['GET'],
     authLevel: 'function',
     make: makeDiagnosticsHandler,
+  },
+  // The admin API (docs/multi-tenant.md): the function key here, and the admin key checked by the handler.
+  ...['v1/admin/{kind}', 'v1/admin/{kind}/{id}', 'v1/admin/{kind}/{id}/{action}'].map(
+    (route, i): HttpFunctionDefinition => ({
+      name: ['adminCollection', 'adminItem', 'adminAction'][i] as string,
+      route,
+      methods: ['GET', 'POST', 'DELETE'],
+      authLevel: 'function',
+      make: makeAdminHandler,
+    }),
+  ),
+  {
+    // Entra redirects the customer admin's browser here: no key possible; the handler trusts only its `state`.
+    name: 'consentCallback',
+    route: 'v1/consent/callback',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    make: makeConsentCallbackHandler,
   },
 ];

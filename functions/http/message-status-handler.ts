@@ -30,7 +30,7 @@ export function makeMessageStatusHandler(getServices: ServicesGetter) {
         }
       },
     };
-    const auth = authenticateSiteRequest(request, context, getServices, route);
+    const auth = await authenticateSiteRequest(request, context, getServices, route);
     if (!auth.ok) return auth.response;
     try {
       const record = await auth.services.store.get(auth.verified.siteId, id);

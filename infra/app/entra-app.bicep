@@ -25,6 +25,9 @@ param mailPermissionModel string
 @description('Also grant Mail.ReadWrite (application): needed to send messages too large for one Graph request (draft + upload session).')
 param enableLargeMessages bool
 
+@description('Redirect URI of the admin-consent flow (the function\'s /api/v1/consent/callback); registered only when multiTenant.')
+param consentRedirectUri string
+
 @description('Principal (object) id of the managed identity trusted as the federated credential.')
 param managedIdentityPrincipalId string
 
@@ -40,6 +43,11 @@ resource application 'Microsoft.Graph/applications@v1.0' = {
   uniqueName: uniqueName
   displayName: displayName
   signInAudience: multiTenant ? 'AzureADMultipleOrgs' : 'AzureADMyOrg'
+  // Entra sends a customer admin back here after the admin-consent prompt (docs/multi-tenant.md); it must be
+  // registered exactly, or Entra refuses the consent request (AADSTS50011).
+  web: {
+    redirectUris: multiTenant ? [consentRedirectUri] : []
+  }
   // Declared permissions are what an admin-consent URL in another tenant grants; with exchangeRbac the app
   // declares none, so no consent click anywhere can widen it to tenant-wide.
   requiredResourceAccess: tenantWideConsent

@@ -65,6 +65,12 @@ param bridge {
   sitesJson: string
   @description('Key Vault secret URI (without version) of the site secrets.')
   siteSecretsUri: string
+  @description('Key Vault secret URI (without version) of the admin API key; an unresolved reference leaves the admin API off.')
+  adminKeyUri: string
+  @description('Redirect URI of the admin-consent flow; empty unless multiTenant.')
+  consentRedirectUri: string
+  @description('Table of the tenant and site registry.')
+  registryTable: string
   @description('exchangeRbac or tenantWideConsent: lets doctor and deep health warn when a tenant-wide grant makes the Exchange scope moot.')
   mailPermissionModel: string
   @description('Largest message accepted, e.g. 35MiB.')
@@ -146,6 +152,9 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'BRIDGE_SITES', value: bridge.sitesJson }
         { name: 'BRIDGE_SITE_SECRETS', value: '@Microsoft.KeyVault(SecretUri=${bridge.siteSecretsUri})' }
         { name: 'BRIDGE_MAIL_PERMISSION_MODEL', value: bridge.mailPermissionModel }
+        { name: 'BRIDGE_REGISTRY_TABLE', value: bridge.registryTable }
+        { name: 'BRIDGE_ADMIN_KEY', value: '@Microsoft.KeyVault(SecretUri=${bridge.adminKeyUri})' }
+        { name: 'BRIDGE_CONSENT_REDIRECT_URI', value: bridge.consentRedirectUri }
         { name: 'BRIDGE_MAX_MESSAGE_BYTES', value: bridge.maxMessageBytes }
         { name: 'BRIDGE_SYNC_MAX_BYTES', value: bridge.syncMaxBytes }
         { name: 'BRIDGE_SYNC_BUDGET_MS', value: bridge.syncBudgetMs }

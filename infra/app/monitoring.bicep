@@ -52,6 +52,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output applicationInsightsName string = applicationInsights.name
+output applicationInsightsId string = applicationInsights.id
 // The connection string identifies the component; it is not a credential (local auth is off, ingestion needs
 // an Entra token), so it may travel as a plain app setting.
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString

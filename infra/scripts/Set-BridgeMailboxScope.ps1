@@ -29,7 +29,9 @@ verification here reads the configuration itself, so it passes as soon as the co
 Application (client) id of the bridge's app registration.
 
 .PARAMETER ServicePrincipalObjectId
-Object id of the app's service principal (enterprise application) in this tenant.
+Object id of the app's service principal (enterprise application) in this tenant. Omitted: looked up in this
+tenant with Microsoft Graph PowerShell (Connect-MgGraph -TenantId <this tenant> -Scopes Application.Read.All
+first), because it differs in every tenant of a multitenant app (docs/multi-tenant.md).
 
 .PARAMETER Mailbox
 Mailboxes the bridge may send as (primary SMTP addresses).
@@ -58,7 +60,6 @@ param(
     [ValidatePattern('^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$')]
     [string] $AppId,
 
-    [Parameter(Mandatory = $true)]
     [ValidatePattern('^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$')]
     [string] $ServicePrincipalObjectId,
 
@@ -137,6 +138,20 @@ $VerifyMailbox | ForEach-Object { Assert-MailAddress $_ }
 $DeniedMailbox | ForEach-Object { Assert-MailAddress $_ }
 
 $changes = [System.Collections.Generic.List[string]]::new()
+
+if (-not $ServicePrincipalObjectId) {
+    # A multitenant app has one service principal per tenant, each with its own object id: take it from THIS
+    # tenant's directory, never from the provider's.
+    if (-not (Get-Command Get-MgServicePrincipal -ErrorAction SilentlyContinue)) {
+        throw "-ServicePrincipalObjectId not given and Get-MgServicePrincipal is not available: Install-Module Microsoft.Graph.Applications, Connect-MgGraph -TenantId <this tenant> -Scopes Application.Read.All, or pass the object id from Enterprise applications."
+    }
+    $found = @(Get-MgServicePrincipal -Filter "appId eq '$AppId'")
+    if ($found.Count -ne 1) {
+        throw "No service principal for app $AppId in the tenant Microsoft Graph PowerShell is connected to. Create it first (New-MgServicePrincipal -AppId $AppId, or the admin-consent link), and connect to the right tenant."
+    }
+    $ServicePrincipalObjectId = [string]$found[0].Id
+    Write-Host "Service principal of $AppId in this tenant: $ServicePrincipalObjectId"
+}
 
 # ----- 2. The service principal reference in Exchange Online -----
 $servicePrincipal = Get-ServicePrincipal -Identity $AppId -ErrorAction SilentlyContinue

@@ -90,6 +90,7 @@ export function kitConfig(
     BRIDGE_STATE_TABLE: names.table,
     BRIDGE_BLOB_CONTAINER: names.container,
     BRIDGE_QUEUE_NAME: names.queue,
+    BRIDGE_REGISTRY_TABLE: `${names.table}r`,
     ...settings,
   });
 }

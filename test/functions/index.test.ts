@@ -6,7 +6,18 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
 /** Every function the app deploys: the HTTP routes and the queue trigger. */
-const FUNCTION_NAMES = ['sendMessage', 'messageStatus', 'health', 'healthDeep', 'diagnostics', 'sendQueued'];
+const FUNCTION_NAMES = [
+  'sendMessage',
+  'messageStatus',
+  'health',
+  'healthDeep',
+  'diagnostics',
+  'sendQueued',
+  'adminCollection',
+  'adminItem',
+  'adminAction',
+  'consentCallback',
+];
 
 describe('function app entry', () => {
   it('is what package.json "main" points the Functions host at', () => {

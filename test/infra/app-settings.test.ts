@@ -31,6 +31,8 @@ const STAND_INS: Record<string, string> = {
   BRIDGE_MANAGED_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-0000000000aa',
   // The platform resolves the Key Vault reference before the function reads it.
   BRIDGE_SITE_SECRETS: '{"hq":"0123456789abcdef0123"}',
+  BRIDGE_ADMIN_KEY: 'an-admin-key-from-key-vault-0123456789abcdef',
+  BRIDGE_CONSENT_REDIRECT_URI: 'https://func-example.azurewebsites.net/api/v1/consent/callback',
 };
 
 function deployedEnvironment(params: Record<string, unknown> = {}): Record<string, string> {

@@ -24,6 +24,8 @@ function Reset-FakeExchange {
         Groups            = @{ 'bridge-senders@contoso.com' = [pscustomobject]@{ DistinguishedName = $GroupDn } }
         GroupMembers      = @{ $GroupDn = @('scanner@contoso.com', 'copier@contoso.com') }
         Calls             = [System.Collections.Generic.List[string]]::new()
+        # Entra ID of the connected tenant (Microsoft Graph PowerShell): this tenant's service principal.
+        EntraServicePrincipals = @([pscustomobject]@{ AppId = $AppId; Id = 'abcdefab-1111-2222-3333-444444444444' })
     }
 }
 
@@ -75,6 +77,11 @@ function Set-ManagementRoleAssignment {
     [CmdletBinding()] param([string] $Identity, [string] $CustomResourceScope)
     $global:FakeExo.Calls.Add("Set-ManagementRoleAssignment $Identity $CustomResourceScope")
     $global:FakeExo.Assignments[$Identity].CustomResourceScope = $CustomResourceScope
+}
+function Get-MgServicePrincipal {
+    [CmdletBinding()] param([string] $Filter)
+    $global:FakeExo.Calls.Add("Get-MgServicePrincipal $Filter")
+    @($global:FakeExo.EntraServicePrincipals | Where-Object { $Filter -eq "appId eq '$($_.AppId)'" })
 }
 function Get-Group {
     [CmdletBinding()] param([string] $Identity)
@@ -191,6 +198,18 @@ Test-Case '-SkipMailReadWrite grants Mail.Send only' {
 Test-Case 'a group scope filters on membership by distinguished name and verifies named members' {
     $result = Invoke-Script ($baseArgs + @{ Group = 'bridge-senders@contoso.com'; VerifyMailbox = @('copier@contoso.com'); DeniedMailbox = @('ceo@contoso.com') })
     Assert-Equal "MemberOfGroup -eq '$GroupDn'" $result.Filter 'filter'
+}
+
+Test-Case 'without -ServicePrincipalObjectId the object id is looked up in the connected tenant' {
+    Invoke-Script @{ AppId = $AppId; Mailbox = @('scanner@contoso.com') } | Out-Null
+    Assert-List @("Get-MgServicePrincipal appId eq '$AppId'") (Get-Calls 'Get-MgServicePrincipal') 'lookup'
+    Assert-List @("New-ServicePrincipal $AppId abcdefab-1111-2222-3333-444444444444") (Get-Calls 'New-ServicePrincipal') 'service principal'
+}
+
+Test-Case 'without a service principal in the connected tenant the lookup is refused before any change' {
+    $global:FakeExo.EntraServicePrincipals = @()
+    Assert-Throws { Invoke-Script @{ AppId = $AppId; Mailbox = @('scanner@contoso.com') } } 'Create it first'
+    Assert-List @() (Get-Calls 'New-') 'changes'
 }
 
 Test-Case 'a group scope without a mailbox to verify is refused before any change' {
