@@ -52,5 +52,6 @@ export async function readToken(
     expiresOn: new Date(token.expiresOnTimestamp).toISOString(),
     ...(claims.appId ? { appId: claims.appId } : {}),
     ...(claims.tenantId ? { tenantId: claims.tenantId } : {}),
+    ...(claims.objectId ? { objectId: claims.objectId } : {}),
   };
 }

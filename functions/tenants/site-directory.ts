@@ -27,7 +27,15 @@ export async function resolveSite(
   siteId: string,
   now: Date,
 ): Promise<ResolvedSite | undefined> {
-  const registered = await registry.getSite(siteId);
+  let registered: Awaited<ReturnType<TenantRegistry['getSite']>>;
+  try {
+    registered = await registry.getSite(siteId);
+  } catch (err) {
+    // Storage down: a site of the app settings still authenticates, so deep health can report the outage
+    // itself. Nothing else gets through on it: every other route needs the same storage for its work.
+    if (!Object.hasOwn(config.siteSecrets, siteId)) throw err;
+    registered = undefined;
+  }
   if (registered) {
     const site: ResolvedSite = {
       siteId,
