@@ -9,6 +9,7 @@ import { base64Length, DEFAULT_MAX_REQUEST_BYTES, MAX_UPLOAD_CHUNK_BYTES } from 
 import { mimeSendMailBody, sendMailJsonBody } from './graph-payload';
 import { expectStatus, GraphTransport, type CallMeter } from './graph-transport';
 import type { SlicedBody } from './sliced-body';
+import { findInSentItems, type SentItemsAnswer } from './sent-items';
 import { readTokenClaims } from './token-claims';
 import type { ChunkRetryOptions } from './upload-session';
 
@@ -55,6 +56,8 @@ export interface GraphMailer {
   send(plan: DeliveryPlan): Promise<SendReport>;
   tokenInfo(): Promise<TokenInfo>;
   checkMailbox(mailbox: string): Promise<MailboxCheck>;
+  /** Looks for a submitted message in the mailbox's Sent Items (sent-items.ts); throws a BridgeError. */
+  findSent(mailbox: string, internetMessageId: string): Promise<SentItemsAnswer>;
 }
 
 export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
@@ -153,5 +156,10 @@ export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
     }
   }
 
-  return { send, tokenInfo, checkMailbox };
+  return {
+    send,
+    tokenInfo,
+    checkMailbox,
+    findSent: (mailbox, internetMessageId) => findInSentItems(transport, mailbox, internetMessageId),
+  };
 }

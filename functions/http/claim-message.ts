@@ -3,7 +3,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FunctionServices } from '../services';
-import { judgeExistingRecord } from '../state/attempt-decision';
+import { judgeExistingRecord, unknownSince } from '../state/attempt-decision';
 import { recordError, toWireResult, type MessageRecord } from '../state/message-record';
 import { errorResponse, statusForState, wireResponse } from './responses';
 import type { VerifiedRequest } from './verify-request';
@@ -14,7 +14,13 @@ import type { VerifiedRequest } from './verify-request';
  * here and nothing is sent.
  */
 export type ClaimOutcome =
-  { kind: 'owned'; record: MessageRecord } | { kind: 'answered'; response: HttpResponseInit };
+  /**
+   * `lookFirst`: an earlier attempt's Graph answer was lost (or it died in the Graph phase). This request
+   * must not send: it stores the body it carries and queues the message for the Sent Items look-up, and
+   * the device gets 202 (the cloud keeps custody and finds out).
+   */
+  | { kind: 'owned'; record: MessageRecord; lookFirst?: boolean }
+  | { kind: 'answered'; response: HttpResponseInit };
 
 export async function claimMessage(
   services: FunctionServices,
@@ -48,21 +54,15 @@ export async function claimMessage(
       log.info({ event: 'REQUEST_REJECTED', code: 'MESSAGE_IN_PROGRESS' });
       return busy(decision.retryAfterMs);
     case 'outcome-unknown': {
-      const error = bridgeError('GRAPH_OUTCOME_UNKNOWN', {
-        detail: 'an earlier attempt stopped while its Graph request may have been in flight',
+      const changes = { attemptId, phase: 'unknown', unknownSince: unknownSince(existing) } as const;
+      const taken = await store.tryUpdate(existing, changes, now);
+      if (!taken) return busy(1000);
+      log.warn({
+        event: 'MESSAGE_OUTCOME_UNKNOWN',
+        detail:
+          'an earlier attempt stopped while its Graph request may have been in flight; queued for a look in Sent Items',
       });
-      const failed = await store.tryUpdate(existing, { state: 'failed', phase: 'done', error }, now);
-      if (!failed) return busy(1000);
-      log.error({
-        event: 'MESSAGE_FAILED',
-        code: error.code,
-        mailbox: failed.sender,
-        bytes: failed.sizeBytes,
-      });
-      return {
-        kind: 'answered',
-        response: wireResponse(statusForState('failed', error), toWireResult(failed, false)),
-      };
+      return { kind: 'owned', record: taken, lookFirst: true };
     }
     case 'take-over': {
       const changes = { attemptId, state: 'received', phase: 'preparing', error: null } as const;

@@ -78,6 +78,7 @@ class MessageIntake {
     const claim = await claimMessage(this.#services, this.#log, this.#req, this.#attemptId);
     if (claim.kind === 'answered') return claim.response;
     this.#record = claim.record;
+    const lookFirst = claim.lookFirst === true;
 
     let body: FramedBody;
     try {
@@ -92,11 +93,14 @@ class MessageIntake {
       }
     } catch (err) {
       const error = toBridgeError(err);
-      if (error.code === 'MESSAGE_TOO_LARGE') return this.#fail(error, 'MESSAGE_REJECTED');
+      if (error.code === 'MESSAGE_TOO_LARGE' && !lookFirst) return this.#fail(error, 'MESSAGE_REJECTED');
       await this.release(error);
       this.#log.warn({ event: 'REQUEST_REJECTED', code: error.code, err: error });
       return errorResponse(error, this.#req.messageId);
     }
+
+    // The message may already be in Exchange: never send from here; the queue looks in Sent Items first.
+    if (lookFirst) return this.#queue(body, this.#lookDelayMs(), 'outcome unknown', 0, 'unknown');
 
     const site = siteSettings(this.#services.config, this.#req.siteId);
     let plan: DeliveryPlan;
@@ -156,6 +160,15 @@ class MessageIntake {
           this.#record = outcome.record;
           this.#summary(finalSummary(outcome));
           return wireResponse(statusForState('failed', outcome.error), toWireResult(outcome.record, false));
+        case 'unknown':
+          // Never a 5xx for a message that may be in Exchange: 202, and the cloud finds out.
+          this.#record = outcome.record;
+          this.#log.warn({
+            event: 'MESSAGE_OUTCOME_UNKNOWN',
+            code: outcome.error.code,
+            graph: outcome.error.graph,
+          });
+          return this.#queue(body, this.#lookDelayMs(), outcome.error.code, 1, 'unknown');
         case 'retryable':
           this.#record = outcome.record;
           this.#log.info({
@@ -171,14 +184,25 @@ class MessageIntake {
     }
   }
 
-  /** Stores the frame, puts its pointer on the queue, then records 'queued' (in that order: never a 'queued' record without a pointer). */
-  async #queue(body: FramedBody, delayMs: number, why: string, attempts = 0): Promise<HttpResponseInit> {
+  /**
+   * Stores the frame, puts its pointer on the queue, then records 'queued' (in that order: never a 'queued'
+   * record without a pointer). `phase` 'unknown' keeps a lost answer marked, so the queue looks in Sent
+   * Items before it sends.
+   */
+  async #queue(
+    body: FramedBody,
+    delayMs: number,
+    why: string,
+    attempts = 0,
+    phase: 'waiting' | 'unknown' = 'waiting',
+  ): Promise<HttpResponseInit> {
     const pointer = await this.#services.outbound.store(body.envelope, body.mime, this.#services.now());
     pointer.attempts = attempts;
     await this.#services.outbound.enqueue(pointer, delayMs);
+    const nextAttemptAt = new Date(this.#services.now().getTime() + delayMs).toISOString();
     const queued = await this.#services.store.tryUpdate(
       this.#owned(),
-      { state: 'queued', phase: 'waiting' },
+      { state: 'queued', phase, nextAttemptAt },
       this.#services.now(),
     );
     // A null here means the queue-triggered sender already picked the message up and wrote its own state.
@@ -187,6 +211,13 @@ class MessageIntake {
     this.#record = record;
     this.#summary({ level: 'info', event: 'MESSAGE_QUEUED', facts: { why, delayMs } });
     return wireResponse(202, toWireResult(record, false));
+  }
+
+  /** Until the first Sent Items look-up: the lag, counted from when the answer was lost. */
+  #lookDelayMs(): number {
+    const since = Date.parse(this.#owned().unknownSince ?? '');
+    const elapsed = Number.isNaN(since) ? 0 : this.#services.now().getTime() - since;
+    return Math.max(0, this.#services.tuning.sentItemsLagMs - elapsed);
   }
 
   async #fail(
@@ -209,7 +240,8 @@ class MessageIntake {
   /** Gives the id back after a failure before Graph, so the next attempt may take over at once. */
   async release(error: BridgeError): Promise<void> {
     const record = this.#record;
-    if (!record || record.state !== 'received' || record.phase === 'graph') return;
+    if (!record || record.state !== 'received' || record.phase === 'graph' || record.phase === 'unknown')
+      return;
     await this.#services.store
       .tryUpdate(record, { phase: 'released', error }, this.#services.now())
       .then((r) => {

@@ -4,6 +4,7 @@ import type { DeliveryPlan } from '../delivery-plan';
 import { mailboxesOf } from './address';
 import { planAttachments } from './attachments';
 import { graphMessage } from './graph-message';
+import { bridgeInternetMessageId } from './internet-message-id';
 import { mustSendAsMime, reconcileMimeHeaders } from './opaque-mime';
 import { contentTypeOf, parseMime } from './parse';
 import type { MimeBytes } from './raw-mime';
@@ -52,8 +53,10 @@ async function plan(
     cc: mailboxesOf(mail.cc),
   });
   const visibleSender = senderHeaders(sender, headerFrom, mailboxesOf(mail.replyTo));
+  const internetMessageId = bridgeInternetMessageId(envelope, sender.mailbox);
   const common = {
     mailbox: sender.mailbox,
+    internetMessageId,
     saveToSentItems,
     senderRewritten: sender.senderRewritten,
     recipients: recipients.all,
@@ -68,6 +71,7 @@ async function plan(
       headerFrom,
       Number.isNaN(receivedAt.getTime()) ? new Date() : receivedAt,
       source.tail,
+      internetMessageId,
     );
     return { ...common, kind: 'mime', mime: bytes, attachments: [] };
   }
@@ -75,7 +79,7 @@ async function plan(
   return {
     ...common,
     kind: 'json',
-    message: graphMessage(mail, recipients, visibleSender),
+    message: { ...graphMessage(mail, recipients, visibleSender), internetMessageId },
     attachments: planAttachments(mail.attachments, html),
   };
 }

@@ -24,7 +24,6 @@ const sendQueued = makeSendQueuedHandler(() => kit.services);
 beforeAll(async () => {
   kit = await startKit('queued', {
     settings: { BRIDGE_SYNC_MAX_BYTES: '1000' },
-    overrides: { tuning: { maxQueueAttempts: 3 } },
   });
   clients = createStorageClients(kit.config.storage, {
     table: kit.config.stateTable,
