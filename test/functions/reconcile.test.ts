@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { makeMessageStatusHandler } from '../../functions/http/message-status-handler';
@@ -225,6 +228,53 @@ describe('lag: the copy shows in Sent Items only after a while', () => {
       expect(deliveries(kit)).toHaveLength(1);
       const lookups = kit.graph.requests().filter((r) => r.route === 'listMessages');
       expect(lookups.length).toBeGreaterThan(1); // it looked before the copy appeared, and again after
+    } finally {
+      await kit.close();
+    }
+  });
+});
+
+describe('every path carries the bridge internetMessageId to Graph', () => {
+  it('the MIME path (S/MIME) replaces the Message-ID header; a lost answer there is found too', async () => {
+    const { kit, clients } = await kitWith('reconcile-mime');
+    try {
+      const smime = Buffer.from(
+        readFileSync(join(__dirname, '../fixtures/mime/smime-enveloped.eml'), 'latin1').replace(
+          'scanner@site.example',
+          SENDER,
+        ),
+        'latin1',
+      );
+      kit.graph.inject({ route: 'sendMail', action: 'lose-answer' });
+      const { id, res } = await postMessage(kit.services, { mime: smime });
+      expect(res.status).toBe(202);
+      const [kept] = kit.graph.messages();
+      expect(kept?.format).toBe('mime');
+      const header = /^Message-ID:[ \t]*(.*)$/im.exec(kept!.mime!.toString('latin1'))?.[1]?.trim();
+      expect(header).toBe(imid(id));
+      await trigger(kit, await takePointer(clients));
+      expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'sent', reconciled: true });
+      expect(deliveries(kit)).toHaveLength(1);
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it('the draft path sets internetMessageId on the draft; a lost /send answer is found, the draft id recorded', async () => {
+    const { kit, clients } = await kitWith('reconcile-draft', {
+      overrides: { mailer: { requestTimeoutMs: 1500, maxRequestBytes: 20_000 } },
+    });
+    try {
+      kit.graph.inject({ route: 'send', action: 'lose-answer' });
+      const { id, res } = await postMessage(kit.services, {
+        mime: mimeMessage({ subject: 'Large', bodyBytes: 40_000 }),
+      });
+      expect(res.status).toBe(202);
+      expect(kit.graph.requests().some((r) => r.route === 'createMessage')).toBe(true);
+      expect(kit.graph.sentCount(SENDER, imid(id))).toBe(1);
+      await trigger(kit, await takePointer(clients));
+      expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'sent', reconciled: true });
+      expect(deliveries(kit)).toHaveLength(1);
     } finally {
       await kit.close();
     }
