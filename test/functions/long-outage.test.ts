@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { bridgeInternetMessageId } from '../../functions/mime/internet-message-id';
 import { makeSendQueuedHandler } from '../../functions/queued-sender';
-import type { SandboxFault } from '../helpers/fake-graph';
+import type { SandboxFault } from '../../dev/graph-sandbox/options';
 import { createStorageClients, type StorageClients } from '../../functions/state/storage-clients';
 import { invocation, mimeMessage, postMessage, SENDER, SITE, startKit, type Kit } from './function-test-kit';
 
