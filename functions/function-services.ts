@@ -17,6 +17,8 @@ import { createStorageClients } from './state/storage-clients';
  */
 export const DEFAULT_TUNING: HandlerTuning = {
   attemptStaleMs: 5 * 60_000,
+  // Mirrors host.json functionTimeout (30 min).
+  maxAttemptMs: 30 * 60_000,
   queueRetryDelaysMs: [30_000, 60_000, 2 * 60_000, 5 * 60_000, 10 * 60_000, 20 * 60_000, 30 * 60_000],
   maxRetryIntervalMs: MAX_RETRY_INTERVAL_MS,
   sentItemsLagMs: 60_000,

@@ -109,7 +109,7 @@ class QueuedSend {
             attemptId: this.#attemptId,
             state: 'queued',
             phase: 'unknown',
-            unknownSince: unknownSince(existing),
+            unknownSince: unknownSince(existing, tuning.maxAttemptMs),
           }
         : { attemptId: this.#attemptId, state: 'queued', phase: 'waiting' },
       now,

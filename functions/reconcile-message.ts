@@ -30,7 +30,7 @@ export async function reconcileStep(
   mailer: Mailer,
 ): Promise<ReconcileStep> {
   const { tuning } = services;
-  const sinceMs = Date.parse(unknownSince(record));
+  const sinceMs = Date.parse(unknownSince(record, tuning.maxAttemptMs));
   const elapsedMs = services.now().getTime() - (Number.isNaN(sinceMs) ? 0 : sinceMs);
   if (!services.config.saveToSentItems || !plan.saveToSentItems) {
     return {

@@ -39,6 +39,11 @@ export type Planner = (
 export interface HandlerTuning {
   /** A record untouched this long belongs to a dead attempt (HTTP attempts end within 230 s). */
   attemptStaleMs: number;
+  /**
+   * The longest an attempt can live (host.json functionTimeout): a stale attempt in the Graph phase may still
+   * be sending until then, so the Sent Items window of its unknown outcome starts only after it.
+   */
+  maxAttemptMs: number;
   /** Delay before the n-th retry of a queued message when Graph named none (last entry repeats). */
   queueRetryDelaysMs: number[];
   /** Longest wait between two attempts when Graph named none (core/custody.ts MAX_RETRY_INTERVAL_MS). */

@@ -54,7 +54,11 @@ export async function claimMessage(
       log.info({ event: 'REQUEST_REJECTED', code: 'MESSAGE_IN_PROGRESS' });
       return busy(decision.retryAfterMs);
     case 'outcome-unknown': {
-      const changes = { attemptId, phase: 'unknown', unknownSince: unknownSince(existing) } as const;
+      const changes = {
+        attemptId,
+        phase: 'unknown',
+        unknownSince: unknownSince(existing, services.tuning.maxAttemptMs),
+      } as const;
       const taken = await store.tryUpdate(existing, changes, now);
       if (!taken) return busy(1000);
       log.warn({

@@ -59,9 +59,13 @@ export function judgeAttempt(
 }
 
 /**
- * When the outcome of a record became unknown: the moment its answer was lost, or — for an attempt that died
- * in the Graph phase — the last time it wrote the record (just before its request left).
+ * From when the Sent Items window of an unknown outcome counts: the moment its answer was lost; or — for an
+ * attempt found stale in the Graph phase, which may be slow rather than dead (a large upload) — the moment
+ * it can no longer be running: its last write plus the longest an attempt lives (`maxAttemptMs`, the host's
+ * functionTimeout). Sending again before then could race the old attempt's own send.
  */
-export function unknownSince(record: MessageRecord): string {
-  return record.unknownSince ?? record.updatedAt;
+export function unknownSince(record: MessageRecord, maxAttemptMs: number): string {
+  if (record.unknownSince) return record.unknownSince;
+  const last = Date.parse(record.updatedAt);
+  return new Date((Number.isNaN(last) ? 0 : last) + maxAttemptMs).toISOString();
 }

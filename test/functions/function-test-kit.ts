@@ -49,6 +49,7 @@ export interface Kit {
 
 export const FAST_TUNING: ServiceOverrides['tuning'] = {
   attemptStaleMs: 60_000,
+  maxAttemptMs: 60_000,
   queueRetryDelaysMs: [1000],
   pacingWaitMs: 200,
   sentItemsLagMs: 0,
