@@ -10,6 +10,7 @@ import { createStorageClients, type StorageClients } from '../../functions/state
 import { parseQueuePointer } from '../../functions/state/outbound-queue';
 import {
   bodyOf,
+  callDeepHealth,
   invocation,
   mimeMessage,
   postMessage,
@@ -185,6 +186,13 @@ describe('lost answers the bridge cannot look up', () => {
       const pointer = parseQueuePointer(item);
       expect(await kit.services.outbound.load(pointer)).toBeDefined();
       expect(await kit.services.outbound.tagsOf(pointer)).toEqual({ 'bridge-state': 'failed' });
+      // Deep health says so beforehand, without failing (nothing is lost).
+      const health = await callDeepHealth(() => kit.services);
+      expect(health.body.graph[0]?.warnings).toContainEqual(
+        expect.stringMatching(
+          /^Mail\.ReadBasic: not granted for scanner@contoso\.com: .*GRAPH_OUTCOME_UNKNOWN/,
+        ),
+      );
     } finally {
       await kit.close();
     }
