@@ -49,6 +49,12 @@ export interface MailboxDiagnosis {
   send: ProbeResult;
   /** Mail.ReadWrite (large messages): present only when the function probed it with a draft. */
   draft?: ProbeResult;
+  /**
+   * Read access to Sent Items (Mail.ReadBasic or better), which resolves lost Graph answers
+   * (docs/design/custody.md): a look-up for an id that cannot exist. Present only when the function probed it
+   * (the token carries no read role and the mailbox accepted the app).
+   */
+  sentItems?: ProbeResult;
 }
 
 /**
@@ -93,6 +99,8 @@ export interface DiagnosticsReport {
   unchecked: string[];
   /** Requested addresses the site may not send as: not probed. */
   refused?: string[];
+  /** BRIDGE_SAVE_TO_SENT_ITEMS: without Sent Items copies a lost Graph answer cannot be resolved. */
+  saveToSentItems?: boolean;
   /** The deployment's declared permission model (BRIDGE_MAIL_PERMISSION_MODEL), when set. */
   permissionModel?: MailPermissionModel;
   /** Where Mail.Send / Mail.ReadWrite come from for each probed mailbox (core/mail-grants.ts). */

@@ -197,7 +197,7 @@ export const ERROR_TABLE = {
     422,
     false,
     'Delivery time expired',
-    'The message could not be delivered within the maximum queue age; see its last error for the cause.',
+    'The message could not be delivered within BRIDGE_MAX_QUEUE_AGE_MS (the horizon, default 5 days); see its last error for the cause. The body is kept for BRIDGE_RETENTION_MS and can be resubmitted.',
   ),
 
   // ── Edge → function hop ──────────────────────────────────────────────────────────────────────────────
@@ -353,7 +353,7 @@ export const ERROR_TABLE = {
     422,
     false,
     'Microsoft Graph may or may not have sent the message',
-    'The answer from Graph was lost after the request left; check the sender mailbox Sent Items before sending again.',
+    "Graph's answer was lost and the bridge could not look in the sender's Sent Items itself (no read permission, BRIDGE_SAVE_TO_SENT_ITEMS off, or not before the horizon): the body is kept; search Sent Items for the internetMessageId in the detail, and resubmit with --force only if it is not there.",
   ),
 
   // ── Tenants, sites and the admin API (functions/tenants/, docs/multi-tenant.md) ─────────────────────────

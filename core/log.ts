@@ -35,6 +35,10 @@ export const LOG_EVENTS = {
   MESSAGE_DEFERRED: 'A transient failure; the message will be retried.',
   MESSAGE_FAILED: 'A permanent failure; the message ends failed with its reason.',
   MESSAGE_REJECTED: 'The message was refused permanently before sending (policy, content).',
+  MESSAGE_OUTCOME_UNKNOWN:
+    "Graph's answer to a delivering call was lost; the message is queued for a look in the sender's Sent Items, not sent again blindly.",
+  MESSAGE_RECONCILED:
+    "The sender's Sent Items were searched for a message whose answer was lost (found: it was sent; not found after the window: it is sent again).",
   SENDER_REWRITTEN: 'The From address is not allowed; the default sender mailbox sends with Reply-To set.',
   GRAPH_REQUEST:
     'One request to Microsoft Graph finished (method, path shape, status, request id, duration).',
@@ -52,7 +56,8 @@ export const LOG_EVENTS = {
   TOKEN_FAILED: 'A Microsoft Graph token could not be acquired.',
   MESSAGE_REQUEUED:
     'A queued message waits again: its sender mailbox is at its pacing limit, or another attempt is still running.',
-  QUEUE_POISON: 'A queued message exhausted its attempts and ends failed.',
+  QUEUE_POISON:
+    'A queue item is unusable (not a message pointer), or a queued message could not be put back on the queue after its last dequeue (it goes to the poison queue; its body and record stay).',
   TENANT_STATE_CHANGED:
     "A tenant's consent state changed (consented, revoked with its AADSTS code, restored); messages of a revoked tenant are held.",
   MESSAGE_HELD:

@@ -11,7 +11,15 @@ import type { SerializedBridgeError } from './errors';
  * itself: only a mailbox probe (core/diagnostics.ts) tells whether Exchange lets the app in.
  */
 
-export type MailPermission = 'Mail.Send' | 'Mail.ReadWrite';
+export type MailPermission = 'Mail.Send' | 'Mail.ReadWrite' | 'Mail.ReadBasic';
+
+/** Token roles that let the app read a message's properties (the Sent Items look-up, platform-facts §F). */
+export const READ_ROLES: readonly string[] = [
+  'Mail.ReadBasic',
+  'Mail.ReadBasic.All',
+  'Mail.Read',
+  'Mail.ReadWrite',
+];
 
 /** The deployment's declared model (infra's mailPermissionModel, app setting BRIDGE_MAIL_PERMISSION_MODEL). */
 export type MailPermissionModel = 'exchangeRbac' | 'tenantWideConsent';
@@ -93,6 +101,21 @@ export function mailboxGrants(roles: readonly string[], m: MailboxDiagnosis): Ma
         m.draft.error,
       ),
     );
+
+  // Read access for the Sent Items look-up that resolves lost answers (docs/design/custody.md).
+  if (READ_ROLES.some((r) => roles.includes(r))) {
+    const excluded = !m.send.ok && m.send.error.code === 'GRAPH_ACCESS_DENIED' && isOutOfScope(m.send.error);
+    out.push(grant('Mail.ReadBasic', m.address, excluded ? 'not-granted' : 'tenant-wide'));
+  } else if (m.sentItems?.ok) out.push(grant('Mail.ReadBasic', m.address, 'exchange-rbac'));
+  else if (m.sentItems && !m.sentItems.ok)
+    out.push(
+      grant(
+        'Mail.ReadBasic',
+        m.address,
+        m.sentItems.error.code === 'GRAPH_ACCESS_DENIED' ? 'not-granted' : 'unknown',
+        m.sentItems.error,
+      ),
+    );
   return out;
 }
 
@@ -113,7 +136,9 @@ export function grantOverlap(
   model: MailPermissionModel | undefined,
   appId = '<app id>',
 ): GrantOverlap | undefined {
-  const consented = (['Mail.Send', 'Mail.ReadWrite'] as const).filter((r) => roles.includes(r));
+  const consented = (['Mail.Send', 'Mail.ReadWrite', 'Mail.ReadBasic'] as const).filter((r) =>
+    roles.includes(r),
+  );
   if (model !== 'exchangeRbac' || consented.length === 0) return undefined;
   const list = consented.join(' and ');
   return {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { SITE_ID_PATTERN } from '../core/envelope';
 import { bridgeError } from '../core/errors';
+import { DEFAULT_MAX_QUEUE_AGE_MS } from '../core/custody';
 import {
   bool,
   bytes,
@@ -143,7 +144,17 @@ export const functionSettingsSchema = z.object({
     .pipe(z.number().int().nonnegative().max(200_000, 'must stay well inside the 230 s HTTP limit'))
     .default(20_000)
     .describe('Time budget for sending within the request; once spent, the message is queued instead.'),
-  BRIDGE_SAVE_TO_SENT_ITEMS: bool().default(true).describe('Keep a copy in the sender mailbox Sent Items.'),
+  BRIDGE_SAVE_TO_SENT_ITEMS: bool()
+    .default(true)
+    .describe(
+      'Keep a copy in the sender mailbox Sent Items. Also what lets the bridge resolve a lost Graph answer by looking there; off, such a message is held as GRAPH_OUTCOME_UNKNOWN.',
+    ),
+  BRIDGE_MAX_QUEUE_AGE_MS: durationMs()
+    .pipe(z.number().int().min(60_000, 'at least 1 minute'))
+    .default(DEFAULT_MAX_QUEUE_AGE_MS)
+    .describe(
+      'The horizon: a queued message is retried (at most every 30 min, Retry-After honoured) until it is this old, counted from when the edge received it, then ends failed with MESSAGE_EXPIRED, its body kept. Same setting and default (5d) as the edge.',
+    ),
   AzureWebJobsStorage: optionalText().describe(
     'Storage connection string (local: Azurite), or use the identity-based AzureWebJobsStorage__* settings.',
   ),
@@ -233,6 +244,8 @@ export interface FunctionConfig {
   syncMaxBytes: number;
   syncBudgetMs: number;
   saveToSentItems: boolean;
+  /** BRIDGE_MAX_QUEUE_AGE_MS: how long a queued message is retried (core/custody.ts). */
+  maxQueueAgeMs: number;
   storage: StorageConnection;
   stateTable: string;
   blobContainer: string;
@@ -362,6 +375,7 @@ function toConfig(s: FunctionSettings, storage: StorageConnection): FunctionConf
     syncMaxBytes: s.BRIDGE_SYNC_MAX_BYTES,
     syncBudgetMs: s.BRIDGE_SYNC_BUDGET_MS,
     saveToSentItems: s.BRIDGE_SAVE_TO_SENT_ITEMS,
+    maxQueueAgeMs: s.BRIDGE_MAX_QUEUE_AGE_MS,
     storage,
     stateTable: s.BRIDGE_STATE_TABLE,
     blobContainer: s.BRIDGE_BLOB_CONTAINER,

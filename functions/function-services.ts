@@ -1,3 +1,4 @@
+import { MAX_RETRY_INTERVAL_MS } from '../core/custody';
 import type { Logger } from '../core/log';
 import { functionConfigFromEnvironment, type FunctionConfig } from './config';
 import { createCredentialProvider, type CredentialProvider, type IdentitySettings } from './graph/credential';
@@ -17,8 +18,12 @@ import { TenantRegistry } from './tenants/tenant-registry';
  */
 export const DEFAULT_TUNING: HandlerTuning = {
   attemptStaleMs: 5 * 60_000,
+  // Mirrors host.json functionTimeout (30 min).
+  maxAttemptMs: 30 * 60_000,
   queueRetryDelaysMs: [30_000, 60_000, 2 * 60_000, 5 * 60_000, 10 * 60_000, 20 * 60_000, 30 * 60_000],
-  maxQueueAttempts: 8,
+  maxRetryIntervalMs: MAX_RETRY_INTERVAL_MS,
+  sentItemsLagMs: 60_000,
+  reconcileWindowMs: 5 * 60_000,
   pacingWaitMs: 5_000,
   // Mirrors host.json extensions.queues.maxDequeueCount (a test keeps them equal).
   maxDequeueCount: 8,

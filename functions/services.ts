@@ -2,6 +2,7 @@ import type { Envelope } from '../core/envelope';
 import type { TokenFacts } from '../core/diagnostics';
 import type { Logger } from '../core/log';
 import type { DeliveryPlan, SendReport } from './delivery/delivery-plan';
+import type { SentItemsAnswer } from './graph/sent-items';
 import type { FunctionConfig } from './config';
 import type { MessageStore } from './state/message-store';
 import type { OutboundQueue } from './state/outbound-queue';
@@ -15,6 +16,8 @@ export interface Mailer {
   send(plan: DeliveryPlan): Promise<SendReport>;
   /** The app's token in the mailer's tenant: proves consent (tenants/tenant-gate.ts, the consent callback). */
   tokenInfo(): Promise<TokenFacts>;
+  /** Sent Items look-up by internetMessageId (functions/graph/sent-items.ts). */
+  findSent(mailbox: string, internetMessageId: string): Promise<SentItemsAnswer>;
 }
 
 export type Planner = (
@@ -28,10 +31,19 @@ export type Planner = (
 export interface HandlerTuning {
   /** A record untouched this long belongs to a dead attempt (HTTP attempts end within 230 s). */
   attemptStaleMs: number;
+  /**
+   * The longest an attempt can live (host.json functionTimeout): a stale attempt in the Graph phase may still
+   * be sending until then, so the Sent Items window of its unknown outcome starts only after it.
+   */
+  maxAttemptMs: number;
   /** Delay before the n-th retry of a queued message when Graph named none (last entry repeats). */
   queueRetryDelaysMs: number[];
-  /** Graph attempts of a queued message before it ends failed (poison). */
-  maxQueueAttempts: number;
+  /** Longest wait between two attempts when Graph named none (core/custody.ts MAX_RETRY_INTERVAL_MS). */
+  maxRetryIntervalMs: number;
+  /** First Sent Items look-up this long after the answer was lost (Exchange saves the copy within seconds). */
+  sentItemsLagMs: number;
+  /** Not found this long after the answer was lost: the message was not sent, send it again. */
+  reconcileWindowMs: number;
   /** How long the queue-triggered sender waits in-process for a mailbox slot before re-queueing. */
   pacingWaitMs: number;
   /** The host's maxDequeueCount (host.json); the last delivery of a queue message must record an outcome. */

@@ -93,9 +93,15 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Days raw queued messages are kept in blob storage before the lifecycle rule deletes them.')
+@description('BRIDGE_MAX_QUEUE_AGE_MS in days, the horizon: a queued message is retried (at most every 30 min) until it is this old, then ends failed (MESSAGE_EXPIRED) with its body kept. Keep it equal to the edge\'s BRIDGE_MAX_QUEUE_AGE_MS (default 5 days on both).')
 @minValue(1)
-param messageBlobRetentionDays int = 14
+@maxValue(30)
+param maxQueueAgeDays int = 5
+
+@description('BRIDGE_RETENTION_MS in days: how long the body of a message that ended failed stays in blob storage (resubmittable) before the lifecycle rule deletes it.')
+@minValue(1)
+@maxValue(365)
+param retentionDays int = 5
 
 @description('Days Log Analytics keeps data.')
 @minValue(30)
@@ -195,8 +201,9 @@ module storage 'app/storage.bicep' = {
     messageContainerName: messageContainerName
     stateTableName: stateTableName
     queueName: queueName
-    messageBlobRetentionDays: messageBlobRetentionDays
     denyPublicNetworkAccess: vnetEnabled
+    maxQueueAgeDays: maxQueueAgeDays
+    retentionDays: retentionDays
   }
 }
 
@@ -303,6 +310,7 @@ module functionApp 'app/function-app.bicep' = {
       syncMaxBytes: syncMaxBytes
       syncBudgetMs: syncBudgetMs
       saveToSentItems: saveToSentItems
+      maxQueueAge: '${maxQueueAgeDays}d'
       stateTable: stateTableName
       blobContainer: messageContainerName
       queueName: queueName

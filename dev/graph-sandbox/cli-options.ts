@@ -23,8 +23,10 @@ Options:
   --roles <list|none>      application permissions in issued tokens (Entra admin consent, tenant-wide),
                            comma-separated (default Mail.Send,Mail.ReadWrite,User.Read.All)
   --exchange-rbac <grant>  an Exchange RBAC for Applications assignment (repeatable):
-                           CLIENT_ID=MAILBOX[,MAILBOX…][:Mail.Send|Mail.ReadWrite]; MAILBOX may be *@domain
-                           or *, CLIENT_ID may be * (any app); without :ROLE both roles are assigned
+                           CLIENT_ID=MAILBOX[,MAILBOX…][:ROLE[,ROLE]] with ROLE Mail.Send, Mail.ReadWrite or
+                           Mail.ReadBasic; MAILBOX may be *@domain or *, CLIENT_ID may be * (any app);
+                           without :ROLE all three roles are assigned
+  --sent-items-lag <ms>    delay before a sent message shows in Sent Items look-ups (default 0)
   --help                   this text
 
 The default deployment (exchangeRbac) has no Mail.* role in the token, only Exchange grants:
@@ -53,6 +55,7 @@ export function parseSandboxCli(argv: string[]): SandboxCli {
       'max-message-bytes': { type: 'string' },
       roles: { type: 'string' },
       'exchange-rbac': { type: 'string', multiple: true },
+      'sent-items-lag': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -69,6 +72,11 @@ export function parseSandboxCli(argv: string[]): SandboxCli {
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean);
+  }
+  if (values['sent-items-lag'] !== undefined) {
+    const lag = Number(values['sent-items-lag']);
+    if (!Number.isInteger(lag) || lag < 0) throw new Error('--sent-items-lag: milliseconds, 0 or more');
+    options.sentItemsLagMs = lag;
   }
   if (values['exchange-rbac']) options.exchangeRbac = values['exchange-rbac'].map(parseExchangeRbacFlag);
   return {

@@ -17,13 +17,14 @@ export interface Refusal {
   message: string;
 }
 
-export type Permission = 'Mail.Send' | 'Mail.ReadWrite' | 'User.Read';
+export type Permission = 'Mail.Send' | 'Mail.ReadWrite' | 'Mail.ReadBasic' | 'User.Read';
 export type MailPermission = Exclude<Permission, 'User.Read'>;
 
-/** The Exchange RBAC role that grants each mail permission for a scope. */
-const EXCHANGE_ROLE: Record<MailPermission, ExchangeAppRole> = {
-  'Mail.Send': 'Application Mail.Send',
-  'Mail.ReadWrite': 'Application Mail.ReadWrite',
+/** The Exchange RBAC roles that grant each mail permission for a scope (any one suffices). */
+const EXCHANGE_ROLES: Record<MailPermission, ExchangeAppRole[]> = {
+  'Mail.Send': ['Application Mail.Send'],
+  'Mail.ReadWrite': ['Application Mail.ReadWrite'],
+  'Mail.ReadBasic': ['Application Mail.ReadBasic', 'Application Mail.ReadWrite'],
 };
 
 const ACCESS_DENIED: Refusal = {
@@ -41,6 +42,8 @@ const OUT_OF_SCOPE: Refusal = {
 const GRANTS: Record<Permission, string[]> = {
   'Mail.Send': ['Mail.Send'],
   'Mail.ReadWrite': ['Mail.ReadWrite'],
+  // Reading message properties (not bodies): any of the read permissions (platform-facts §F).
+  'Mail.ReadBasic': ['Mail.ReadBasic', 'Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'],
   'User.Read': [
     'User.Read.All',
     'User.ReadBasic.All',
@@ -96,9 +99,10 @@ export class Directory {
    * assignment's scope (the two add up) → else "Access to OData is disabled".
    */
   mailAccess(mailbox: SandboxMailbox, claims: AccessTokenClaims, need: MailPermission): Refusal | undefined {
-    const role = EXCHANGE_ROLE[need];
+    const roles = EXCHANGE_ROLES[need];
     const tenantWide = this.permission(claims, need) === undefined;
-    if (!tenantWide && !this.#rbac.holds(claims.appid, claims.tid, role)) return ACCESS_DENIED;
+    if (!tenantWide && !roles.some((role) => this.#rbac.holds(claims.appid, claims.tid, role)))
+      return ACCESS_DENIED;
     if (mailbox.licensed === false) {
       return {
         status: 404,
@@ -107,7 +111,7 @@ export class Directory {
       };
     }
     const address = mailbox.address.toLowerCase();
-    if (this.#rbac.covers(claims.appid, claims.tid, address, role)) return undefined;
+    if (roles.some((role) => this.#rbac.covers(claims.appid, claims.tid, address, role))) return undefined;
     if (tenantWide && (!this.#scope || this.#scope.has(address))) return undefined;
     return OUT_OF_SCOPE;
   }

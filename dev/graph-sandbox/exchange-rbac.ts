@@ -9,6 +9,7 @@ import type { ExchangeAppRole, SandboxExchangeRbacGrant } from './options';
 export const EXCHANGE_APP_ROLES: readonly ExchangeAppRole[] = [
   'Application Mail.Send',
   'Application Mail.ReadWrite',
+  'Application Mail.ReadBasic',
 ];
 
 interface Assignment {
@@ -60,8 +61,9 @@ export class ExchangeRbac {
 }
 
 /**
- * The sandbox CLI's `--exchange-rbac CLIENT_ID=MAILBOX[,MAILBOX…][:Mail.Send|Mail.ReadWrite]`: without the
- * suffix both roles are assigned, as Set-BridgeMailboxScope.ps1 does; `:Mail.Send` is its -SkipMailReadWrite.
+ * The sandbox CLI's `--exchange-rbac CLIENT_ID=MAILBOX[,MAILBOX…][:Mail.Send|Mail.ReadWrite|Mail.ReadBasic]`:
+ * without the suffix all three roles are assigned, as Set-BridgeMailboxScope.ps1 does;
+ * `:Mail.Send,Mail.ReadBasic` is its -SkipMailReadWrite.
  */
 export function parseExchangeRbacFlag(value: string): SandboxExchangeRbacGrant {
   const m = /^([^=\s]+)=([^:]+)(?::(.+))?$/.exec(value.trim());
@@ -79,7 +81,9 @@ export function parseExchangeRbacFlag(value: string): SandboxExchangeRbacGrant {
     grant.roles = m[3].split(',').map((r) => {
       const role = `Application ${r.trim().replace(/^Application\s+/i, '')}`;
       if (!(EXCHANGE_APP_ROLES as readonly string[]).includes(role))
-        throw new Error(`--exchange-rbac ${value}: unknown role "${r}" (Mail.Send or Mail.ReadWrite)`);
+        throw new Error(
+          `--exchange-rbac ${value}: unknown role "${r}" (Mail.Send, Mail.ReadWrite or Mail.ReadBasic)`,
+        );
       return role as ExchangeAppRole;
     });
   }

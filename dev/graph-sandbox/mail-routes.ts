@@ -16,6 +16,7 @@ import type { MessageStore } from './message-store';
 import type { SandboxAttachment, SandboxGraphRequest, SandboxMailbox, SandboxRoute } from './options';
 import { graphError, jsonReply, type Reply } from './reply';
 import { header, type RequestContext } from './request-context';
+import { internetMessageIdFilter, mimeMessageId, type SentItems } from './sent-items';
 
 /**
  * The Outlook mail routes under /v1.0/users/{id}: sendMail (JSON or MIME), drafts, attachments, send, and the
@@ -40,13 +41,18 @@ export interface MailCall {
   claims: AccessTokenClaims;
   mailbox: SandboxMailbox;
   messageId?: string;
+  folder?: string;
 }
 
 export interface MailRoutesDeps {
   directory: Directory;
   store: MessageStore;
+  sentItems: SentItems;
   maxMessageBytes: number;
 }
+
+const imidOf = (m: GraphMessageJson): string | undefined =>
+  typeof m.internetMessageId === 'string' ? m.internetMessageId : undefined;
 
 const refuse = (ctx: RequestContext, r: Refusal): Reply => graphError(ctx, r.status, r.code, r.message);
 
@@ -121,6 +127,7 @@ export class MailRoutes {
         requests: [record(call)],
         mime,
       });
+      this.#deps.sentItems.add(mailbox.address, mimeMessageId(mime));
       return { status: 202 };
     }
     const json = parseJson(ctx) as { message?: unknown; saveToSentItems?: unknown } | undefined;
@@ -147,6 +154,7 @@ export class MailRoutes {
       requests: [record(call, json)],
       graphMessage: bare,
     });
+    if (json?.saveToSentItems !== false) this.#deps.sentItems.add(mailbox.address, imidOf(bare));
     return { status: 202 };
   }
 
@@ -264,6 +272,7 @@ export class MailRoutes {
         requests: [...draft.requests, record(call)],
         mime: draft.mime,
       });
+      this.#deps.sentItems.add(mailbox.address, mimeMessageId(draft.mime));
       return { status: 202 };
     }
     const invalid = validateMessage(draft.message, { requireRecipients: true });
@@ -282,7 +291,56 @@ export class MailRoutes {
       requests: [...draft.requests, record(call)],
       graphMessage: draft.message,
     });
+    this.#deps.sentItems.add(mailbox.address, imidOf(draft.message));
     return { status: 202 };
+  }
+
+  /**
+   * GET /users/{m}/messages or /users/{m}/mailFolders/{folder}/messages with
+   * `$filter=internetMessageId eq '<id>'` — the look-up that resolves a lost answer (platform-facts §F).
+   * Sent Items holds what was sent (after the lag); the whole mailbox also holds unsent drafts (isDraft).
+   * Other filters are refused as Graph refuses a filter it cannot evaluate.
+   */
+  listMessages(call: MailCall): Reply {
+    const { ctx, mailbox, claims } = call;
+    const denied = this.#deps.directory.mailAccess(mailbox, claims, 'Mail.ReadBasic');
+    if (denied) return refuse(ctx, denied);
+    const folder = call.folder?.toLowerCase();
+    if (folder !== undefined && folder !== 'sentitems' && folder !== 'drafts')
+      return graphError(
+        ctx,
+        404,
+        'ErrorItemNotFound',
+        'The specified folder could not be found in the store.',
+      );
+    const id = internetMessageIdFilter(ctx.url.searchParams.get('$filter'));
+    if (id === undefined)
+      return graphError(
+        ctx,
+        400,
+        'ErrorInvalidUrlQueryFilter',
+        "The sandbox answers only $filter=internetMessageId eq '…'.",
+      );
+    const sent =
+      folder === 'drafts'
+        ? []
+        : this.#deps.sentItems.find(mailbox.address, id).map((i) => ({
+            id: i.id,
+            internetMessageId: i.internetMessageId,
+            isDraft: false,
+            sentDateTime: i.sentDateTime,
+          }));
+    const drafts =
+      folder === 'sentitems'
+        ? []
+        : [...this.drafts.values()]
+            .filter((d) => d.mailbox.address.toLowerCase() === mailbox.address.toLowerCase())
+            .filter((d) => (d.mime ? mimeMessageId(d.mime) : imidOf(d.message)) === id)
+            .map((d) => ({ id: d.id, internetMessageId: id, isDraft: true, sentDateTime: null }));
+    return jsonReply(200, {
+      '@odata.context': `${ctx.origin}/v1.0/$metadata#users('${mailbox.address}')/messages`,
+      value: [...sent, ...drafts],
+    });
   }
 
   deleteMessage(call: MailCall): Reply {

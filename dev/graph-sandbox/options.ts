@@ -15,6 +15,7 @@ export type SandboxRoute =
   | 'uploadCancel'
   | 'send'
   | 'getUser'
+  | 'listMessages'
   | 'admin'
   | 'adminConsent'
   | 'unknown';
@@ -43,7 +44,8 @@ export interface SandboxMailbox {
 }
 
 /** The Exchange management roles of RBAC for Applications that the bridge uses (docs/design/platform-facts.md §A5). */
-export type ExchangeAppRole = 'Application Mail.Send' | 'Application Mail.ReadWrite';
+export type ExchangeAppRole =
+  'Application Mail.Send' | 'Application Mail.ReadWrite' | 'Application Mail.ReadBasic';
 
 /**
  * One Exchange Online RBAC for Applications role assignment (`New-ManagementRoleAssignment -App … -Role …
@@ -57,7 +59,7 @@ export interface SandboxExchangeRbacGrant {
   tenantId?: string;
   /** The management scope: addresses, '*@domain', or '*' (an assignment without scope: the whole organisation). */
   mailboxes: string[];
-  /** Default both roles (what infra/scripts/Set-BridgeMailboxScope.ps1 assigns). */
+  /** Default all three roles (what infra/scripts/Set-BridgeMailboxScope.ps1 assigns). */
   roles?: ExchangeAppRole[];
 }
 
@@ -102,6 +104,11 @@ export interface SandboxOptions {
   maxRequestBytes?: number;
   /** Mailbox message size limit (Exchange default 35 MB, admins raise to 150 MB). Default 35 MB. */
   maxMessageBytes?: number;
+  /**
+   * How long after sending a message its Sent Items copy becomes visible to a look-up by internetMessageId
+   * (Exchange: seconds). Default 0.
+   */
+  sentItemsLagMs?: number;
   /** Concurrent requests per mailbox before 429 (Exchange: 4). */
   mailboxConcurrency?: number;
   /** Retry-After of the concurrency 429. Default 1 s. */
@@ -126,8 +133,10 @@ export interface SandboxFault {
    * respond (default): answer `status` with a Graph error body {code, message} and Retry-After.
    * hang: read the body, never answer (until the client gives up or the sandbox closes).
    * drop: read the body, then destroy the connection without an answer.
+   * lose-answer: carry the request out (a sendMail or /send delivers), then destroy the connection without
+   * an answer — the "carried out, answer lost" case of docs/design/custody.md.
    */
-  action?: 'respond' | 'hang' | 'drop';
+  action?: 'respond' | 'hang' | 'drop' | 'lose-answer';
   status?: number;
   code?: string;
   message?: string;
@@ -202,8 +211,8 @@ export interface SandboxRequestLog {
   clientRequestId?: string;
   contentType?: string;
   contentRange?: string;
-  /** 'hang' or 'drop' when a fault swallowed the answer. */
-  fault?: 'respond' | 'hang' | 'drop';
+  /** The fault action that replaced or swallowed the answer. */
+  fault?: 'respond' | 'hang' | 'drop' | 'lose-answer';
 }
 
 export interface TokenRequestLog {
@@ -225,6 +234,8 @@ export interface GraphSandbox {
   port: number;
   /** Accepted messages, oldest first (at most maxKeptMessages). */
   messages(): SandboxMessage[];
+  /** How many times a message with this internetMessageId was sent from this mailbox (duplicates show here). */
+  sentCount(mailbox: string, internetMessageId: string): number;
   requests(): SandboxRequestLog[];
   tokenRequests(): TokenRequestLog[];
   /** Forgets messages, drafts, upload sessions, logs and pending faults (disk copies stay). */

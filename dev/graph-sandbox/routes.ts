@@ -8,6 +8,8 @@ export interface RouteMatch {
   mailbox?: string;
   messageId?: string;
   sessionId?: string;
+  /** The mail folder of GET …/mailFolders/{folder}/messages (well-known name or id). */
+  folder?: string;
 }
 
 const TABLE: Array<{ method: string; pattern: RegExp; route: SandboxRoute; keys: Array<keyof RouteMatch> }> =
@@ -22,6 +24,12 @@ const TABLE: Array<{ method: string; pattern: RegExp; route: SandboxRoute; keys:
     { method: 'POST', pattern: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, route: 'token', keys: ['tenant'] },
     { method: 'GET', pattern: /^\/([^/]+)\/v2\.0\/adminconsent$/, route: 'adminConsent', keys: ['tenant'] },
     { method: 'GET', pattern: /^\/v1\.0\/users\/([^/]+)$/, route: 'getUser', keys: ['mailbox'] },
+    {
+      method: 'GET',
+      pattern: /^\/v1\.0\/users\/([^/]+)\/(?:mailFolders\/([^/]+)\/)?messages$/i,
+      route: 'listMessages',
+      keys: ['mailbox', 'folder'],
+    },
     { method: 'POST', pattern: /^\/v1\.0\/users\/([^/]+)\/sendMail$/i, route: 'sendMail', keys: ['mailbox'] },
     {
       method: 'POST',

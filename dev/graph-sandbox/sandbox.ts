@@ -16,6 +16,7 @@ import type { GraphSandbox, SandboxOptions, SandboxRequestLog, TokenRequestLog }
 import { graphError, readBody, writeReply, type Reply } from './reply';
 import { header, type RequestContext } from './request-context';
 import { matchRoute, type RouteMatch } from './routes';
+import { SentItems } from './sent-items';
 import { UploadRoutes } from './upload-routes';
 
 /**
@@ -43,7 +44,8 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     logger,
   });
   await store.loadFromDisk();
-  const mail = new MailRoutes({ directory, store, maxMessageBytes });
+  const sentItems = new SentItems(opts.sentItemsLagMs ?? 0);
+  const mail = new MailRoutes({ directory, store, sentItems, maxMessageBytes });
   const uploads = new UploadRoutes({ mail, directory, maxMessageBytes });
   const faults = new FaultQueue();
   const slots = new MailboxSlots(opts.mailboxConcurrency ?? 4);
@@ -80,6 +82,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       claims: check.claims,
       mailbox,
       ...(m.messageId ? { messageId: m.messageId } : {}),
+      ...(m.folder ? { folder: m.folder } : {}),
     };
   }
 
@@ -132,6 +135,8 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     switch (m.route) {
       case 'getUser':
         return mail.getUser(call);
+      case 'listMessages':
+        return mail.listMessages(call);
       case 'sendMail':
         return mail.sendMail(call);
       case 'createMessage':
@@ -195,7 +200,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
 
     const fault = m.route === 'admin' ? undefined : faults.take(m.route, m.mailbox);
     let reply: Reply | undefined;
-    if (!fault || fault.processFirst) {
+    if (!fault || fault.processFirst || fault.action === 'lose-answer') {
       try {
         reply = await handle(ctx, m, res, read.tooLarge);
       } catch (e) {
@@ -216,7 +221,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     if (fault) {
       const action = fault.action ?? 'respond';
       entry.fault = action;
-      if (action === 'drop') {
+      if (action === 'drop' || action === 'lose-answer') {
         req.socket.destroy();
         return;
       }
@@ -258,10 +263,12 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     authorityHost: url,
     port,
     messages: () => store.list(),
+    sentCount: (mailbox, internetMessageId) => sentItems.count(mailbox, internetMessageId),
     requests: () => [...requestLog],
     tokenRequests: () => [...tokenLog],
     clear() {
       store.clear();
+      sentItems.clear();
       mail.drafts.clear();
       uploads.sessions.clear();
       faults.clear();

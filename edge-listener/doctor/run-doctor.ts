@@ -8,6 +8,7 @@ import { functionDnsCheck } from './checks/function-dns';
 import { functionTlsCheck } from './checks/function-tls';
 import { graphTokenCheck } from './checks/graph-token';
 import { mailReadWritePermissionCheck } from './checks/mail-readwrite-permission';
+import { sentItemsLookupCheck } from './checks/sent-items-lookup';
 import { mailSendPermissionCheck } from './checks/mail-send-permission';
 import { senderMailboxChecks } from './checks/sender-mailboxes';
 import { siteSignatureCheck } from './checks/site-signature';
@@ -83,6 +84,7 @@ export async function runDoctor(loaded: LoadResult, options: DoctorOptions): Pro
       graphTokenCheck(diagnostics),
       mailSendPermissionCheck(diagnostics),
       mailReadWritePermissionCheck(config, diagnostics),
+      sentItemsLookupCheck(diagnostics),
       ...senderMailboxChecks(diagnostics),
     );
   } else {

@@ -1,7 +1,7 @@
 import { bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { FunctionServices } from '../services';
-import { judgeExistingRecord } from '../state/attempt-decision';
+import { judgeExistingRecord, unknownSince } from '../state/attempt-decision';
 import { recordError, type MessageRecord } from '../state/message-record';
 import { recordAnswer, refusal, statusForState, type IntakeAnswer } from './intake-answer';
 
@@ -11,7 +11,12 @@ import { recordAnswer, refusal, statusForState, type IntakeAnswer } from './inta
  * here and nothing is sent.
  */
 export type ClaimOutcome =
-  { kind: 'owned'; record: MessageRecord } | { kind: 'answered'; answer: IntakeAnswer };
+  /**
+   * `lookFirst`: an earlier attempt's Graph answer was lost (or it died in the Graph phase). This request
+   * must not send: it stores the body it carries and queues the message for the Sent Items look-up, and
+   * the device gets 202 (the cloud keeps custody and finds out).
+   */
+  { kind: 'owned'; record: MessageRecord; lookFirst?: boolean } | { kind: 'answered'; answer: IntakeAnswer };
 
 export async function claimMessage(
   services: FunctionServices,
@@ -45,18 +50,19 @@ export async function claimMessage(
       log.info({ event: 'REQUEST_REJECTED', code: 'MESSAGE_IN_PROGRESS' });
       return busy(decision.retryAfterMs);
     case 'outcome-unknown': {
-      const error = bridgeError('GRAPH_OUTCOME_UNKNOWN', {
-        detail: 'an earlier attempt stopped while its Graph request may have been in flight',
+      const changes = {
+        attemptId,
+        phase: 'unknown',
+        unknownSince: unknownSince(existing, services.tuning.maxAttemptMs),
+      } as const;
+      const taken = await store.tryUpdate(existing, changes, now);
+      if (!taken) return busy(1000);
+      log.warn({
+        event: 'MESSAGE_OUTCOME_UNKNOWN',
+        detail:
+          'an earlier attempt stopped while its Graph request may have been in flight; queued for a look in Sent Items',
       });
-      const failed = await store.tryUpdate(existing, { state: 'failed', phase: 'done', error }, now);
-      if (!failed) return busy(1000);
-      log.error({
-        event: 'MESSAGE_FAILED',
-        code: error.code,
-        mailbox: failed.sender,
-        bytes: failed.sizeBytes,
-      });
-      return { kind: 'answered', answer: recordAnswer(statusForState('failed', error), failed) };
+      return { kind: 'owned', record: taken, lookFirst: true };
     }
     case 'take-over': {
       const changes = { attemptId, state: 'received', phase: 'preparing', error: null } as const;

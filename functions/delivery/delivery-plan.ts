@@ -30,6 +30,11 @@ export interface DeliveryPlan {
   /** MIME kind: the exact bytes to submit. */
   mime?: Buffer;
   saveToSentItems: boolean;
+  /**
+   * `<id@domain>` the message is submitted with (JSON `internetMessageId`, MIME `Message-ID`), the same on
+   * every attempt: the key of the Sent Items lookup after a lost answer (mime/internet-message-id.ts).
+   */
+  internetMessageId: string;
   /** True when the From address was not allowed and the default sender sends with Reply-To set. */
   senderRewritten: boolean;
   /** Envelope recipients, normalised (for logs: count only; for pacing and checks). */
@@ -40,6 +45,8 @@ export interface DeliveryPlan {
 export interface SendReport {
   /** request-id of the final Graph call (sendMail or send). */
   requestId?: string;
+  /** Graph's id of the sent message, when known (the draft path knows it; sendMail answers without one). */
+  graphMessageId?: string;
   /** 'sendMail' for one request; 'draft' for draft + attachments + send. */
   path: 'sendMail' | 'draft';
   graphCalls: number;

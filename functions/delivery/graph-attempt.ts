@@ -13,10 +13,14 @@ import type { Mailer, FunctionServices } from '../services';
  * The record moves to phase 'graph' (conditional on its ETag) BEFORE the request leaves, so that if this
  * process dies mid-send, the next attempt knows the message may have gone out and will not send it again.
  * A definite answer from Graph is recorded afterwards: sent, failed (permanent) or back to waiting
- * (retryable: Graph refused before accepting, so trying again cannot duplicate).
+ * (retryable: Graph refused before accepting, so trying again cannot duplicate). A lost answer
+ * (GRAPH_OUTCOME_UNKNOWN: timeout, dropped connection, 500/502/504 on sendMail or /send) is neither: the
+ * record moves to phase 'unknown' and the caller queues it for the Sent Items look-up (reconcile-message.ts).
  */
 export type DeliveryOutcome =
   | { kind: 'sent'; record: MessageRecord; report: SendReport }
+  /** Graph's answer was lost: the message may have been sent; look before sending again. */
+  | { kind: 'unknown'; record: MessageRecord; error: BridgeError }
   | { kind: 'retryable'; record: MessageRecord; error: BridgeError }
   | { kind: 'failed'; record: MessageRecord; error: BridgeError }
   /** Another attempt changed the record first; this attempt did not send and must not touch it. */
@@ -37,6 +41,15 @@ export async function deliverOnce(
     report = await mailer.send(plan);
   } catch (err) {
     const error = toBridgeError(err);
+    if (error.code === 'GRAPH_OUTCOME_UNKNOWN') {
+      const unknown = await recordOutcome(services, log, inFlight, {
+        phase: 'unknown',
+        unknownSince: services.now().toISOString(),
+        attempts: inFlight.attempts + 1,
+        error,
+      });
+      return { kind: 'unknown', record: unknown, error };
+    }
     if (error.retryable) {
       const waiting = await recordOutcome(services, log, inFlight, {
         phase: inFlight.state === 'queued' ? 'waiting' : 'preparing',
@@ -48,8 +61,15 @@ export async function deliverOnce(
     const failed = await recordOutcome(services, log, inFlight, { state: 'failed', phase: 'done', error });
     return { kind: 'failed', record: failed, error };
   }
-  const changes: RecordChanges = { state: 'sent', phase: 'done', error: null };
+  const changes: RecordChanges = {
+    state: 'sent',
+    phase: 'done',
+    error: null,
+    unknownSince: undefined,
+    nextAttemptAt: undefined,
+  };
   if (report.requestId) changes.graphRequestId = report.requestId;
+  if (report.graphMessageId) changes.graphMessageId = report.graphMessageId;
   const sent = await recordOutcome(services, log, inFlight, changes);
   return { kind: 'sent', record: sent, report };
 }

@@ -80,6 +80,7 @@ class MessageIntake {
     const claim = await claimMessage(this.#services, this.#log, this.#req, this.#attemptId);
     if (claim.kind === 'answered') return claim.answer;
     this.#record = claim.record;
+    const lookFirst = claim.lookFirst === true;
 
     let body: ReceivedBody;
     try {
@@ -91,11 +92,14 @@ class MessageIntake {
       }
     } catch (err) {
       const error = toBridgeError(err);
-      if (error.code === 'MESSAGE_TOO_LARGE') return this.#fail(error, 'MESSAGE_REJECTED');
+      if (error.code === 'MESSAGE_TOO_LARGE' && !lookFirst) return this.#fail(error, 'MESSAGE_REJECTED');
       await this.release(error);
       this.#log.warn({ event: 'REQUEST_REJECTED', code: error.code, err: error });
       return refusal(error);
     }
+
+    // The message may already be in Exchange: never send from here; the queue looks in Sent Items first.
+    if (lookFirst) return this.#queue(body, this.#lookDelayMs(), 'outcome unknown', 0, 'unknown');
 
     const site = this.#req.site;
     let plan: DeliveryPlan;
@@ -162,6 +166,15 @@ class MessageIntake {
           this.#record = outcome.record;
           this.#summary(finalSummary(outcome));
           return recordAnswer(statusForState('failed', outcome.error), outcome.record);
+        case 'unknown':
+          // Never a 5xx for a message that may be in Exchange: 202, and the cloud finds out.
+          this.#record = outcome.record;
+          this.#log.warn({
+            event: 'MESSAGE_OUTCOME_UNKNOWN',
+            code: outcome.error.code,
+            graph: outcome.error.graph,
+          });
+          return this.#queue(body, this.#lookDelayMs(), outcome.error.code, 1, 'unknown');
         case 'retryable':
           this.#record = outcome.record;
           this.#log.info({
@@ -177,14 +190,25 @@ class MessageIntake {
     }
   }
 
-  /** Stores the frame, puts its pointer on the queue, then records 'queued' (in that order: never a 'queued' record without a pointer). */
-  async #queue(body: ReceivedBody, delayMs: number, why: string, attempts = 0): Promise<IntakeAnswer> {
+  /**
+   * Stores the frame, puts its pointer on the queue, then records 'queued' (in that order: never a 'queued'
+   * record without a pointer). `phase` 'unknown' keeps a lost answer marked, so the queue looks in Sent
+   * Items before it sends.
+   */
+  async #queue(
+    body: ReceivedBody,
+    delayMs: number,
+    why: string,
+    attempts = 0,
+    phase: 'waiting' | 'unknown' = 'waiting',
+  ): Promise<IntakeAnswer> {
     const pointer = await this.#services.outbound.store(body.envelope, body.mime, this.#services.now());
     pointer.attempts = attempts;
     await this.#services.outbound.enqueue(pointer, delayMs);
+    const nextAttemptAt = new Date(this.#services.now().getTime() + delayMs).toISOString();
     const queued = await this.#services.store.tryUpdate(
       this.#owned(),
-      { state: 'queued', phase: 'waiting' },
+      { state: 'queued', phase, nextAttemptAt },
       this.#services.now(),
     );
     // A null here means the queue-triggered sender already picked the message up and wrote its own state.
@@ -193,6 +217,13 @@ class MessageIntake {
     this.#record = record;
     this.#summary({ level: 'info', event: 'MESSAGE_QUEUED', facts: { why, delayMs } });
     return recordAnswer(202, record);
+  }
+
+  /** Until the first Sent Items look-up: the lag, counted from when the answer was lost. */
+  #lookDelayMs(): number {
+    const since = Date.parse(this.#owned().unknownSince ?? '');
+    const elapsed = Number.isNaN(since) ? 0 : this.#services.now().getTime() - since;
+    return Math.max(0, this.#services.tuning.sentItemsLagMs - elapsed);
   }
 
   async #fail(
@@ -213,7 +244,8 @@ class MessageIntake {
   /** Gives the id back after a failure before Graph, so the next attempt may take over at once. */
   async release(error: BridgeError): Promise<void> {
     const record = this.#record;
-    if (!record || record.state !== 'received' || record.phase === 'graph') return;
+    if (!record || record.state !== 'received' || record.phase === 'graph' || record.phase === 'unknown')
+      return;
     await this.#services.store
       .tryUpdate(record, { phase: 'released', error }, this.#services.now())
       .then((r) => {

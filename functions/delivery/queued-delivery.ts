@@ -8,12 +8,14 @@ import { failureLevel, finalSummary, logAttemptSummary, type AttemptSummary } fr
 import { deliverOnce, planForSite } from './graph-attempt';
 import type { DeliveryPlan } from './delivery-plan';
 import { invocationLogger } from '../invocation-logger';
+import { nextRetry } from '../pacing/retry-schedule';
 import type { FunctionServices, Mailer, ServicesGetter } from '../services';
-import { judgeAttempt } from '../state/attempt-decision';
-import type { MessageRecord } from '../state/message-record';
+import { judgeAttempt, unknownSince } from '../state/attempt-decision';
+import type { MessageRecord, RecordChanges } from '../state/message-record';
 import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
 import { resolveSite } from '../tenants/site-directory';
 import { passTenantGate } from '../tenants/tenant-gate';
+import { reconcileStep, unknownOutcome } from './reconcile-message';
 
 /** The queue trigger's function name (functions/index.ts registers it; the local host polls as it). */
 export const SEND_QUEUED_FUNCTION = 'sendQueued';
@@ -22,10 +24,16 @@ export const SEND_QUEUED_FUNCTION = 'sendQueued';
  * The queue-triggered sender: loads a queued message from Blob Storage and sends it, paced per sender
  * mailbox across all instances. It never sleeps long: when the mailbox is at its limit or Graph asks to
  * wait (Retry-After), it puts a new pointer on the queue that stays invisible for the delay and returns,
- * so the host deletes the current one. A final outcome (sent, failed) deletes the stored copy.
+ * so the host deletes the current one.
+ *
+ * Custody (docs/design/custody.md): a transient failure is retried with capped backoff until the horizon
+ * (BRIDGE_MAX_QUEUE_AGE_MS), never after a fixed number of attempts. A lost Graph answer is resolved by
+ * looking in Sent Items (reconcile-message.ts) before anything is sent again. Sent deletes the stored copy;
+ * failed keeps it for the retention period (Blob lifecycle rule).
  *
  * Throwing is reserved for storage failures: the host then makes the message visible again and counts a
- * dequeue; on the last dequeue the handler records a failure instead of throwing (poison with a reason).
+ * dequeue; on the last dequeue the handler puts a fresh pointer on the queue (a new dequeue count) rather
+ * than letting the message fall into the poison queue.
  */
 export function makeSendQueuedHandler(getServices: ServicesGetter) {
   return async function sendQueued(queueItem: unknown, context: InvocationContext): Promise<void> {
@@ -54,7 +62,7 @@ export function makeSendQueuedHandler(getServices: ServicesGetter) {
         log.warn({ event: 'MESSAGE_DEFERRED', code: error.code, dequeueCount, err: error });
         throw error; // the host retries after its visibility timeout
       }
-      await job.giveUp(error, `the queue delivered it ${dequeueCount} times`);
+      await job.putBack(error);
     }
   };
 }
@@ -67,6 +75,8 @@ class QueuedSend {
   readonly #attemptId = randomUUID();
   readonly #startedMs = Date.now();
   #record: MessageRecord | undefined;
+  /** When the edge received the message (the horizon counts from here); the record's creation until loaded. */
+  #receivedMs: number | undefined;
 
   constructor(services: FunctionServices, log: Logger, pointer: QueuePointer, dequeueCount: number) {
     this.#services = services;
@@ -83,10 +93,11 @@ class QueuedSend {
     const found = await store.get(p.siteId, p.messageId);
     const claim = found ? undefined : await store.claim(p.siteId, p.messageId, this.#attemptId, now);
     const existing = found ?? claim!.record;
-    if (existing.state === 'sent' || existing.state === 'failed') {
+    if (existing.state === 'sent') {
       await outbound.delete(p); // a duplicate pointer or a crash after the final write: nothing to send
       return;
     }
+    if (existing.state === 'failed') return; // the copy stays for the retention period
     const decision =
       claim?.kind === 'new'
         ? ({ kind: 'take-over' } as const)
@@ -94,16 +105,17 @@ class QueuedSend {
     if (decision.kind === 'in-progress')
       return this.#requeue(decision.retryAfterMs, 'another attempt is running');
     this.#record = existing;
-    if (decision.kind === 'outcome-unknown') {
-      return this.#finish(
-        bridgeError('GRAPH_OUTCOME_UNKNOWN', {
-          detail: 'an earlier attempt stopped while its Graph request may have been in flight',
-        }),
-      );
-    }
+    const unknown = decision.kind === 'outcome-unknown';
     const taken = await store.tryUpdate(
       existing,
-      { attemptId: this.#attemptId, state: 'queued', phase: 'waiting' },
+      unknown
+        ? {
+            attemptId: this.#attemptId,
+            state: 'queued',
+            phase: 'unknown',
+            unknownSince: unknownSince(existing, tuning.maxAttemptMs),
+          }
+        : { attemptId: this.#attemptId, state: 'queued', phase: 'waiting' },
       now,
     );
     if (!taken) return this.#requeue(1000, 'record changed meanwhile');
@@ -111,6 +123,8 @@ class QueuedSend {
 
     const stored = await outbound.loadChunks(p); // chunks: the message is never joined into a second copy
     if (!stored) return this.#finish(bridgeError('QUEUED_COPY_MISSING'));
+    const receivedMs = Date.parse(stored.envelope.receivedAt);
+    if (!Number.isNaN(receivedMs)) this.#receivedMs = receivedMs;
     const site = await resolveSite(this.#services.config, this.#services.registry, p.siteId, now);
     // The site was removed from both the registry and the settings after the message was accepted: keep the
     // message (custody) until the site comes back or an admin deletes it.
@@ -132,6 +146,8 @@ class QueuedSend {
 
     const gate = await passTenantGate(this.#services, site.tenantId, mailer, this.#log);
     if (!gate.open) return this.#hold(gate.error, gate.retryAfterMs);
+    if (unknown && !(await this.#reconcile(plan, mailer))) return;
+
     const slot = await this.#services.pacer.acquire(plan.mailbox, tuning.pacingWaitMs);
     if (!slot.granted) return this.#requeue(slot.retryAfterMs, `mailbox ${slot.reason} limit`);
     try {
@@ -140,11 +156,23 @@ class QueuedSend {
         case 'lost-race':
           return;
         case 'sent':
-        case 'failed':
           this.#record = outcome.record;
           await outbound.delete(p);
           this.#summary(finalSummary(outcome));
           return;
+        case 'failed':
+          this.#record = outcome.record;
+          await this.#keepForRetention();
+          this.#summary(finalSummary(outcome));
+          return;
+        case 'unknown':
+          this.#record = outcome.record;
+          this.#log.warn({
+            event: 'MESSAGE_OUTCOME_UNKNOWN',
+            code: outcome.error.code,
+            graph: outcome.error.graph,
+          });
+          return this.#waitFor(tuning.sentItemsLagMs, 'look in Sent Items');
         case 'retryable':
           this.#record = outcome.record;
           return this.#retryLater(outcome.error, false);
@@ -154,28 +182,93 @@ class QueuedSend {
     }
   }
 
-  /** A retryable failure: try again after Retry-After (or the backoff table), or give up after the last attempt. */
+  /**
+   * The record's outcome is unknown: look in Sent Items. True when the message may be sent (again) now;
+   * false when this invocation is done (found and recorded, waiting for the next look, or held).
+   */
+  async #reconcile(plan: DeliveryPlan, mailer: Mailer): Promise<boolean> {
+    const { store, outbound } = this.#services;
+    const step = await reconcileStep(this.#services, this.#log, this.#owned(), plan, mailer);
+    switch (step.kind) {
+      case 'found': {
+        const changes: RecordChanges = {
+          state: 'sent',
+          phase: 'done',
+          reconciled: true,
+          error: null,
+          unknownSince: undefined,
+          nextAttemptAt: undefined,
+        };
+        if (step.graphMessageId) changes.graphMessageId = step.graphMessageId;
+        const sent = await store.tryUpdate(this.#owned(), changes, this.#services.now());
+        if (!sent) return false; // another attempt moved it meanwhile; it records its own outcome
+        this.#record = sent;
+        await outbound.delete(this.#pointer);
+        this.#summary({
+          level: 'info',
+          event: 'MESSAGE_SENT',
+          facts: { reconciled: true, graphMessageId: step.graphMessageId },
+        });
+        return false;
+      }
+      case 'look-later':
+        if (step.error && this.#pastHorizon()) {
+          await this.#finish(
+            unknownOutcome(
+              `Sent Items could not be searched before the horizon; last error ${step.error.code}: ${step.error.message}`,
+              step.error,
+            ),
+          );
+          return false;
+        }
+        if (step.error) await this.#note({ error: step.error });
+        await this.#waitFor(step.delayMs, 'look in Sent Items again');
+        return false;
+      case 'hold':
+        await this.#finish(step.error);
+        return false;
+      case 'send-again': {
+        const cleared = await store.tryUpdate(
+          this.#owned(),
+          { phase: 'waiting', unknownSince: undefined },
+          this.#services.now(),
+        );
+        if (!cleared) return false;
+        this.#record = cleared;
+        this.#log.info({
+          event: 'MESSAGE_DEFERRED',
+          detail: 'not in Sent Items after the window: sending again',
+        });
+        return true;
+      }
+    }
+  }
+
+  /** A retryable failure: try again after Retry-After or the backoff, until the horizon. */
   async #retryLater(error: BridgeError, countAttempt = true): Promise<void> {
-    const { tuning, store } = this.#services;
+    const { tuning } = this.#services;
     let record = this.#owned();
     if (countAttempt) {
-      record =
-        (await store.tryUpdate(
-          record,
-          { attempts: record.attempts + 1, phase: 'waiting', error },
-          this.#services.now(),
-        )) ?? record;
-      this.#record = record;
+      await this.#note({ attempts: record.attempts + 1, phase: 'waiting', error });
+      record = this.#owned();
     }
     const attempts = Math.max(record.attempts, this.#pointer.attempts + 1);
-    if (attempts >= tuning.maxQueueAttempts) return this.giveUp(error, `${attempts} attempts`);
-    const delays = tuning.queueRetryDelaysMs;
-    const delayMs = error.retryAfterMs ?? delays[Math.min(attempts - 1, delays.length - 1)] ?? 60_000;
-    await this.#services.outbound.enqueue({ ...this.#pointer, attempts }, delayMs);
+    const next = nextRetry({
+      attempts,
+      error,
+      delaysMs: tuning.queueRetryDelaysMs,
+      maxIntervalMs: tuning.maxRetryIntervalMs,
+      startMs: this.#startMs(),
+      horizonMs: this.#services.config.maxQueueAgeMs,
+      nowMs: this.#services.now().getTime(),
+    });
+    if (next.kind === 'expired') return this.#expire(error, `${attempts} attempts`);
+    await this.#note({ error, nextAttemptAt: this.#at(next.delayMs) });
+    await this.#services.outbound.enqueue({ ...this.#pointer, attempts }, next.delayMs);
     this.#summary({
       level: 'info',
       event: 'MESSAGE_DEFERRED',
-      facts: { code: error.code, graph: error.graph, delayMs },
+      facts: { code: error.code, graph: error.graph, delayMs: next.delayMs },
     });
   }
 
@@ -195,26 +288,93 @@ class QueuedSend {
     this.#log.info({ event: 'MESSAGE_REQUEUED', why, delayMs });
   }
 
-  /** Poison: the message ends failed, with the last error as its reason. */
-  async giveUp(lastError: BridgeError, after: string): Promise<void> {
+  /** Waits for the next Sent Items look-up, saying when in the record. */
+  async #waitFor(delayMs: number, why: string): Promise<void> {
+    await this.#note({ nextAttemptAt: this.#at(delayMs) });
+    await this.#requeue(delayMs, why);
+  }
+
+  /**
+   * The last dequeue of a pointer failed (storage trouble): put a fresh pointer on the queue, delayed like a
+   * retry, so the message keeps its place until the horizon instead of falling into the poison queue. When
+   * even that fails, the host moves this pointer to the poison queue; the record and the body stay.
+   */
+  async putBack(error: BridgeError): Promise<void> {
+    const delayMs = Math.min(this.#services.tuning.maxRetryIntervalMs, 5 * 60_000);
+    try {
+      await this.#services.outbound.enqueue(this.#pointer, delayMs);
+      this.#log.warn({
+        event: 'MESSAGE_REQUEUED',
+        why: `dequeued ${this.#dequeueCount} times`,
+        code: error.code,
+        delayMs,
+      });
+    } catch (err) {
+      this.#log.error({
+        event: 'QUEUE_POISON',
+        code: error.code,
+        dequeueCount: this.#dequeueCount,
+        err: toBridgeError(err),
+      });
+      throw error;
+    }
+  }
+
+  /** The horizon is reached: the message ends failed, with the last error as its reason, its body kept. */
+  async #expire(lastError: BridgeError, after: string): Promise<void> {
     const error = bridgeError('MESSAGE_EXPIRED', {
-      detail: `gave up after ${after}; last error ${lastError.code}: ${lastError.message}`,
+      detail: `not delivered within BRIDGE_MAX_QUEUE_AGE_MS (${after}); last error ${lastError.code}: ${lastError.message}`,
       ...(lastError.graph ? { graph: lastError.graph } : {}),
     });
-    this.#log.error({ event: 'QUEUE_POISON', code: lastError.code, dequeueCount: this.#dequeueCount });
     await this.#finish(error);
   }
 
-  /** Records a final failure and removes the stored copy. */
+  /** Records a final failure; the stored copy is kept for the retention period. */
   async #finish(error: BridgeError): Promise<void> {
-    const { store, outbound } = this.#services;
+    const { store } = this.#services;
     const record = this.#record ?? (await store.get(this.#pointer.siteId, this.#pointer.messageId));
     if (record)
       this.#record =
-        (await store.tryUpdate(record, { state: 'failed', phase: 'done', error }, this.#services.now())) ??
-        record;
-    await outbound.delete(this.#pointer);
+        (await store.tryUpdate(
+          record,
+          { state: 'failed', phase: 'done', error, nextAttemptAt: undefined },
+          this.#services.now(),
+        )) ?? record;
+    await this.#keepForRetention();
     this.#summary({ level: failureLevel(error), event: 'MESSAGE_FAILED', facts: { code: error.code } });
+  }
+
+  async #keepForRetention(): Promise<void> {
+    await this.#services.outbound
+      .keepForRetention(this.#pointer, this.#services.now())
+      .catch((err: unknown) => {
+        // The backstop lifecycle rule still removes it later; the outcome is recorded either way.
+        this.#log.warn({
+          event: 'MESSAGE_FAILED',
+          detail: 'could not tag the kept copy',
+          err: toBridgeError(err),
+        });
+      });
+  }
+
+  /** Writes progress facts (last error, next attempt) to the record; a lost race just keeps the old copy. */
+  async #note(changes: RecordChanges): Promise<void> {
+    const written = await this.#services.store.tryUpdate(this.#owned(), changes, this.#services.now());
+    if (written) this.#record = written;
+  }
+
+  #startMs(): number {
+    if (this.#receivedMs !== undefined) return this.#receivedMs;
+    const created = Date.parse(this.#owned().createdAt);
+    return Number.isNaN(created) ? this.#services.now().getTime() : created;
+  }
+
+  #pastHorizon(): boolean {
+    return this.#services.now().getTime() >= this.#startMs() + this.#services.config.maxQueueAgeMs;
+  }
+
+  #at(delayMs: number): string {
+    return new Date(this.#services.now().getTime() + delayMs).toISOString();
   }
 
   #owned(): MessageRecord {

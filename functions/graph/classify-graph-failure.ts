@@ -157,10 +157,12 @@ export function matchGraphRow(f: GraphFailure): Row {
 const MAX_GRAPH_MESSAGE_CHARS = 300;
 
 /**
- * Gateway answers to a request that delivers mail: the gateway gave up waiting, the mailbox server may still
- * have sent the message. Reported as GRAPH_OUTCOME_UNKNOWN instead of a retryable GRAPH_UNAVAILABLE.
+ * Answers to a request that delivers mail after which the message may still have been sent: the gateway gave
+ * up waiting (502, 504), or Exchange failed after accepting (500). Reported as GRAPH_OUTCOME_UNKNOWN instead
+ * of a retryable GRAPH_UNAVAILABLE, so the bridge looks in Sent Items before sending again. A 503 (and 429)
+ * means the request was refused before anything was done: safe to retry.
  */
-const UNKNOWN_OUTCOME_STATUSES_WHEN_SENDING = [502, 504];
+const UNKNOWN_OUTCOME_STATUSES_WHEN_SENDING = [500, 502, 504];
 
 /**
  * A Graph error answer (HTTP status + error body) → BridgeError with graph {status, code, requestId}.

@@ -183,6 +183,7 @@ export async function sendAsDraft(ctx: DraftSendContext, plan: DeliveryPlan): Pr
     path: 'draft',
     graphCalls: ctx.meter.graphCalls,
     bytesSent: ctx.meter.bytesSent,
+    graphMessageId: id,
     ...(sent.requestId ? { requestId: sent.requestId } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { mimeSendMailBody, sendMailJsonBody } from './graph-payload';
 import { expectStatus, GraphTransport, type CallMeter } from './graph-transport';
 import type { SlicedBody } from './sliced-body';
 import { readToken } from './token-claims';
+import { findInSentItems, type SentItemsAnswer } from './sent-items';
 import type { ChunkRetryOptions } from './upload-session';
 
 /**
@@ -48,6 +49,8 @@ export interface GraphMailer {
   /** What the token of this mailer's credential says (roles, tenant, app, expiry). */
   tokenInfo(): Promise<TokenFacts>;
   checkMailbox(mailbox: string): Promise<MailboxCheck>;
+  /** Looks for a submitted message in the mailbox's Sent Items (sent-items.ts); throws a BridgeError. */
+  findSent(mailbox: string, internetMessageId: string): Promise<SentItemsAnswer>;
 }
 
 export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
@@ -143,5 +146,10 @@ export function createGraphMailer(opts: GraphMailerOptions): GraphMailer {
     }
   }
 
-  return { send, tokenInfo, checkMailbox };
+  return {
+    send,
+    tokenInfo,
+    checkMailbox,
+    findSent: (mailbox, internetMessageId) => findInSentItems(transport, mailbox, internetMessageId),
+  };
 }

@@ -108,6 +108,7 @@ async function diagnose(
       ...(site.defaultSender ? { defaultSender: site.defaultSender } : {}),
     },
     maxMessageBytes: config.maxMessageBytes,
+    saveToSentItems: config.saveToSentItems,
     singleRequestMaxBytes: SINGLE_REQUEST_MAX_BYTES,
     mailboxes: [],
     unchecked: [],

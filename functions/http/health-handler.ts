@@ -247,7 +247,15 @@ async function checkTenant(
     }
     if (g.permission === 'Mail.ReadWrite' && g.source === 'not-granted')
       warnings.push(`${g.statement}: messages over one Graph request (about 3 MB) from it would fail.`);
+    if (g.permission === 'Mail.ReadBasic' && g.source === 'not-granted')
+      warnings.push(
+        `${g.statement}: a lost Graph answer for a message from it cannot be checked in Sent Items, so such a message is held as GRAPH_OUTCOME_UNKNOWN for an admin (grant Mail.ReadBasic, docs/mailbox-scoping.md).`,
+      );
   }
+  if (!services.config.saveToSentItems)
+    warnings.push(
+      'BRIDGE_SAVE_TO_SENT_ITEMS is off: a lost Graph answer cannot be checked in Sent Items, so such a message is held as GRAPH_OUTCOME_UNKNOWN for an admin instead of being resolved.',
+    );
   const overlap = grantOverlap(
     token.roles,
     services.config.mailPermissionModel,

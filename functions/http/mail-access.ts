@@ -1,7 +1,7 @@
 import { MAX_DIAGNOSED_MAILBOXES, type MailboxDiagnosis, type ProbeResult } from '../../core/diagnostics';
 import { addressKey, normalizeAddress } from '../../core/envelope';
 import type { Logger } from '../../core/log';
-import { mailboxGrants, type MailboxGrant } from '../../core/mail-grants';
+import { mailboxGrants, READ_ROLES, type MailboxGrant } from '../../core/mail-grants';
 import type { FunctionConfig } from '../config';
 import { identitySettings } from '../function-services';
 import { createCredentialProvider, type CredentialProvider } from '../graph/credential';
@@ -9,7 +9,7 @@ import { base64Length, DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
 import { GraphTransport } from '../graph/graph-transport';
 import { isSenderAllowed } from '../mime/sender-policy';
 import type { FunctionServices } from '../services';
-import { draftProbe, sendProbe } from './mailbox-probes';
+import { draftProbe, sendProbe, sentItemsProbe } from './mailbox-probes';
 
 /**
  * What the diagnostics route and the deep health share: a Graph transport for a tenant, the token's roles,
@@ -49,7 +49,8 @@ export type ProbeTarget = Pick<MailboxDiagnosis, 'address' | 'role' | 'allowedBy
 
 /**
  * Probes each mailbox: Mail.Send always; Mail.ReadWrite with a draft only where it matters — messages larger
- * than one Graph request are accepted and the token does not already carry the role.
+ * than one Graph request are accepted and the token does not already carry the role; read access to Sent
+ * Items (lost answers are resolved there) when the token carries no read role and Sent Items copies are kept.
  */
 export async function probeMailboxes(
   transport: GraphTransport,
@@ -59,11 +60,13 @@ export async function probeMailboxes(
 ): Promise<MailboxDiagnosis[]> {
   const probeDrafts =
     base64Length(config.maxMessageBytes) > DEFAULT_MAX_REQUEST_BYTES && !roles.includes('Mail.ReadWrite');
+  const probeReads = config.saveToSentItems && !READ_ROLES.some((r) => roles.includes(r));
   const out: MailboxDiagnosis[] = [];
   for (const target of targets) {
     const send: ProbeResult = await sendProbe(transport, target.address);
     const diagnosis: MailboxDiagnosis = { ...target, send };
     if (probeDrafts && send.ok) diagnosis.draft = await draftProbe(transport, target.address);
+    if (probeReads && send.ok) diagnosis.sentItems = await sentItemsProbe(transport, target.address);
     out.push(diagnosis);
   }
   return out;

@@ -1,6 +1,7 @@
 import type { ProbeResult } from '../../core/diagnostics';
 import { serializeBridgeError, toBridgeError } from '../../core/errors';
 import { expectStatus, type GraphTransport } from '../graph/graph-transport';
+import { findInSentItems } from '../graph/sent-items';
 
 /**
  * The two Graph probes of the diagnostics route (core/diagnostics.ts). Neither can deliver mail:
@@ -11,6 +12,8 @@ import { expectStatus, type GraphTransport } from '../graph/graph-transport';
  *                known to get 400 ErrorInvalidRecipients.)
  *   draftProbe – creates an empty draft and deletes it: proves Mail.ReadWrite where the token does not carry
  *                it (Exchange RBAC for Applications).
+ *   sentItemsProbe – the Sent Items look-up that resolves lost answers, for an internetMessageId that cannot
+ *                exist: proves read access (Mail.ReadBasic or better) without reading any message.
  */
 const PROBE_SUBJECT = 'smtp-graph-bridge doctor probe (never sent; safe to delete)';
 const PROBE_BODY = {
@@ -84,5 +87,14 @@ export async function draftProbe(transport: GraphTransport, mailbox: string): Pr
       ok: true,
       note: `the empty probe draft "${PROBE_SUBJECT}" could not be deleted; delete it by hand`,
     };
+  }
+}
+
+export async function sentItemsProbe(transport: GraphTransport, mailbox: string): Promise<ProbeResult> {
+  try {
+    await findInSentItems(transport, mailbox, '<doctor-probe.never-sent@smtp-graph-bridge.invalid>');
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: serializeBridgeError(toBridgeError(err)) };
   }
 }

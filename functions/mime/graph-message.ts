@@ -51,9 +51,9 @@ function recipient(mailbox: Mailbox): Recipient {
 }
 
 /**
- * The Graph message resource (without attachments, which the mailer adds) for a parsed message. Date and
- * Message-ID are not carried: Exchange stamps both when it sends, which is also what repairs copier mail that
- * has neither. The message's own To/Cc/Bcc are replaced by the reconciled envelope lists.
+ * The Graph message resource (without attachments, which the mailer adds) for a parsed message. Date is not
+ * carried: Exchange stamps it when it sends, which also repairs copier mail that has none. The device's
+ * Message-ID is not carried either: plan.ts sets the bridge's own internetMessageId (internet-message-id.ts). The message's own To/Cc/Bcc are replaced by the reconciled envelope lists.
  */
 export function graphMessage(
   mail: ParsedMail,

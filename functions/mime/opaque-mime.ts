@@ -31,7 +31,8 @@ export function mustSendAsMime(contentType: StructuredHeader | undefined): boole
  * and Bcc are replaced by the reconciled lists (envelope-only recipients in a new Bcc field). From is replaced
  * only when the sending mailbox is not the message's From (default sender, or From taken from MAIL FROM);
  * Reply-To is added only when the sender was rewritten and the message had none; Date only when missing
- * (RFC 5322 §3.6 requires it). Outer header fields are outside every signature, so nothing signed changes.
+ * (RFC 5322 §3.6 requires it). Message-ID is replaced by the bridge's (internet-message-id.ts), the key of
+ * the Sent Items lookup after a lost answer. Outer header fields are outside every signature, so nothing signed changes.
  * The new fields take the place of the first field they replace, with the message's own line ending.
  * `rest` is what follows `source` when the message came in chunks (source then holds the header block).
  */
@@ -42,6 +43,7 @@ export function reconcileMimeHeaders(
   headerFrom: readonly Mailbox[],
   receivedAt: Date,
   rest: readonly Buffer[] = [],
+  internetMessageId?: string,
 ): Buffer {
   const block = readHeaderBlock(source);
   const named = (name: string) => block.fields.filter((f) => f.name.toLowerCase() === name);
@@ -49,8 +51,15 @@ export function reconcileMimeHeaders(
     headerFrom[0] === undefined || addressKey(headerFrom[0].address) !== addressKey(sender.from.address);
   const addReplyTo = sender.replyTo.length > 0 && named('reply-to').length === 0;
 
-  const removed = new Set(['to', 'cc', 'bcc', ...(replaceFrom ? ['from'] : [])]);
+  const removed = new Set([
+    'to',
+    'cc',
+    'bcc',
+    ...(replaceFrom ? ['from'] : []),
+    ...(internetMessageId ? ['message-id'] : []),
+  ]);
   let added = '';
+  if (internetMessageId) added += `Message-ID: ${internetMessageId}${block.eol}`;
   if (replaceFrom) added += formatAddressField('From', [sender.from], block.eol);
   if (addReplyTo) added += formatAddressField('Reply-To', sender.replyTo, block.eol);
   if (named('date').length === 0) added += formatDateField(receivedAt, block.eol);

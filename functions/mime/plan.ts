@@ -4,6 +4,7 @@ import type { DeliveryPlan } from '../delivery/delivery-plan';
 import { mailboxesOf } from './address';
 import { planAttachments } from './attachments';
 import { graphMessage } from './graph-message';
+import { bridgeInternetMessageId } from './internet-message-id';
 import { mustSendAsMime, reconcileMimeHeaders } from './opaque-mime';
 import { contentTypeOf, parseMime } from './parse';
 import type { MimeBytes } from './raw-mime';
@@ -57,8 +58,10 @@ async function plan(
     cc: mailboxesOf(mail.cc),
   });
   const visibleSender = senderHeaders(sender, headerFrom, mailboxesOf(mail.replyTo));
+  const internetMessageId = bridgeInternetMessageId(envelope, sender.mailbox);
   const common = {
     mailbox: sender.mailbox,
+    internetMessageId,
     saveToSentItems,
     senderRewritten: sender.senderRewritten,
     recipients: recipients.all,
@@ -73,6 +76,7 @@ async function plan(
       headerFrom,
       Number.isNaN(receivedAt.getTime()) ? new Date() : receivedAt,
       source.tail,
+      internetMessageId,
     );
     return { ...common, kind: 'mime', mime: bytes, attachments: [] };
   }
@@ -80,7 +84,7 @@ async function plan(
   return {
     ...common,
     kind: 'json',
-    message: graphMessage(mail, recipients, visibleSender),
+    message: { ...graphMessage(mail, recipients, visibleSender), internetMessageId },
     attachments: planAttachments(mail.attachments, html),
   };
 }

@@ -14,11 +14,13 @@ import type { MessageState, WireResult } from '../../core/wire';
  *   preparing – reading, checking, planning or storing the message; Graph not involved (yet or again)
  *   waiting   – stored in Blob Storage, waiting for the queue-triggered sender
  *   graph     – a Graph request may be in flight: the message may have been sent
+ *   unknown   – Graph's answer to a delivering call was lost: the next step is to look in the sender's Sent
+ *               Items (delivery/reconcile-message.ts), never to send blindly (docs/design/custody.md)
  *   released  – the attempt gave up before Graph (bad body, storage error); the next attempt may proceed
  *   done      – a final state was recorded
  * Never holds message content; the only address is the sending mailbox.
  */
-export type AttemptPhase = 'preparing' | 'waiting' | 'graph' | 'released' | 'done';
+export type AttemptPhase = 'preparing' | 'waiting' | 'graph' | 'unknown' | 'released' | 'done';
 
 export interface MessageRecord {
   siteId: string;
@@ -36,6 +38,14 @@ export interface MessageRecord {
   sizeBytes?: number;
   recipientCount?: number;
   graphRequestId?: string;
+  /** Graph's id of the sent message, when known (draft path, or found in Sent Items). */
+  graphMessageId?: string;
+  /** The outcome was found in Sent Items after Graph's answer was lost. */
+  reconciled?: boolean;
+  /** Since when the outcome is unknown (ISO 8601): the Sent Items lag window counts from here. */
+  unknownSince?: string;
+  /** While queued: when the next attempt (or look-up) is due (ISO 8601). */
+  nextAttemptAt?: string;
   /** Stable error code of the failure (or of the last retryable error while queued). */
   errorCode?: string;
   /** Human-readable reason (the BridgeError message, with detail). */
@@ -68,12 +78,24 @@ export function applyChanges(record: MessageRecord, changes: RecordChanges, now:
   return next;
 }
 
-/** What POST and GET answer for a record. */
+/**
+ * What POST and GET answer for a record. `error` is the reason of a final failure only; while queued the
+ * cloud's last error goes in `lastError` (with `nextAttemptAt`), because a queued message has not failed.
+ */
 export function toWireResult(record: MessageRecord, replayed: boolean): WireResult {
   const out: WireResult = { id: record.messageId, state: record.state, updatedAt: record.updatedAt };
   if (record.sender) out.sender = record.sender;
   if (record.graphRequestId) out.graphRequestId = record.graphRequestId;
-  if (record.error) out.error = record.error;
+  if (record.state === 'queued') {
+    if (record.error) out.lastError = record.error;
+    if (record.nextAttemptAt) out.nextAttemptAt = record.nextAttemptAt;
+  } else if (record.state !== 'sent' && record.error) {
+    out.error = record.error;
+  }
+  if (record.state === 'sent') {
+    if (record.reconciled) out.reconciled = true;
+    if (record.graphMessageId) out.graphMessageId = record.graphMessageId;
+  }
   if (replayed) out.replayed = true;
   return out;
 }

@@ -111,6 +111,10 @@ function toEntity(r: MessageRecord): RecordEntity {
   if (r.sizeBytes !== undefined) e.sizeBytes = r.sizeBytes;
   if (r.recipientCount !== undefined) e.recipientCount = r.recipientCount;
   if (r.graphRequestId !== undefined) e.graphRequestId = r.graphRequestId;
+  if (r.graphMessageId !== undefined) e.graphMessageId = r.graphMessageId;
+  if (r.reconciled !== undefined) e.reconciled = r.reconciled;
+  if (r.unknownSince !== undefined) e.unknownSince = r.unknownSince;
+  if (r.nextAttemptAt !== undefined) e.nextAttemptAt = r.nextAttemptAt;
   if (r.errorCode !== undefined) e.errorCode = r.errorCode;
   if (r.reason !== undefined) e.reason = r.reason;
   if (r.error !== undefined) e.errorJson = JSON.stringify(r.error);
@@ -133,6 +137,10 @@ function fromEntity(e: RecordEntity & { etag?: string }): MessageRecord {
   if (e.sizeBytes !== undefined) r.sizeBytes = Number(e.sizeBytes);
   if (e.recipientCount !== undefined) r.recipientCount = Number(e.recipientCount);
   if (e.graphRequestId !== undefined) r.graphRequestId = e.graphRequestId;
+  if (e.graphMessageId !== undefined) r.graphMessageId = e.graphMessageId;
+  if (e.reconciled !== undefined) r.reconciled = Boolean(e.reconciled);
+  if (e.unknownSince !== undefined) r.unknownSince = e.unknownSince;
+  if (e.nextAttemptAt !== undefined) r.nextAttemptAt = e.nextAttemptAt;
   if (e.errorCode !== undefined) r.errorCode = e.errorCode;
   if (e.reason !== undefined) r.reason = e.reason;
   if (e.errorJson !== undefined) r.error = JSON.parse(e.errorJson) as SerializedBridgeError;

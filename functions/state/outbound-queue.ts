@@ -20,7 +20,10 @@ export const queuePointerSchema = z.object({
   siteId: z.string().regex(SITE_ID_PATTERN),
   messageId: z.string().regex(MESSAGE_ID_PATTERN),
   blobName: z.string().min(1).max(1024),
-  /** Graph attempts that already failed with a retryable error (the queue's dequeueCount restarts on re-enqueue). */
+  /**
+   * Graph attempts that already failed with a retryable error (the queue's dequeueCount restarts on
+   * re-enqueue). Only for the backoff table: there is no attempt limit, only the horizon.
+   */
   attempts: z.number().int().nonnegative(),
   queuedAt: z.string(),
 });
@@ -29,6 +32,9 @@ export type QueuePointer = z.infer<typeof queuePointerSchema>;
 
 /** The longest visibility delay Azure Storage queues accept (7 days). */
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
+
+/** Blob index tag the retention lifecycle rule matches (infra/modules: `bridge-state` == `failed`). */
+export const RETENTION_TAG = 'bridge-state';
 
 export class OutboundQueue {
   readonly #container: ContainerClient;
@@ -107,6 +113,34 @@ export class OutboundQueue {
       throw bridgeError('INTERNAL', { detail: 'stored message does not match its queue pointer' });
     }
     return { envelope, mime };
+  }
+
+  /**
+   * Marks the stored copy of a message that ended failed, instead of deleting it: its body is kept for an
+   * admin until the Blob lifecycle rule removes it BRIDGE_RETENTION_MS later (infra: the rule matches the
+   * `bridge-state=failed` index tag and counts from the last modification, which setting the metadata
+   * here makes the failure time). Best effort: the container-wide backstop rule removes it anyway.
+   */
+  async keepForRetention(pointer: QueuePointer, now: Date = new Date()): Promise<boolean> {
+    const blob = this.#container.getBlockBlobClient(pointer.blobName);
+    try {
+      await blob.setMetadata({ bridgestate: 'failed', failedat: now.toISOString() });
+      await blob.setTags({ [RETENTION_TAG]: 'failed' });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw toStorageError(err, 'mark failed message for retention');
+    }
+  }
+
+  /** The index tags of a stored copy (tests and diagnostics); undefined when there is none. */
+  async tagsOf(pointer: QueuePointer): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.#container.getBlockBlobClient(pointer.blobName).getTags()).tags;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw toStorageError(err, 'read tags of queued message');
+    }
   }
 
   async delete(pointer: QueuePointer): Promise<void> {

@@ -18,7 +18,7 @@ param displayName string
 @description('Multitenant app registration: needed when one deployment sends for mailboxes in other tenants.')
 param multiTenant bool
 
-@description('tenantWideConsent: this deployment grants Mail.Send (and Mail.ReadWrite) tenant-wide. exchangeRbac: no Entra grant; scope mailboxes with Exchange RBAC for Applications.')
+@description('tenantWideConsent: this deployment grants Mail.Send and Mail.ReadWrite (or Mail.ReadBasic) tenant-wide. exchangeRbac: no Entra grant; scope mailboxes with Exchange RBAC for Applications.')
 @allowed(['tenantWideConsent', 'exchangeRbac'])
 param mailPermissionModel string
 
@@ -32,7 +32,9 @@ param consentRedirectUri string
 param managedIdentityPrincipalId string
 
 var tenantWideConsent = mailPermissionModel == 'tenantWideConsent'
-var mailRoles = enableLargeMessages ? ['Mail.Send', 'Mail.ReadWrite'] : ['Mail.Send']
+// Read access lets the function look in Sent Items when Graph's answer to a send was lost (docs/design/custody.md):
+// Mail.ReadWrite (large messages) covers it, otherwise Mail.ReadBasic (properties only, never bodies).
+var mailRoles = enableLargeMessages ? ['Mail.Send', 'Mail.ReadWrite'] : ['Mail.Send', 'Mail.ReadBasic']
 
 // Microsoft Graph's own service principal: its well-known application id is the same in every tenant.
 resource graphServicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
@@ -85,6 +87,12 @@ resource mailSendGrant 'Microsoft.Graph/appRoleAssignedTo@v1.0' = if (tenantWide
 
 resource mailReadWriteGrant 'Microsoft.Graph/appRoleAssignedTo@v1.0' = if (tenantWideConsent && enableLargeMessages) {
   appRoleId: filter(graphServicePrincipal.appRoles, r => r.value == 'Mail.ReadWrite')[0].id
+  principalId: servicePrincipal.id
+  resourceId: graphServicePrincipal.id
+}
+
+resource mailReadBasicGrant 'Microsoft.Graph/appRoleAssignedTo@v1.0' = if (tenantWideConsent && !enableLargeMessages) {
+  appRoleId: filter(graphServicePrincipal.appRoles, r => r.value == 'Mail.ReadBasic')[0].id
   principalId: servicePrincipal.id
   resourceId: graphServicePrincipal.id
 }

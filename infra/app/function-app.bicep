@@ -81,6 +81,8 @@ param bridge {
   syncBudgetMs: string
   @description('Keep a copy in Sent Items.')
   saveToSentItems: bool
+  @description('The horizon (BRIDGE_MAX_QUEUE_AGE_MS), e.g. 5d.')
+  maxQueueAge: string
   @description('Table of message state records.')
   stateTable: string
   @description('Container of queued raw messages.')
@@ -160,6 +162,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'BRIDGE_SYNC_BUDGET_MS', value: bridge.syncBudgetMs }
         // ARM's string(true) is 'True'; the function's bool() parser expects lower case.
         { name: 'BRIDGE_SAVE_TO_SENT_ITEMS', value: bridge.saveToSentItems ? 'true' : 'false' }
+        { name: 'BRIDGE_MAX_QUEUE_AGE_MS', value: bridge.maxQueueAge }
         { name: 'BRIDGE_STATE_TABLE', value: bridge.stateTable }
         { name: 'BRIDGE_BLOB_CONTAINER', value: bridge.blobContainer }
         { name: 'BRIDGE_QUEUE_NAME', value: bridge.queueName }

@@ -25,9 +25,13 @@ param stateTableName string
 @description('Queue of pointers to queued messages (BRIDGE_QUEUE_NAME); "<name>-poison" is created beside it.')
 param queueName string
 
-@description('Days after which raw messages in the message container are deleted (they are only needed until sent or failed).')
+@description('The horizon in days (BRIDGE_MAX_QUEUE_AGE_MS): no message is queued longer.')
 @minValue(1)
-param messageBlobRetentionDays int
+param maxQueueAgeDays int
+
+@description('Days the body of a message that ended failed is kept (BRIDGE_RETENTION_MS).')
+@minValue(1)
+param retentionDays int
 
 resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
@@ -96,8 +100,12 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-01-
   }
 ]
 
-// Raw messages are kept only while they are queued; the state table keeps the outcome. The lifecycle rule
-// bounds what a stuck or abandoned message can cost.
+// Custody (docs/design/custody.md): a body is deleted by the function once its message was sent; the body of
+// a message that ended failed stays, resubmittable, for the retention period. The function marks such a blob
+// with the index tag bridge-state=failed and touches its metadata (so its last modification is the failure
+// time); the first rule deletes it retentionDays later. The second rule is a backstop for anything else
+// (a blob whose delete or tagging failed): no message stays queued past the horizon, so a blob older than
+// horizon + retention + 1 day has no purpose left.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
   parent: account
   name: 'default'
@@ -105,7 +113,32 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01
     policy: {
       rules: [
         {
-          name: 'expire-queued-messages'
+          name: 'delete-failed-after-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${messageContainer.name}/']
+              blobIndexMatch: [
+                {
+                  name: 'bridge-state'
+                  op: '=='
+                  value: 'failed'
+                }
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: retentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'delete-leftovers-after-horizon-and-retention'
           enabled: true
           type: 'Lifecycle'
           definition: {
@@ -116,7 +149,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01
             actions: {
               baseBlob: {
                 delete: {
-                  daysAfterModificationGreaterThan: messageBlobRetentionDays
+                  daysAfterModificationGreaterThan: maxQueueAgeDays + retentionDays + 1
                 }
               }
             }

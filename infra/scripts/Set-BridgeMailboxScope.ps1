@@ -5,8 +5,11 @@ RBAC for Applications, then verifies it with Test-ServicePrincipalAuthorization.
 
 .DESCRIPTION
 Use with the 'exchangeRbac' permission model (docs/deploy.md): the deployment grants the app NO Microsoft
-Graph mail permission in Entra ID, and this script grants "Application Mail.Send" (and "Application
-Mail.ReadWrite" for large messages) in Exchange Online, limited to a management scope.
+Graph mail permission in Entra ID, and this script grants "Application Mail.Send" and "Application
+Mail.ReadWrite" (large messages) in Exchange Online, limited to a management scope. Mail.ReadWrite also lets
+the bridge look in the mailbox's Sent Items when Graph's answer to a send was lost (docs/design/custody.md);
+with -SkipMailReadWrite the script grants "Application Mail.ReadBasic" for that look-up instead (message
+properties only, never bodies).
 
 Why not both: Entra application permissions and Exchange RBAC grants add up. If the app also holds an
 admin-consented Mail.Send in Entra ID it can send as ANY mailbox, whatever this scope says
@@ -49,7 +52,8 @@ Mailboxes that must NOT be in scope (proves the scope is a limit, not a formalit
 Name of the management scope (one per deployment).
 
 .PARAMETER SkipMailReadWrite
-Do not grant "Application Mail.ReadWrite": messages too large for one Graph request then fail.
+Do not grant "Application Mail.ReadWrite": messages too large for one Graph request then fail. "Application
+Mail.ReadBasic" is granted instead, so a lost Graph answer can still be resolved by looking in Sent Items.
 
 .PARAMETER DisplayName
 Display name of the service principal reference in Exchange Online.
@@ -180,7 +184,8 @@ if (-not $scope) {
 
 # ----- 3. The role assignments: what the app may do within the scope -----
 $roles = @('Application Mail.Send')
-if (-not $SkipMailReadWrite) { $roles += 'Application Mail.ReadWrite' }
+# Read access resolves lost answers in Sent Items: Mail.ReadWrite covers it, else Mail.ReadBasic.
+if ($SkipMailReadWrite) { $roles += 'Application Mail.ReadBasic' } else { $roles += 'Application Mail.ReadWrite' }
 foreach ($role in $roles) {
     # A fixed name per app and role finds the assignment again on the next run.
     $assignmentName = "$role - $AppId"

@@ -28,6 +28,8 @@ describe('where the mail permissions of a mailbox come from', () => {
     expect(sources(['Mail.Send', 'Mail.ReadWrite'], probe({ ok: true }))).toEqual([
       'Mail.Send tenant-wide',
       'Mail.ReadWrite tenant-wide',
+      // Mail.ReadWrite also reads Sent Items, where lost answers are looked up.
+      'Mail.ReadBasic tenant-wide',
     ]);
     expect(sources([], probe({ ok: true }, { ok: true }))).toEqual([
       'Mail.Send exchange-rbac',
@@ -51,7 +53,17 @@ describe('where the mail permissions of a mailbox come from', () => {
     expect(sources(['Mail.Send', 'Mail.ReadWrite'], probe(denied('Access to OData is disabled.')))).toEqual([
       'Mail.Send not-granted',
       'Mail.ReadWrite not-granted',
+      'Mail.ReadBasic not-granted',
     ]);
+  });
+
+  it('read access for the Sent Items look-up: from a read role, or from the look-up probe under Exchange RBAC', () => {
+    expect(sources(['Mail.Send', 'Mail.ReadBasic'], probe({ ok: true }))).toContain(
+      'Mail.ReadBasic tenant-wide',
+    );
+    const withLookup = (sentItems: MailboxDiagnosis['sentItems']) => ({ ...probe({ ok: true }), sentItems });
+    expect(sources([], withLookup({ ok: true }))).toContain('Mail.ReadBasic exchange-rbac');
+    expect(sources([], withLookup(denied('Access is denied.')))).toContain('Mail.ReadBasic not-granted');
   });
 
   it('flags a consented mail role only when the deployment declares Exchange RBAC', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_MAX_QUEUE_AGE_MS } from '../../core/custody';
 import { BridgeError } from '../../core/errors';
 import {
   checkFunctionConfig,
@@ -211,6 +212,7 @@ describe('function configuration', () => {
         'BRIDGE_SYNC_MAX_BYTES',
         'BRIDGE_SYNC_BUDGET_MS',
         'BRIDGE_SAVE_TO_SENT_ITEMS',
+        'BRIDGE_MAX_QUEUE_AGE_MS',
         'AzureWebJobsStorage',
         'AzureWebJobsStorage__blobServiceUri',
         'AzureWebJobsStorage__queueServiceUri',
@@ -232,5 +234,18 @@ describe('function configuration', () => {
       extensions: { queues: { maxDequeueCount: number } };
     };
     expect(DEFAULT_TUNING.maxDequeueCount).toBe(host.extensions.queues.maxDequeueCount);
+  });
+
+  it('keeps the longest attempt equal to host.json functionTimeout (a stale Graph-phase attempt may live that long)', () => {
+    const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as { functionTimeout: string };
+    const [h, m, sec] = host.functionTimeout.split(':').map(Number);
+    expect(DEFAULT_TUNING.maxAttemptMs).toBe(((h! * 60 + m!) * 60 + sec!) * 1000);
+  });
+
+  it('reads the horizon, BRIDGE_MAX_QUEUE_AGE_MS, with the default both sides share', () => {
+    expect(loadFunctionConfig({ AzureWebJobsStorage: AZURITE }).maxQueueAgeMs).toBe(DEFAULT_MAX_QUEUE_AGE_MS);
+    expect(
+      loadFunctionConfig({ AzureWebJobsStorage: AZURITE, BRIDGE_MAX_QUEUE_AGE_MS: '2d' }).maxQueueAgeMs,
+    ).toBe(2 * 86_400_000);
   });
 });

@@ -49,9 +49,11 @@ export interface Kit {
 
 export const FAST_TUNING: ServiceOverrides['tuning'] = {
   attemptStaleMs: 60_000,
+  maxAttemptMs: 60_000,
   queueRetryDelaysMs: [1000],
-  maxQueueAttempts: 4,
   pacingWaitMs: 200,
+  sentItemsLagMs: 0,
+  reconcileWindowMs: 0,
 };
 
 export async function startKit(

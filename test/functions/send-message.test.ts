@@ -199,7 +199,12 @@ describe('POST /api/v1/messages (handler called as the host calls it)', () => {
     kit.graph.inject({ route: 'sendMail', status: 503 });
     const { res, body } = await post(id);
     expect(res.status).toBe(202);
-    expect(body).toMatchObject({ state: 'queued', error: { code: 'GRAPH_UNAVAILABLE', retryable: true } });
+    expect(body).toMatchObject({
+      state: 'queued',
+      lastError: { code: 'GRAPH_UNAVAILABLE', retryable: true },
+    });
+    expect(body.error).toBeUndefined();
+    expect(Date.parse(body.nextAttemptAt ?? '')).not.toBeNaN();
     expect(await kit.services.store.get(SITE, id)).toMatchObject({
       state: 'queued',
       attempts: 1,
@@ -238,7 +243,7 @@ describe('ids with an unfinished earlier attempt', () => {
     expect(sends()).toHaveLength(0);
   });
 
-  it('marks a dead attempt that may have reached Graph as GRAPH_OUTCOME_UNKNOWN instead of sending again', async () => {
+  it('queues a dead attempt that may have reached Graph for a Sent Items look-up (202) instead of sending again', async () => {
     const id = newMessageId();
     const claim = await kit.services.store.claim(
       SITE,
@@ -248,11 +253,9 @@ describe('ids with an unfinished earlier attempt', () => {
     );
     await kit.services.store.tryUpdate(claim.record, { phase: 'graph' }, new Date(Date.now() - 10 * 60_000));
     const { res, body } = await post(id);
-    expect(res.status).toBe(422);
-    expect(body).toMatchObject({
-      state: 'failed',
-      error: { code: 'GRAPH_OUTCOME_UNKNOWN', retryable: false },
-    });
+    expect(res.status).toBe(202);
+    expect(body.state).toBe('queued');
+    expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'queued', phase: 'unknown' });
     expect(sends()).toHaveLength(0);
   });
 

@@ -24,7 +24,6 @@ const sendQueued = makeSendQueuedHandler(() => kit.services);
 beforeAll(async () => {
   kit = await startKit('queued', {
     settings: { BRIDGE_SYNC_MAX_BYTES: '1000' },
-    overrides: { tuning: { maxQueueAttempts: 3 } },
   });
   clients = createStorageClients(kit.config.storage, {
     table: kit.config.stateTable,
@@ -104,25 +103,47 @@ describe('queue trigger (handler called as the host calls it)', () => {
     expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'sent' });
   });
 
-  it('ends a message failed with its last error after the last attempt (poison) and deletes the copy', async () => {
+  it('retries a transient failure far past 8 attempts and ends MESSAGE_EXPIRED only at the horizon, keeping the copy', async () => {
     const id = await queueMessage();
-    kit.graph.inject({ route: 'sendMail', status: 503, times: 10 });
+    kit.graph.inject({ route: 'sendMail', status: 503, times: 20 });
     const pointer = parseQueuePointer((await nextPointer())!.item);
-    // Attempts 1 and 2 re-queue; the third (maxQueueAttempts 3) gives up.
-    await runTrigger({ ...pointer, attempts: 0 });
-    expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'queued', attempts: 1 });
-    await runTrigger({ ...pointer, attempts: 1 });
-    const inv = await runTrigger({ ...pointer, attempts: 2 });
-    const record = await kit.services.store.get(SITE, id);
-    expect(record).toMatchObject({ state: 'failed', errorCode: 'MESSAGE_EXPIRED' });
-    expect(record?.reason).toMatch(/GRAPH_UNAVAILABLE/);
-    expect(record?.error?.retryable).toBe(false);
-    expect(await blobExists(id)).toBe(false);
-    expect(inv.events().map((e) => e.event)).toContain('QUEUE_POISON');
-    expect(kit.graph.messages()).toHaveLength(0);
+    const realNow = kit.services.now;
+    try {
+      for (let attempts = 0; attempts < 12; attempts++) {
+        await runTrigger({ ...pointer, attempts });
+        expect(await kit.services.store.get(SITE, id)).toMatchObject({
+          state: 'queued',
+          attempts: attempts + 1,
+        });
+      }
+      // The cloud's last error and next attempt are in the state answer while queued.
+      const status = bodyOf(
+        await makeMessageStatusHandler(() => kit.services)(
+          statusRequest(id),
+          invocation('messageStatus').context,
+        ),
+      );
+      expect(status).toMatchObject({ state: 'queued', lastError: { code: 'GRAPH_UNAVAILABLE' } });
+      expect(status.error).toBeUndefined();
+      expect(Date.parse(status.nextAttemptAt ?? '')).toBeGreaterThan(Date.now() - 1000);
+      // Past the horizon (BRIDGE_MAX_QUEUE_AGE_MS, counted from when the edge received it): expired.
+      const horizon = Date.now() + kit.config.maxQueueAgeMs + 1000;
+      kit.services.now = () => new Date(horizon);
+      const inv = await runTrigger({ ...pointer, attempts: 12 });
+      const record = await kit.services.store.get(SITE, id);
+      expect(record).toMatchObject({ state: 'failed', errorCode: 'MESSAGE_EXPIRED' });
+      expect(record?.reason).toMatch(/GRAPH_UNAVAILABLE/);
+      expect(record?.error?.retryable).toBe(false);
+      expect(await blobExists(id)).toBe(true); // kept for BRIDGE_RETENTION_MS (Blob lifecycle rule)
+      expect(await kit.services.outbound.tagsOf(pointer)).toEqual({ 'bridge-state': 'failed' });
+      expect(inv.events().map((e) => e.event)).toContain('MESSAGE_FAILED');
+      expect(kit.graph.messages()).toHaveLength(0);
+    } finally {
+      kit.services.now = realNow;
+    }
   });
 
-  it('throws on a broken stored copy so the host retries, and records a failure on the last dequeue', async () => {
+  it('throws on a broken stored copy so the host retries, and puts a fresh pointer back on the last dequeue', async () => {
     const id = await queueMessage();
     const pointer = parseQueuePointer((await nextPointer())!.item);
     await kit.services.outbound.store(envelopeFor(id), Buffer.from('x'));
@@ -131,10 +152,11 @@ describe('queue trigger (handler called as the host calls it)', () => {
       .uploadData(Buffer.from('SGB/1 5\r\nnope!\r\n'));
     await expect(runTrigger(pointer, 1)).rejects.toMatchObject({ code: 'WIRE_MALFORMED' });
     expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'queued' });
-    await runTrigger(pointer, kit.services.tuning.maxDequeueCount);
-    const record = await kit.services.store.get(SITE, id);
-    expect(record).toMatchObject({ state: 'failed', errorCode: 'MESSAGE_EXPIRED' });
-    expect(record?.reason).toMatch(/WIRE_MALFORMED/);
+    const inv = await runTrigger(pointer, kit.services.tuning.maxDequeueCount);
+    // Not failed and not poisoned: the message keeps its place (a new pointer, a new dequeue count).
+    expect(await kit.services.store.get(SITE, id)).toMatchObject({ state: 'queued' });
+    expect(inv.events().map((e) => e.event)).toContain('MESSAGE_REQUEUED');
+    expect((await clients.queue.getProperties()).approximateMessagesCount).toBe(1);
   });
 
   it('ends a message failed when its stored copy is gone', async () => {
@@ -182,7 +204,7 @@ describe('queue trigger (handler called as the host calls it)', () => {
       retryable: false,
       graph: { status: 400, code: 'ErrorInvalidRecipients' },
     });
-    expect(await blobExists(id)).toBe(false);
+    expect(await blobExists(id)).toBe(true); // kept for the retention period, resubmittable
     expect(await nextPointer()).toBeUndefined();
   });
 

@@ -42,14 +42,16 @@ describeWithTool('bicep', 'mail permission model', () => {
     expect(JSON.stringify(declared)).toContain("reference('graphServicePrincipal').appId");
   });
 
-  it('tenantWideConsent without large-message support grants Mail.Send only', () => {
+  it('tenantWideConsent without large-message support grants Mail.Send and Mail.ReadBasic (the Sent Items look-up)', () => {
     const { assignments } = grantsFor({
       mailPermissionModel: 'tenantWideConsent',
       enableLargeMessages: false,
     });
-    expect(assignments).toHaveLength(1);
-    expect(assignments[0]?.appRoleId).toContain("'Mail.Send'");
-    expect(assignments[0]?.appRoleId).not.toContain("'Mail.ReadWrite'");
+    expect(assignments).toHaveLength(2);
+    const roleIds = assignments.map((a) => a.appRoleId).join('\n');
+    expect(roleIds).toContain("'Mail.Send'");
+    expect(roleIds).toContain("'Mail.ReadBasic'");
+    expect(roleIds).not.toContain("'Mail.ReadWrite'");
   });
 
   it("looks the Graph app roles up on Microsoft Graph's own service principal, not by copied GUIDs", () => {
@@ -101,3 +103,44 @@ describeWithTool('bicep', 'fixed outbound IP (optional VNet integration)', () =>
     ).toContain('appSubnetId');
   });
 });
+
+describeWithTool(
+  'bicep',
+  'custody: failed bodies kept for the retention period, nothing kept forever',
+  () => {
+    const rules = (params: Record<string, unknown> = {}) => {
+      const policy = single(
+        snapshotMain(params).predictedResources,
+        'Microsoft.Storage/storageAccounts/managementPolicies',
+      ).properties as {
+        policy: {
+          rules: Array<{ name: string; definition: { filters: Record<string, unknown>; actions: unknown } }>;
+        };
+      };
+      return policy.policy.rules;
+    };
+    const deleteAfter = (rule: { definition: { actions: unknown } }) =>
+      (rule.definition.actions as { baseBlob: { delete: { daysAfterModificationGreaterThan: unknown } } })
+        .baseBlob.delete.daysAfterModificationGreaterThan;
+
+    it('deletes a failed message body (index tag bridge-state=failed) retentionDays after it failed', () => {
+      const [failed] = rules({ retentionDays: 9 });
+      expect(failed?.definition.filters).toMatchObject({
+        prefixMatch: ['bridge-messages/'],
+        blobIndexMatch: [{ name: 'bridge-state', op: '==', value: 'failed' }],
+      });
+      expect(deleteAfter(failed!)).toBe(9);
+    });
+
+    it('deletes any other leftover only after horizon + retention + 1 day, never a message still queued', () => {
+      const backstop = rules({ maxQueueAgeDays: 5, retentionDays: 5 })[1];
+      expect(backstop?.definition.filters).not.toHaveProperty('blobIndexMatch');
+      expect(deleteAfter(backstop!)).toBe(11);
+    });
+
+    it('sets the horizon app setting from maxQueueAgeDays (default 5 days, as the edge)', () => {
+      expect(compiledMain().parameters?.maxQueueAgeDays?.defaultValue).toBe(5);
+      expect(compiledMain().parameters?.retentionDays?.defaultValue).toBe(5);
+    });
+  },
+);

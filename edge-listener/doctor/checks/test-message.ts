@@ -80,15 +80,13 @@ export async function testMessageCheck(
         { id, sender: last.sender, graphRequestId: last.graphRequestId },
       );
     }
-    if (
-      last?.state === 'failed' ||
-      (last?.error && NEEDS_ADMIN.has(last.error.code)) ||
-      Date.now() > deadline
-    )
+    // While queued the cloud's last error is `lastError` (core/wire.ts); `error` is a final failure's.
+    const cloudError = last?.error ?? last?.lastError;
+    if (last?.state === 'failed' || (cloudError && NEEDS_ADMIN.has(cloudError.code)) || Date.now() > deadline)
       break;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  const error = last?.error;
+  const error = last?.error ?? last?.lastError;
   const where = last
     ? `state ${last.state} on the function`
     : "not (yet) known to the function — it is still in the listener's spool";

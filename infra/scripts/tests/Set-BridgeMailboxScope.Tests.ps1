@@ -189,10 +189,10 @@ Test-Case 'an assignment found on another scope is moved to this one' {
     Assert-List @("Set-ManagementRoleAssignment Application Mail.Send - $AppId smtp-graph-bridge-senders") (Get-Calls 'Set-') 're-scope'
 }
 
-Test-Case '-SkipMailReadWrite grants Mail.Send only' {
+Test-Case '-SkipMailReadWrite grants Mail.Send and, for the Sent Items look-up, Mail.ReadBasic only' {
     $result = Invoke-Script ($baseArgs + @{ Mailbox = @('scanner@contoso.com'); SkipMailReadWrite = $true })
-    Assert-List @('Application Mail.Send') $result.Roles 'roles'
-    Assert-Equal 1 @(Get-Calls 'New-ManagementRoleAssignment').Count 'assignments'
+    Assert-List @('Application Mail.Send', 'Application Mail.ReadBasic') $result.Roles 'roles'
+    Assert-Equal 2 @(Get-Calls 'New-ManagementRoleAssignment').Count 'assignments'
 }
 
 Test-Case 'a group scope filters on membership by distinguished name and verifies named members' {

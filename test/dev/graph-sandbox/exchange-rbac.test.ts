@@ -211,6 +211,15 @@ describe('graph sandbox CLI: permission flags', () => {
     expect(() => parseSandboxCli(['--exchange-rbac', `${APP}=${IN_SCOPE}:Mail.Read`])).toThrow(
       /unknown role/,
     );
+    expect(parseSandboxCli(['--exchange-rbac', `${APP}=${IN_SCOPE}:Mail.Send,Mail.ReadBasic`])).toMatchObject(
+      {
+        options: { exchangeRbac: [{ roles: ['Application Mail.Send', 'Application Mail.ReadBasic'] }] },
+      },
+    );
+    expect(parseSandboxCli(['--sent-items-lag', '3000'])).toMatchObject({
+      options: { sentItemsLagMs: 3000 },
+    });
+    expect(() => parseSandboxCli(['--sent-items-lag', '-1'])).toThrow(/--sent-items-lag/);
   });
 
   it('runs with them: the started sandbox enforces the grants it was given', async () => {

@@ -144,7 +144,7 @@ describe('classifyGraphResponse', () => {
   });
 
   it('treats a gateway error on a sending call as an unknown outcome, not as retryable', () => {
-    for (const status of [502, 504]) {
+    for (const status of [500, 502, 504]) {
       const e = classifyGraphResponse({ status }, { sending: true });
       expect(e.code).toBe('GRAPH_OUTCOME_UNKNOWN');
       expect(e.retryable).toBe(false);

@@ -18,6 +18,7 @@ export function jsonPlan(over: Partial<DeliveryPlan> & { mailbox: string }): Del
     },
     attachments: [],
     saveToSentItems: true,
+    internetMessageId: `<plan-${randomBytes(6).toString('hex')}.hq@${over.mailbox.split('@')[1] ?? 'example.org'}>`,
     senderRewritten: false,
     recipients: ['alice@example.org', 'hidden@example.org'],
     ...over,

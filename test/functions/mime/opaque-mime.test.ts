@@ -21,7 +21,7 @@ const listOf = (value: AddressObject | AddressObject[] | undefined) =>
   (Array.isArray(value) ? value : value ? [value] : []).flatMap((o) => o.value.map((v) => v.address));
 
 describe('planDelivery: signed or encrypted messages go as MIME', () => {
-  it('sends S/MIME enveloped-data as its own bytes with only To/Cc/Bcc reconciled (and Date added, it had none)', async () => {
+  it('sends S/MIME enveloped-data as its own bytes with only To/Cc/Bcc and Message-ID reconciled (and Date added, it had none)', async () => {
     const plan = await planDelivery(
       fixture,
       envelope(['alice@contoso.example', 'archive@corp.example']),
@@ -37,6 +37,8 @@ describe('planDelivery: signed or encrypted messages go as MIME', () => {
     const sent = split(plan.mime ?? Buffer.alloc(0));
     expect(sent.head).toBe(
       [
+        // The bridge's own id, the key of the Sent Items look-up after a lost answer (docs/design/custody.md).
+        'Message-ID: <msg-test-0001.hq@site.example>',
         'Date: Thu, 15 Jan 2026 10:00:00 +0000',
         'To: "Alice" <alice@contoso.example>',
         'Bcc: archive@corp.example',
@@ -68,6 +70,8 @@ describe('planDelivery: signed or encrypted messages go as MIME', () => {
     expect(listOf(parsed.to)).toEqual(['recipient@example.dom']);
     expect(listOf(parsed.bcc)).toEqual(['extra@corp.example']);
     expect(split(plan.mime ?? Buffer.alloc(0)).body.equals(split(original).body)).toBe(true);
+    expect(parsed.messageId).toBe('<msg-test-0001.hq@site.example>');
+    expect(parsed.headers.get('message-id')).toBe('<msg-test-0001.hq@site.example>');
   });
 
   it('drops a header-only recipient and the original Bcc, strips the mbox line and keeps CRLF (corpus smime-signed-png.eml)', async (ctx) => {

@@ -58,3 +58,18 @@ describe('judging a message id that already has a record', () => {
     });
   });
 });
+
+describe('unknown outcomes are looked up, never sent blindly nor failed', () => {
+  it('a queued record whose answer was lost goes to the look-up at once', () => {
+    expect(judgeAttempt(record({ state: 'queued', phase: 'unknown' }), now, STALE_MS)).toEqual({
+      kind: 'outcome-unknown',
+    });
+  });
+
+  it('a received record marked unknown is in progress while fresh, looked up once stale', () => {
+    expect(judgeExistingRecord(record({ phase: 'unknown' }), now, STALE_MS).kind).toBe('in-progress');
+    expect(
+      judgeExistingRecord(record({ phase: 'unknown', updatedAt: ago(2 * STALE_MS) }), now, STALE_MS),
+    ).toEqual({ kind: 'outcome-unknown' });
+  });
+});
