@@ -322,7 +322,7 @@ describe('two sites in two tenants through one function', () => {
     const held = await send('contoso-hq');
     expect(held.res.status).toBe(202);
     expect(held.body.state).toBe('queued');
-    expect(held.body.error).toMatchObject({ code: 'TENANT_CONSENT_REVOKED', retryable: true });
+    expect(held.body.lastError).toMatchObject({ code: 'TENANT_CONSENT_REVOKED', retryable: true });
     const a = await tenantState(A);
     expect(a).toMatchObject({ consent: 'revoked', lastTokenErrorCode: 'AADSTS7000229' });
     expect(a.consentReason).toContain('service principal is missing');
@@ -332,7 +332,7 @@ describe('two sites in two tenants through one function', () => {
     // While revoked, the next message of A does not even ask Entra (within the probe interval).
     const tokenCalls = kit.graph.tokenRequests().filter((t) => t.tenantId === A).length;
     const held2 = await send('contoso-hq');
-    expect(held2.body.error?.code).toBe('TENANT_CONSENT_REVOKED');
+    expect(held2.body.lastError?.code).toBe('TENANT_CONSENT_REVOKED');
     expect(kit.graph.tokenRequests().filter((t) => t.tenantId === A).length).toBe(tokenCalls);
 
     // Several probe intervals pass: the queue keeps trying, the messages stay held, no attempt is counted.
@@ -363,7 +363,7 @@ describe('two sites in two tenants through one function', () => {
     tenantRoles[A] = ['User.Read.All'];
     try {
       const held = await send('contoso-hq');
-      expect(held.body.error?.code).toBe('TENANT_CONSENT_REVOKED');
+      expect(held.body.lastError?.code).toBe('TENANT_CONSENT_REVOKED');
       expect(await tenantState(A)).toMatchObject({ consent: 'revoked', lastTokenErrorCode: 'NO_MAIL_ROLE' });
       // B is in the RBAC model: its tokens carry no Mail role by design and it is not judged by them.
       tenantRoles[B] = [];
