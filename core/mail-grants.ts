@@ -13,7 +13,7 @@ import type { SerializedBridgeError } from './errors';
 
 export type MailPermission = 'Mail.Send' | 'Mail.ReadWrite' | 'Mail.ReadBasic';
 
-/** Token roles that let the app read a message's properties (the Sent Items look-up, platform-facts §F). */
+/** Token roles that let the app read a message's properties (the Sent Items look-up, docs/design/platform-facts.md §F). */
 export const READ_ROLES: readonly string[] = [
   'Mail.ReadBasic',
   'Mail.ReadBasic.All',

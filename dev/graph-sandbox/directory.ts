@@ -42,7 +42,7 @@ const OUT_OF_SCOPE: Refusal = {
 const GRANTS: Record<Permission, string[]> = {
   'Mail.Send': ['Mail.Send'],
   'Mail.ReadWrite': ['Mail.ReadWrite'],
-  // Reading message properties (not bodies): any of the read permissions (platform-facts §F).
+  // Reading message properties (not bodies): any of the read permissions (docs/design/platform-facts.md §F).
   'Mail.ReadBasic': ['Mail.ReadBasic', 'Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'],
   'User.Read': [
     'User.Read.All',

@@ -297,7 +297,7 @@ export class MailRoutes {
 
   /**
    * GET /users/{m}/messages or /users/{m}/mailFolders/{folder}/messages with
-   * `$filter=internetMessageId eq '<id>'` — the look-up that resolves a lost answer (platform-facts §F).
+   * `$filter=internetMessageId eq '<id>'` — the look-up that resolves a lost answer (docs/design/platform-facts.md §F).
    * Sent Items holds what was sent (after the lag); the whole mailbox also holds unsent drafts (isDraft).
    * Other filters are refused as Graph refuses a filter it cannot evaluate.
    */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * The Sent Items folder as far as the bridge's look-up needs it (platform-facts §F): every message the
+ * The Sent Items folder as far as the bridge's look-up needs it (docs/design/platform-facts.md §F): every message the
  * sandbox sent with saveToSentItems, by mailbox and internetMessageId, visible only `lagMs` after it was
  * sent — Exchange saves the copy a few seconds after accepting. Kept apart from the bounded message store,
  * so a look-up finds a message however many were sent since (an entry is a few dozen bytes).

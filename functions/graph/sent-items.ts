@@ -2,7 +2,7 @@ import { odataString } from '../mime/internet-message-id';
 import { expectStatus, type GraphTransport } from './graph-transport';
 
 /**
- * The Sent Items look-up that resolves a lost answer (platform-facts §F, docs/design/custody.md): the copy
+ * The Sent Items look-up that resolves a lost answer (docs/design/platform-facts.md §F, docs/design/custody.md): the copy
  * Exchange saves after sending carries the internetMessageId the bridge submitted.
  *
  * It asks the Sent Items folder, not /messages: a draft whose /send answer was lost stays in Drafts with the
