@@ -153,6 +153,9 @@ export class Spool extends EventEmitter {
 
   /** SPOOL_FULL when `extraBytes` more would not fit (MAIL FROM with SIZE=), else undefined. */
   capacityProblem(extraBytes = 0): BridgeError | undefined {
+    // Re-read free space (at most once a second) for the next question: without it, a "disk space low" seen
+    // once stayed cached while every MAIL FROM was refused, so the disk freeing up was never noticed.
+    void this.#capacity.refresh();
     return this.#capacity.problem(extraBytes);
   }
 
