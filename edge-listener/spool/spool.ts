@@ -101,7 +101,7 @@ export class Spool extends EventEmitter {
     for (const dir of [layout.tmp, layout.messages, layout.quarantine, layout.journal])
       await mkdir(dir, { recursive: true });
     const spool = new Spool(opts);
-    spool.#lock.acquire();
+    await spool.#lock.acquire();
     try {
       spool.#done = await DoneLog.open(layout.doneLog, opts.keepDone, opts.keepDoneMs, opts.logger);
       const isDone = (id: string) => spool.#done.has(id);

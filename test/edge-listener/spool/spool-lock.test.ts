@@ -82,8 +82,9 @@ describe.runIf(linux)('spool lock after a crash (Linux /proc)', () => {
   });
 
   it('takes over a lock held by a zombie (killed, not yet reaped)', async () => {
-    // `true` runs in the background of a shell that then becomes `sleep`, which never reaps it: a zombie.
-    const { firstLine } = await spawnSleeper('true & echo $!; exec sleep 60');
+    // a short `sleep` in the background of a shell that then becomes `sleep 60`, which never reaps it: once
+    // the short one ends (after the exec), it stays a zombie
+    const { firstLine } = await spawnSleeper('sleep 0.3 & echo $!; exec sleep 60');
     const zombie = Number(firstLine);
     await expect.poll(() => readStat(zombie)?.state, { timeout: 5000 }).toBe('Z');
     const dataDir = tempDir();
@@ -117,4 +118,30 @@ describe.runIf(linux)('spool lock after a crash (Linux /proc)', () => {
     const spool = await openOver(dataDir);
     await spool.close();
   });
+});
+
+describe.runIf(process.platform === 'linux')('spool lock held by the kernel', () => {
+  it('refuses a second open of the same spool from another process, and frees it when that process is SIGKILLed', async () => {
+    const dataDir = tempDir();
+    const script = `
+      const { Spool } = require(${JSON.stringify(join(process.cwd(), 'edge-listener/spool/spool.ts'))});
+      const { memoryLogger } = require(${JSON.stringify(join(process.cwd(), 'core/log.ts'))});
+      Spool.open({ dataDir: ${JSON.stringify(dataDir)}, instanceId: 'holder', maxBytes: 1e9, minFreeBytes: 0,
+        keepDone: 1, keepDoneMs: 1000, logger: memoryLogger() }).then(() => { console.log('held'); setInterval(() => {}, 1000); });`;
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(holder);
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+      holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+    });
+    // the lock file is gone (as if the disk had no room for it): the kernel lock alone still refuses
+    rmSync(spoolLayout(dataDir).lockFile, { force: true });
+    await expect(openOver(dataDir)).rejects.toMatchObject({ code: 'SPOOL_IN_USE' });
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    const spool = await openOver(dataDir);
+    await spool.close();
+  }, 60_000);
 });
