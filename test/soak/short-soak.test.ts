@@ -26,7 +26,7 @@ describe('custody soak (short)', () => {
     process.stdout.write(`\nshort soak:\n${formatReport(report)}`);
     expect(report.accepted).toBeGreaterThanOrEqual(MESSAGES);
     // chaos happened: at least one process was killed and Graph failed requests
-    expect(report.restarts.edge + report.restarts.function).toBeGreaterThan(0);
+    expect((report.restarts.edge ?? 0) + (report.restarts.function ?? 0)).toBeGreaterThan(0);
     expect(Object.keys(report.chaos).some((k) => k.startsWith('graph-'))).toBe(true);
     expect({
       lost: report.lost,
