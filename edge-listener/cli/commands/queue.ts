@@ -18,7 +18,8 @@ spool files directly (no lock needed); retry and delete go through the running l
 directly. Every retry and delete is logged as an ADMIN_ACTION event.
 
   queue list [--state S,...] [--limit N] [--json]
-                     waiting and failed messages (add --state done for finished ones), at most
+                     waiting, queued-in-the-cloud and failed messages (add --state done for
+                     finished ones), at most
                      N (default 200);
                      S is queued, deferred, cloud (queued in the cloud: the edge keeps the
                      body until the cloud says sent or failed), failed or done
@@ -121,7 +122,7 @@ export const queueCommand: Command = {
 };
 
 function parseStates(raw: string | undefined): SpoolState[] {
-  if (raw === undefined) return ['queued', 'deferred', 'failed'];
+  if (raw === undefined) return ['queued', 'deferred', 'cloud', 'failed'];
   const states = raw
     .split(',')
     .map((s) => s.trim())
