@@ -55,7 +55,14 @@ async function main(argv: string[]): Promise<number> {
   const chaos = values.chaos?.split(',').map((s) => s.trim());
   for (const c of chaos ?? [])
     if (!CHAOS_KINDS.some((k) => k.name === c)) throw new Error(`unknown chaos kind ${c}`);
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      process.stderr.write(`[soak] ${sig}: stopping, accounting for what was sent\n`);
+      stop.abort();
+    });
   const report = await runSoak({
+    signal: stop.signal,
     messages: int('messages', values.messages, 5000),
     concurrency: int('concurrency', values.concurrency, 8),
     chaosEveryMs: int('chaos-every', values['chaos-every'], 3000),
@@ -94,7 +101,7 @@ export function formatReport(r: SoakReport): string {
     `restarts                ${kv(r.restarts)}`,
     `peak RSS (MB)           ${kv(r.peakRssMb)}`,
     `disk-full episode       ${r.diskFull}`,
-    `wall time               ${(r.wallTimeMs / 1000).toFixed(1)} s   seed ${r.seed}`,
+    `wall time               ${(r.wallTimeMs / 1000).toFixed(1)} s   seed ${r.seed}${r.interrupted ? '   (interrupted)' : ''}`,
     '',
   ].join('\n');
 }

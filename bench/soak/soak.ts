@@ -34,6 +34,8 @@ export interface SoakOptions {
   workDir?: string;
   keepWorkDir?: boolean;
   log?: (line: string) => void;
+  /** Ctrl-C: stop sending and settling, account for what was sent, clean up (processes, tmpfs). */
+  signal?: AbortSignal;
 }
 
 export interface SoakReport {
@@ -64,6 +66,8 @@ export interface SoakReport {
   wallTimeMs: number;
   diskFull: 'tmpfs' | 'not run (needs root for a tmpfs)' | 'off';
   seed: number;
+  /** The run was stopped early (signal): the numbers cover what was sent until then. */
+  interrupted: boolean;
 }
 
 /** A run in which the edge refuses connections this long in total is broken, not slow. */
@@ -121,7 +125,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     let sending = true;
     const chaos = (async () => {
       if (o.chaosEveryMs <= 0 || kinds.length === 0) return;
-      while (sending) {
+      while (sending && !o.signal?.aborted) {
         await new Promise((r) => setTimeout(r, o.chaosEveryMs * (0.5 + random())));
         if (!sending) break;
         const kind: ChaosKind = pickChaos(kinds, random);
@@ -136,11 +140,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     let next = 0;
     const maxSubmissions = o.messages * 3;
     const sender = async () => {
-      while (accepted < o.messages && next < maxSubmissions) {
+      while (accepted < o.messages && next < maxSubmissions && !o.signal?.aborted) {
         const n = next++;
         let s = await submit(cluster.smtpPort, `soak ${run} #${n}`, `scanner-${n % SENDERS}@contoso.com`);
         // The edge is down (killed, restarting): nothing was sent; the device tries the same message later.
-        while (s.refused && Date.now() - started < MAX_REFUSED_MS) {
+        while (s.refused && Date.now() - started < MAX_REFUSED_MS && !o.signal?.aborted) {
           await new Promise((r) => setTimeout(r, 250));
           s = await submit(cluster.smtpPort, s.subject, `scanner-${n % SENDERS}@contoso.com`);
         }
@@ -158,7 +162,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const reader = new SpoolReader(layout);
     const deadline = Date.now() + o.settleMs;
     let account = await accountFor(submissions, cluster, reader, layout.messages);
-    while (account.pending > 0 && Date.now() < deadline) {
+    while (account.pending > 0 && Date.now() < deadline && !o.signal?.aborted) {
       await new Promise((r) => setTimeout(r, 1000));
       account = await accountFor(submissions, cluster, reader, layout.messages);
     }
@@ -170,6 +174,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       wallTimeMs: Date.now() - started,
       diskFull,
       seed: o.seed,
+      interrupted: o.signal?.aborted ?? false,
     };
   } finally {
     await cluster.close().catch(() => undefined);
@@ -225,7 +230,10 @@ async function submit(port: number, subject: string, from: string): Promise<Subm
   }
 }
 
-type Account = Omit<SoakReport, 'chaos' | 'restarts' | 'peakRssMb' | 'wallTimeMs' | 'diskFull' | 'seed'>;
+type Account = Omit<
+  SoakReport,
+  'chaos' | 'restarts' | 'peakRssMb' | 'wallTimeMs' | 'diskFull' | 'seed' | 'interrupted'
+>;
 
 async function accountFor(
   subs: Submission[],
