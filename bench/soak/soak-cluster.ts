@@ -49,7 +49,14 @@ export class SoakCluster {
   readonly #children = new Map<Role, ManagedChild>();
   readonly #peakRssKb = new Map<Role, number>();
   readonly restarts: Record<Role, number> = { azurite: 0, function: 0, edge: 0 };
+  /**
+   * Deliveries by subject, counted from the sandbox's kept messages as they arrive (each sandbox message once):
+   * the sandbox keeps a bounded number in memory, oldest dropped first, so counting at the end would miss some.
+   */
+  readonly delivered = new Map<string, number>();
+  readonly #seen = new Set<string>();
   #sampler: NodeJS.Timeout | undefined;
+  #ledger: NodeJS.Timeout | undefined;
 
   private constructor(o: ClusterOptions, graph: GraphSandbox, wiring: Wiring) {
     this.#o = o;
@@ -108,6 +115,8 @@ export class SoakCluster {
     }
     cluster.#sampler = setInterval(() => cluster.sampleRss(), 1000);
     cluster.#sampler.unref();
+    cluster.#ledger = setInterval(() => cluster.countDeliveries(), 250);
+    cluster.#ledger.unref();
     return cluster;
   }
 
@@ -176,6 +185,14 @@ export class SoakCluster {
     await this.launch(role);
   }
 
+  countDeliveries(): void {
+    for (const m of this.graph.messages()) {
+      if (this.#seen.has(m.id)) continue;
+      this.#seen.add(m.id);
+      this.delivered.set(m.subject, (this.delivered.get(m.subject) ?? 0) + 1);
+    }
+  }
+
   pid(role: Role): number | undefined {
     return this.#children.get(role)?.pid;
   }
@@ -203,6 +220,7 @@ export class SoakCluster {
 
   async close(): Promise<void> {
     clearInterval(this.#sampler);
+    clearInterval(this.#ledger);
     for (const role of ['edge', 'function', 'azurite'] as const) await this.#children.get(role)?.stop(10_000);
     await this.graph.close();
   }
