@@ -14,3 +14,13 @@ export const DEFAULT_RETENTION_MS = 5 * DAY_MS;
 
 /** Retries back off up to this interval and no further, so a cause that clears is noticed within it. */
 export const MAX_RETRY_INTERVAL_MS = 30 * 60 * 1000;
+
+/**
+ * Failures after which the message may nevertheless have been sent (Graph's answer was lost). Such a
+ * message is never a rejection for the device (it got or gets its 250), and sending it again — an admin
+ * resubmission — asks for explicit confirmation because it may duplicate (docs/design/custody-edge.md).
+ */
+export const OUTCOME_UNKNOWN_CODES: ReadonlySet<string> = new Set(['GRAPH_OUTCOME_UNKNOWN']);
+
+export const outcomeUnknown = (code: string | undefined): boolean =>
+  code !== undefined && OUTCOME_UNKNOWN_CODES.has(code);

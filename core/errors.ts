@@ -249,6 +249,14 @@ export const ERROR_TABLE = {
     'The function has no record of this message id for this site',
     'The message has not reached the function yet, or another site sent it; the edge will ask again.',
   ),
+  RESUBMIT_MAY_DUPLICATE: row(
+    554,
+    '5.3.0',
+    409,
+    true,
+    'The outcome of this message is unknown; sending it again may deliver it twice',
+    'Look in the sender mailbox Sent Items first; to send it again anyway, confirm (CLI: queue retry --force; status page: confirm).',
+  ),
   MESSAGE_IN_PROGRESS: row(
     451,
     '4.3.0',

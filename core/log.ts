@@ -94,6 +94,10 @@ export const LOG_EVENTS = {
   SPOOL_RECOVERED:
     'The spool was scanned at start: entries resumed, leftovers of interrupted writes removed, corrupt entries quarantined.',
   SPOOL_PRUNED: 'Old records of finished messages were removed from the spool history.',
+  SPOOL_RETENTION_EXPIRED:
+    'A failed message (body kept for an admin) reached the end of its retention (BRIDGE_RETENTION_MS) and was removed.',
+  CLOUD_STATE_CHECKED:
+    'The edge read the cloud state of a message the function had queued (it keeps the body until the cloud says sent or failed).',
 } as const;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

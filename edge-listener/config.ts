@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 
 import { z } from 'zod';
 
+import { DEFAULT_MAX_QUEUE_AGE_MS, DEFAULT_RETENTION_MS } from '../core/custody';
 import { MAX_RECIPIENTS, SITE_ID_PATTERN } from '../core/envelope';
 import {
   bool,
@@ -262,9 +263,15 @@ export const edgeSettingsSchema = z.strictObject({
     ),
   BRIDGE_MAX_QUEUE_AGE_MS: duration()
     .pipe(z.number().min(1))
-    .default(5 * 86_400_000)
+    .default(DEFAULT_MAX_QUEUE_AGE_MS)
     .describe(
-      'Age after which a message that could not be delivered ends failed with MESSAGE_EXPIRED (Postfix: 5d).',
+      'Age after which a message that could not be delivered ends failed with MESSAGE_EXPIRED (Postfix: 5d). The same setting in the function: one horizon for both sides.',
+    ),
+  BRIDGE_RETENTION_MS: duration()
+    .pipe(z.number().min(1))
+    .default(DEFAULT_RETENTION_MS)
+    .describe(
+      'How long the body of a failed message is kept (for an admin to resubmit) after it failed; then it is removed. The same setting in the function.',
     ),
   BRIDGE_SHUTDOWN_TIMEOUT_MS: duration()
     .default(30_000)
@@ -345,7 +352,13 @@ export interface EdgeConfig {
     retryJitter: number;
     maxQueueAgeMs: number;
   };
-  spool: { maxBytes: number; minFreeBytes: number; keepDone: number; keepDoneMs: number };
+  spool: {
+    maxBytes: number;
+    minFreeBytes: number;
+    keepDone: number;
+    keepDoneMs: number;
+    retentionMs: number;
+  };
   http: { host: string; port: number };
   statusPage: StatusPageConfig;
   shutdownTimeoutMs: number;
@@ -546,6 +559,7 @@ function toConfig(s: EdgeSettings, issues: string[], explicitClients: boolean): 
       minFreeBytes: s.BRIDGE_SPOOL_MIN_FREE_BYTES,
       keepDone: s.BRIDGE_SPOOL_KEEP_DONE,
       keepDoneMs: s.BRIDGE_SPOOL_KEEP_DONE_MS,
+      retentionMs: s.BRIDGE_RETENTION_MS,
     },
     http: { host: s.BRIDGE_HTTP_HOST, port: s.BRIDGE_HTTP_PORT },
     statusPage: statusPageConfig(s),

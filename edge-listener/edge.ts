@@ -9,6 +9,8 @@ import { ensureSelfSignedCert } from '../core/self-signed-cert';
 import type { EdgeConfig } from './config';
 import { EdgeEvents } from './events';
 import { Forwarder } from './forward/forwarder';
+import { signedGet } from './doctor/function-requests';
+import { WIRE_PATH } from '../core/wire';
 import { FunctionClient, type FunctionPoster } from './forward/function-client';
 import { ThreadedFunctionClient } from './forward/threaded-function-client';
 import { registerHealth } from './http/health';
@@ -59,6 +61,7 @@ export async function startEdgeListener(
     minFreeBytes: config.spool.minFreeBytes,
     keepDone: config.spool.keepDone,
     keepDoneMs: config.spool.keepDoneMs,
+    retentionMs: config.spool.retentionMs,
     logger,
   });
   const clientOptions: ConstructorParameters<typeof FunctionClient>[0] = {
@@ -84,6 +87,11 @@ export async function startEdgeListener(
     backoff: { scheduleMs: config.forward.retryScheduleMs, jitter: config.forward.retryJitter },
     concurrency: config.forward.concurrency,
     maxQueueAgeMs: config.forward.maxQueueAgeMs,
+    cloudState: (sid) =>
+      signedGet(config, `${WIRE_PATH}/${encodeURIComponent(sid)}`, {
+        messageId: sid,
+        timeoutMs: config.forward.timeoutMs,
+      }),
     logger,
     events,
   });

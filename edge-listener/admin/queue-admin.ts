@@ -19,6 +19,8 @@ export type AdminActionName = 'retry' | 'retry-all-failed' | 'delete';
 /** Who asked, for the log: the channel plus what the route knows (peer address, auth kind, OS user). */
 export interface AdminActor {
   via: AdminChannel;
+  /** The admin confirmed a resubmission that may duplicate (logged). */
+  force?: boolean;
   client?: string;
   auth?: string;
   user?: string;
@@ -30,9 +32,14 @@ export interface ActedEntry {
   state: SpoolState;
 }
 
+/**
+ * `confirm`: the retry would resubmit a message whose outcome is unknown (it may have been sent) and was
+ * not forced; the caller asks the admin and repeats with `force` (CLI --force, a confirm step on the page).
+ * `skipped` (retry-all-failed without force): such messages left as they were.
+ */
 export type QueueActionResult =
-  | { status: 'done'; entries: ActedEntry[] }
-  | { status: 'not-found' | 'busy' | 'failed'; message: string; code?: string; hint?: string };
+  | { status: 'done'; entries: ActedEntry[]; skipped?: string[] }
+  | { status: 'not-found' | 'busy' | 'confirm' | 'failed'; message: string; code?: string; hint?: string };
 
 export type QueueSpool = Pick<Spool, 'retry' | 'retryAllFailed' | 'delete'>;
 
@@ -45,17 +52,22 @@ export class QueueAdmin {
     this.#logger = logger;
   }
 
-  retry(id: string, actor: AdminActor): Promise<QueueActionResult> {
-    return this.#act('retry', id, actor, async () => {
-      const entry = await this.#spool.retry(id);
+  retry(id: string, actor: AdminActor, opts: { force?: boolean } = {}): Promise<QueueActionResult> {
+    return this.#act('retry', id, { ...actor, ...(opts.force ? { force: true } : {}) }, async () => {
+      const entry = await this.#spool.retry(id, opts);
       return entry ? [acted(entry)] : undefined;
     });
   }
 
-  retryAllFailed(actor: AdminActor): Promise<QueueActionResult> {
-    return this.#act('retry-all-failed', undefined, actor, async () =>
-      (await this.#spool.retryAllFailed()).map(acted),
+  async retryAllFailed(actor: AdminActor, opts: { force?: boolean } = {}): Promise<QueueActionResult> {
+    const skipped: string[] = [];
+    const result = await this.#act(
+      'retry-all-failed',
+      undefined,
+      { ...actor, ...(opts.force ? { force: true } : {}) },
+      async () => (await this.#spool.retryAllFailed({ ...opts, skipped })).map(acted),
     );
+    return result.status === 'done' && skipped.length ? { ...result, skipped } : result;
   }
 
   delete(id: string, actor: AdminActor): Promise<QueueActionResult> {
@@ -104,7 +116,12 @@ export class QueueAdmin {
       return { status: 'done', entries };
     } catch (e) {
       const err = toBridgeError(e);
-      const status = err.code === 'MESSAGE_IN_PROGRESS' ? 'busy' : 'failed';
+      const status =
+        err.code === 'MESSAGE_IN_PROGRESS'
+          ? 'busy'
+          : err.code === 'RESUBMIT_MAY_DUPLICATE'
+            ? 'confirm'
+            : 'failed';
       this.#logger.warn({ ...fields, outcome: status, code: err.code }, 'admin action failed');
       return { status, message: err.message, code: err.code, hint: err.hint };
     }
@@ -117,7 +134,7 @@ export function httpStatusOf(result: QueueActionResult): 200 | 404 | 409 | 500 {
     ? 200
     : result.status === 'not-found'
       ? 404
-      : result.status === 'busy'
+      : result.status === 'busy' || result.status === 'confirm'
         ? 409
         : 500;
 }

@@ -28,7 +28,9 @@ export interface AdminApiOptions {
  * (admin-endpoint.ts), and loopback callers only, even when the HTTP port is bound to all interfaces for
  * health checks and metrics. QueueAdmin acts and logs one ADMIN_ACTION per request, refused ones included.
  *
- *   POST /admin/v1/queue/retry?id=ID | ?all-failed=1   → 200 {retried:[ids], entries:[{id,submissionId,state}]} | 404 | 409
+ *   POST /admin/v1/queue/retry?id=ID | ?all-failed=1 [&force=1]
+ *                                       → 200 {retried:[ids], entries:[{id,submissionId,state}], skipped?:[ids]}
+ *                                         | 404 | 409 (busy, or code RESUBMIT_MAY_DUPLICATE: repeat with force=1)
  *   POST /admin/v1/queue/delete?id=ID                  → 200 {deleted:id} | 404 | 409
  */
 export function registerAdminApi(router: HttpRouter, o: AdminApiOptions): void {
@@ -55,11 +57,15 @@ export function registerAdminApi(router: HttpRouter, o: AdminApiOptions): void {
     if (!actor) return;
     const id = url.searchParams.get('id');
     if (!all && !id) return sendJson(res, 400, { error: 'give ?id=ID or ?all-failed=1' });
-    const result = all ? await o.admin.retryAllFailed(actor) : await o.admin.retry(id ?? '', actor);
+    const force = url.searchParams.get('force') === '1';
+    const result = all
+      ? await o.admin.retryAllFailed(actor, { force })
+      : await o.admin.retry(id ?? '', actor, { force });
     if (result.status !== 'done') return sendJson(res, httpStatusOf(result), failureBody(result));
     sendJson(res, 200, {
       retried: result.entries.map((e) => e.id),
       entries: result.entries,
+      ...(result.skipped ? { skipped: result.skipped } : {}),
       ...(all ? {} : { state: result.entries[0]?.state }),
     });
   });

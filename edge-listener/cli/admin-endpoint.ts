@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { processAlive } from '../../core/process-alive';
+import { currentOwner, ownerAlive, type ProcessOwner } from '../../core/process-alive';
 
 /**
  * How the CLI finds the running listener's admin API: `<BRIDGE_DATA_DIR>/admin.json`, written by the
@@ -10,9 +9,7 @@ import { processAlive } from '../../core/process-alive';
  * it can already change the spool on disk, so the file's permissions are the authorisation, as with
  * Postfix's postqueue and its queue directory. The token is new on every start.
  */
-export interface AdminEndpoint {
-  pid: number;
-  host: string;
+export interface AdminEndpoint extends ProcessOwner {
   url: string;
   token: string;
   startedAt: string;
@@ -31,11 +28,10 @@ export function localUrl(bindHost: string, port: number): string {
 
 export async function publishAdminEndpoint(
   dataDir: string,
-  endpoint: Omit<AdminEndpoint, 'pid' | 'host' | 'startedAt'>,
+  endpoint: Omit<AdminEndpoint, keyof ProcessOwner | 'startedAt'>,
 ): Promise<void> {
   const full: AdminEndpoint = {
-    pid: process.pid,
-    host: hostname(),
+    ...currentOwner(),
     startedAt: new Date().toISOString(),
     ...endpoint,
   };
@@ -55,6 +51,6 @@ export async function runningAdminEndpoint(dataDir: string): Promise<AdminEndpoi
   }
   if (typeof value.pid !== 'number' || typeof value.url !== 'string' || typeof value.token !== 'string')
     return undefined;
-  if (value.host !== hostname() || !processAlive(value.pid)) return undefined;
+  if (!ownerAlive({ ...value, pid: value.pid, host: value.host ?? '' })) return undefined;
   return value as AdminEndpoint;
 }

@@ -10,15 +10,16 @@ import { type AdminEndpoint, runningAdminEndpoint } from './admin-endpoint';
 
 /** `entries` name the submission id each retried message now goes out under (`<id>.r<n>`: resubmitted). */
 export type ActionResult =
-  | { status: 'done'; ids: string[]; entries: ActedEntry[] }
-  | { status: 'not-found' | 'busy' | 'failed'; message: string };
+  | { status: 'done'; ids: string[]; entries: ActedEntry[]; skipped?: string[] }
+  | { status: 'not-found' | 'busy' | 'confirm' | 'failed'; message: string; hint?: string };
 
 /** retry / delete on the spool, wherever the spool's owner is. */
 export interface QueueActions {
   /** 'listener': through the running listener's admin API; 'direct': this process holds the spool lock. */
   readonly via: 'listener' | 'direct';
-  retry(id: string): Promise<ActionResult>;
-  retryAllFailed(): Promise<ActionResult>;
+  /** `force`: resubmit even when the message may have been sent already (RESUBMIT_MAY_DUPLICATE). */
+  retry(id: string, force?: boolean): Promise<ActionResult>;
+  retryAllFailed(force?: boolean): Promise<ActionResult>;
   delete(id: string): Promise<ActionResult>;
   close(): Promise<void>;
 }
@@ -62,12 +63,15 @@ class ListenerActions implements QueueActions {
     this.#endpoint = endpoint;
   }
 
-  retry(id: string) {
-    return this.#post(`${ADMIN_PATHS.retry}?id=${encodeURIComponent(id)}`, 'retried');
+  retry(id: string, force = false) {
+    return this.#post(
+      `${ADMIN_PATHS.retry}?id=${encodeURIComponent(id)}${force ? '&force=1' : ''}`,
+      'retried',
+    );
   }
 
-  retryAllFailed() {
-    return this.#post(`${ADMIN_PATHS.retry}?all-failed=1`, 'retried');
+  retryAllFailed(force = false) {
+    return this.#post(`${ADMIN_PATHS.retry}?all-failed=1${force ? '&force=1' : ''}`, 'retried');
   }
 
   delete(id: string) {
@@ -84,10 +88,13 @@ class ListenerActions implements QueueActions {
       const entries = Array.isArray(body.entries)
         ? (body.entries as ActedEntry[])
         : ids.map((id) => ({ id, submissionId: id, state: 'done' as const }));
-      return { status: 'done', ids, entries };
+      const skipped = Array.isArray(body.skipped) ? body.skipped.map(String) : undefined;
+      return { status: 'done', ids, entries, ...(skipped ? { skipped } : {}) };
     }
     const message = String(body.error ?? `HTTP ${status}`);
     if (status === 404) return { status: 'not-found', message };
+    if (status === 409 && body.code === 'RESUBMIT_MAY_DUPLICATE')
+      return { status: 'confirm', message, ...(typeof body.hint === 'string' ? { hint: body.hint } : {}) };
     if (status === 409) return { status: 'busy', message };
     return { status: 'failed', message: `listener answered HTTP ${status}: ${message}` };
   }
@@ -105,12 +112,12 @@ class DirectActions implements QueueActions {
     this.#admin = new QueueAdmin(spool, logger);
   }
 
-  async retry(id: string) {
-    return toActionResult(await this.#admin.retry(id, this.#actor));
+  async retry(id: string, force = false) {
+    return toActionResult(await this.#admin.retry(id, this.#actor, { force }));
   }
 
-  async retryAllFailed() {
-    return toActionResult(await this.#admin.retryAllFailed(this.#actor));
+  async retryAllFailed(force = false) {
+    return toActionResult(await this.#admin.retryAllFailed(this.#actor, { force }));
   }
 
   async delete(id: string) {
@@ -124,8 +131,13 @@ class DirectActions implements QueueActions {
 
 function toActionResult(r: QueueActionResult): ActionResult {
   return r.status === 'done'
-    ? { status: 'done', ids: r.entries.map((e) => e.id), entries: r.entries }
-    : { status: r.status, message: r.message };
+    ? {
+        status: 'done',
+        ids: r.entries.map((e) => e.id),
+        entries: r.entries,
+        ...(r.skipped ? { skipped: r.skipped } : {}),
+      }
+    : { status: r.status, message: r.message, ...(r.hint ? { hint: r.hint } : {}) };
 }
 
 function postJson(url: URL, token: string): Promise<{ status: number; body: Record<string, unknown> }> {

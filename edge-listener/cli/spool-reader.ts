@@ -67,7 +67,11 @@ export class SpoolReader {
     if (!parsed.success) return undefined;
     const meta = parsed.data;
     const state: SpoolState =
-      meta.state === 'failed' ? 'failed' : Date.parse(meta.nextAttemptAt) <= nowMs ? 'queued' : 'deferred';
+      meta.state === 'failed' || meta.state === 'cloud'
+        ? meta.state
+        : Date.parse(meta.nextAttemptAt) <= nowMs
+          ? 'queued'
+          : 'deferred';
     return liveEntry(id, state, meta);
   }
 

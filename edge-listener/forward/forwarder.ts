@@ -10,6 +10,8 @@ import type { ClientReply } from './client-reply';
 import type { FunctionPoster } from './function-client';
 import { submissionId } from '../spool/submission-id';
 import { Semaphore } from './semaphore';
+import { CloudCustody, type CloudStateFetcher } from './cloud-custody';
+import { outcomeUnknown } from '../../core/custody';
 
 export interface ForwarderOptions {
   spool: Spool;
@@ -17,6 +19,8 @@ export interface ForwarderOptions {
   backoff: BackoffPolicy;
   concurrency: number;
   maxQueueAgeMs: number;
+  /** Signed read of the cloud's state of a message it queued (cloud-custody.ts). */
+  cloudState: CloudStateFetcher;
   logger: Logger;
   events: EdgeEvents;
 }
@@ -32,13 +36,15 @@ const MAX_SLEEP_MS = 60_000;
  * Moves spooled messages to the function. Fresh messages are posted at once by their SMTP session
  * (`forwardFresh`, "try, then hold"); everything else waits in the spool and is picked up when due, with at
  * most `concurrency` POSTs at a time. Each scheduled attempt is persisted (attempts + nextAttemptAt) before
- * the POST; each outcome is persisted after it: sent/queued → done, a definite rejection → failed (or done
- * when its client got the 5xx), anything else → deferred with backoff until the maximum age → failed
- * MESSAGE_EXPIRED. `stop()` lets POSTs in flight finish (bounded), then returns; the spool keeps the rest.
+ * the POST; each outcome is persisted after it: sent → done, queued → `cloud` (the body is kept and the
+ * cloud's state is read until it is final: cloud-custody.ts), a definite rejection → failed (or done when
+ * its client got the 5xx — never for an unknown outcome), anything else → deferred with backoff until the
+ * maximum age → failed MESSAGE_EXPIRED. `stop()` lets POSTs in flight finish (bounded), then returns; the spool keeps the rest.
  */
 export class Forwarder {
   readonly #o: ForwarderOptions;
   readonly #slots: Semaphore;
+  readonly #cloud: CloudCustody;
   readonly #running = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #scanQueued = false;
@@ -48,6 +54,14 @@ export class Forwarder {
   constructor(options: ForwarderOptions) {
     this.#o = options;
     this.#slots = new Semaphore(options.concurrency);
+    this.#cloud = new CloudCustody({
+      spool: options.spool,
+      fetchState: options.cloudState,
+      backoff: options.backoff,
+      maxQueueAgeMs: options.maxQueueAgeMs,
+      logger: options.logger,
+      events: options.events,
+    });
   }
 
   start(): void {
@@ -134,6 +148,17 @@ export class Forwarder {
     const { spool } = this.#o;
     const stored = await spool.readMeta(id);
     if (!stored || stored.state === 'failed') return;
+    if (stored.state === 'cloud') {
+      try {
+        await this.#cloud.check(id, stored);
+      } catch (e) {
+        this.#o.logger.error(
+          { event: 'SPOOL_WRITE_FAILED', mid: id, err: toBridgeError(e) },
+          'could not record the cloud state; will read it again',
+        );
+      }
+      return;
+    }
     const now = Date.now();
     const meta: SpoolMeta = {
       ...stored,
@@ -209,7 +234,8 @@ export class Forwarder {
       durationMs,
     };
     if (outcome.kind === 'sent' || outcome.kind === 'queued') {
-      await spool.complete(id, meta, outcome.kind, outcome.result);
+      if (outcome.kind === 'sent') await spool.complete(id, meta, 'sent', outcome.result);
+      else await this.#cloud.hold(id, meta, outcome.result); // custody until the cloud confirms
       const event = outcome.kind === 'sent' ? 'MESSAGE_SENT' : 'MESSAGE_QUEUED';
       logger.info(
         {
@@ -225,7 +251,8 @@ export class Forwarder {
       return { kind: outcome.kind };
     }
     if (outcome.kind === 'rejected') {
-      const toClient = reply?.claim() ?? false;
+      // A 5xx only when the message certainly was not and will not be sent: an unknown outcome is held.
+      const toClient = !outcomeUnknown(outcome.error.code) && (reply?.claim() ?? false);
       if (toClient) await spool.complete(id, meta, 'rejected', outcome.result);
       else await this.#fail(id, meta, outcome.error, 'function');
       logger.warn(
@@ -239,7 +266,8 @@ export class Forwarder {
         durationMs,
         code: outcome.error.code,
       });
-      return { kind: 'rejected', error: outcome.error };
+      // Held (not the client's): the device gets its 250; the entry waits failed with its body for an admin.
+      return toClient ? { kind: 'rejected', error: outcome.error } : { kind: 'deferred' };
     }
     const now = Date.now();
     const ageFrom = Date.parse(meta.retriedAt ?? meta.envelope.receivedAt);

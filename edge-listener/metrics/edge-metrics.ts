@@ -15,7 +15,7 @@ export interface EdgeMetricsSources {
 /** Seconds; from a LAN round trip to the forward timeout (60 s by default). */
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OUTCOMES = ['sent', 'queued', 'deferred', 'rejected', 'failed'] as const;
-const SPOOL_STATES = ['queued', 'deferred', 'inflight', 'failed', 'done'] as const;
+const SPOOL_STATES = ['queued', 'deferred', 'inflight', 'cloud', 'failed', 'done'] as const;
 
 /**
  * The listener's Prometheus series (docs/edge-operations.md lists them). Counters are fed by EdgeEvents, so

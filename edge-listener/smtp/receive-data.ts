@@ -72,6 +72,8 @@ export async function receiveMessage(
   if (stream.sizeExceeded)
     refusal = bridgeError('MESSAGE_TOO_LARGE', { detail: `limit is ${deps.maxMessageBytes} bytes` });
   else if (violation) refusal = bridgeError(violation);
+  // A write that failed (disk full) leaves the writer empty: that is SPOOL_FULL (4xx), not an empty message.
+  else if (!refusal && writer?.failure) refusal = writer.failure;
   else if (!refusal && writer?.bytes === 0)
     refusal = bridgeError('MIME_UNPARSEABLE', { detail: 'empty message' });
   refusal ??= writer?.failure;

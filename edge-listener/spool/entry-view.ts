@@ -16,6 +16,8 @@ export function liveEntry(id: string, state: SpoolState, meta: SpoolMeta): Spool
   if (meta.lastAttemptAt) e.lastAttemptAt = meta.lastAttemptAt;
   if (meta.lastError) e.lastError = meta.lastError as SpoolEntry['lastError'];
   if (meta.failedAt) e.failedAt = meta.failedAt;
+  if (meta.failedBy) e.failedBy = meta.failedBy;
+  if (meta.cloud) e.cloud = meta.cloud;
   return e;
 }
 

@@ -12,12 +12,15 @@ import type { WireResult } from '../../core/wire';
  *   queued    waiting, due now (nextAttemptAt has passed)
  *   deferred  waiting for nextAttemptAt after a failed attempt
  *   inflight  a POST to the function is running (known to the running process only)
+ *   cloud     the function answered 202 (queued in the cloud): the edge keeps the body and asks the cloud
+ *             for the message's state (signed GET, with backoff) until it is sent (→ done) or failed (→
+ *             failed by the function, resubmittable) — docs/design/custody-edge.md
  *   failed    a definite permanent answer or MESSAGE_EXPIRED; kept with its message until an admin
- *             retries or deletes it
- *   done      finished: the function sent or durably queued it, or rejected it while the client waited
- *             (the client got the 5xx); only a record without the message is kept, for the status page
+ *             retries or deletes it, or the retention (BRIDGE_RETENTION_MS) after failedAt has passed
+ *   done      finished: the function sent it, or rejected it while the client waited (the client got the
+ *             5xx); only a record without the message is kept, for the status page
  */
-export type SpoolState = 'queued' | 'deferred' | 'inflight' | 'failed' | 'done';
+export type SpoolState = 'queued' | 'deferred' | 'inflight' | 'cloud' | 'failed' | 'done';
 export type DoneOutcome = 'sent' | 'queued' | 'rejected';
 
 const isoTime = z.string().datetime({ offset: true });
@@ -42,7 +45,7 @@ export const spoolMetaSchema = z.object({
   envelope: envelopeSchema,
   mimeBytes: z.number().int().nonnegative(),
   /** Persisted part of the state; queued vs deferred is also a matter of the clock. */
-  state: z.enum(['queued', 'deferred', 'failed']),
+  state: z.enum(['queued', 'deferred', 'cloud', 'failed']),
   /** Attempts begun; incremented and persisted BEFORE each POST (mox), so a crash mid-POST cannot loop hot. */
   attempts: z.number().int().nonnegative(),
   nextAttemptAt: isoTime,
@@ -60,6 +63,20 @@ export const spoolMetaSchema = z.object({
   resubmissions: z.number().int().positive().optional(),
   /** Who ended the entry as failed: the function's definite answer, or the edge (MESSAGE_EXPIRED). */
   failedBy: z.enum(['function', 'edge']).optional(),
+  /** While `cloud` (and kept after, for the record): what the edge knows of the cloud's custody. */
+  cloud: z
+    .object({
+      /** When the function answered 202. */
+      queuedAt: isoTime,
+      /** State reads done so far (their backoff). */
+      checks: z.number().int().nonnegative(),
+      lastCheckedAt: isoTime.optional(),
+      /** When the cloud says it tries next (WireResult.nextAttemptAt). */
+      nextAttemptAt: isoTime.optional(),
+      /** Why the last state read got no usable answer (the cloud's own last error is in lastError). */
+      checkError: serializedErrorSchema.optional(),
+    })
+    .optional(),
 });
 export type SpoolMeta = z.infer<typeof spoolMetaSchema>;
 
@@ -93,6 +110,9 @@ export interface SpoolEntry {
   completedAt?: string;
   outcome?: DoneOutcome;
   result?: WireResult;
+  /** Who failed it: the function (a resubmission gets a new id) or the edge (MESSAGE_EXPIRED). */
+  failedBy?: 'function' | 'edge';
+  cloud?: SpoolMeta['cloud'];
 }
 
 export interface SpoolStats {
@@ -103,7 +123,7 @@ export interface SpoolStats {
   quotaBytes: number;
   /** Bytes of message bodies held in memory (received small messages not yet done or written out). */
   memoryBytes: number;
-  /** receivedAt of the oldest message still waiting or in flight (not failed). */
+  /** receivedAt of the oldest message still waiting, in flight or queued in the cloud (not failed). */
   oldestWaitingAt?: string;
   oldestWaitingAgeMs: number;
 }

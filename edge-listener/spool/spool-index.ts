@@ -9,6 +9,8 @@ interface IndexItem {
   /** Committed through the journal only: no files in messages/ yet (see Spool). */
   pending?: { meta: SpoolMeta; body: HeldMessage };
   failed: boolean;
+  /** Queued in the cloud: the schedule is that of the next state read, not of a POST. */
+  cloud: boolean;
   nextAttemptAtMs: number;
   receivedAtMs: number;
   mimeBytes: number;
@@ -58,6 +60,7 @@ export class SpoolIndex {
       this.#memory.release(previous.pending.body.length);
     const item: IndexItem = {
       failed: meta.state === 'failed',
+      cloud: meta.state === 'cloud',
       nextAttemptAtMs: Date.parse(meta.nextAttemptAt),
       receivedAtMs: Date.parse(meta.envelope.receivedAt),
       mimeBytes: meta.mimeBytes,
@@ -80,6 +83,7 @@ export class SpoolIndex {
   stateOf(id: string, now: number): SpoolState {
     const item = this.#items.get(id);
     if (!item) return 'done';
+    if (item.cloud) return 'cloud'; // also while its state is being read
     if (this.#inflight.has(id)) return 'inflight';
     if (item.failed) return 'failed';
     return item.nextAttemptAtMs <= now ? 'queued' : 'deferred';
@@ -125,7 +129,7 @@ export class SpoolIndex {
 
   /** Depth per state (done excluded) and the receive time of the oldest entry still waiting. */
   census(now: number): { depth: Omit<SpoolStats['depth'], 'done'>; oldestWaitingMs?: number } {
-    const depth = { queued: 0, deferred: 0, inflight: 0, failed: 0 };
+    const depth = { queued: 0, deferred: 0, inflight: 0, cloud: 0, failed: 0 };
     let oldest: number | undefined;
     for (const [id, item] of this.#items) {
       depth[this.stateOf(id, now) as keyof typeof depth]++;

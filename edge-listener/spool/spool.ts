@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 
+import { outcomeUnknown } from '../../core/custody';
 import { type BridgeError, bridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { WireResult } from '../../core/wire';
@@ -40,6 +41,11 @@ export interface SpoolOptions {
   minFreeBytes: number;
   keepDone: number;
   keepDoneMs: number;
+  /**
+   * BRIDGE_RETENTION_MS (core/custody.ts): a failed entry's body is kept this long after failedAt, then
+   * removed (its record stays in the log). Default: kept until an admin acts.
+   */
+  retentionMs?: number;
   logger: Logger;
   /** Bytes of message bodies held in memory at most (small messages until done; default 64 MiB). */
   memoryBytes?: number;
@@ -74,6 +80,7 @@ export class Spool extends EventEmitter {
   #journal: CommitJournal | undefined;
   #checkpointTimer: NodeJS.Timeout | undefined;
   #checkpointing = false;
+  #lastRetentionSweepMs = 0;
   #done!: DoneLog;
 
   private constructor(opts: SpoolOptions) {
@@ -94,7 +101,7 @@ export class Spool extends EventEmitter {
     for (const dir of [layout.tmp, layout.messages, layout.quarantine, layout.journal])
       await mkdirDurable(dir);
     const spool = new Spool(opts);
-    spool.#lock.acquire();
+    await spool.#lock.acquire();
     try {
       spool.#done = await DoneLog.open(layout.doneLog, opts.keepDone, opts.keepDoneMs, opts.logger);
       const isDone = (id: string) => spool.#done.has(id);
@@ -146,6 +153,9 @@ export class Spool extends EventEmitter {
 
   /** SPOOL_FULL when `extraBytes` more would not fit (MAIL FROM with SIZE=), else undefined. */
   capacityProblem(extraBytes = 0): BridgeError | undefined {
+    // Re-read free space (at most once a second) for the next question: without it, a "disk space low" seen
+    // once stayed cached while every MAIL FROM was refused, so the disk freeing up was never noticed.
+    void this.#capacity.refresh();
     return this.#capacity.problem(extraBytes);
   }
 
@@ -248,17 +258,28 @@ export class Spool extends EventEmitter {
    * FUNCTION failed for good is resubmitted: its submission id moves on (submission-id.ts), persisted here,
    * before any attempt — the function would otherwise replay its recorded failure. One the edge failed
    * (MESSAGE_EXPIRED after answers that were not definite) keeps its id: the function may have taken it.
-   * Logging is the caller's (queue-admin.ts), so each admin action is logged once.
+   * A resubmission of a message whose outcome is unknown (core/custody.ts outcomeUnknown: Graph may have
+   * sent it) throws RESUBMIT_MAY_DUPLICATE unless `force`. An entry queued in the cloud has its state read
+   * now (it stays `cloud`). Logging is the caller's (queue-admin.ts), so each admin action is logged once.
    */
-  async retry(id: string): Promise<SpoolEntry | undefined> {
+  async retry(id: string, opts: { force?: boolean } = {}): Promise<SpoolEntry | undefined> {
     this.#assertNotInflight(id);
     const meta = this.#index.has(id) ? await this.readMeta(id) : undefined;
     if (!meta) return undefined;
+    if (mayDuplicate(meta) && !opts.force)
+      throw bridgeError('RESUBMIT_MAY_DUPLICATE', {
+        detail: `${id} failed with ${meta.lastError?.code ?? '?'}`,
+      });
     const now = new Date().toISOString();
-    const next: SpoolMeta = { ...meta, state: 'queued', nextAttemptAt: now };
+    const next: SpoolMeta = {
+      ...meta,
+      state: meta.state === 'cloud' ? 'cloud' : 'queued',
+      nextAttemptAt: now,
+    };
     if (meta.state === 'failed') {
       delete next.failedAt;
       delete next.failedBy;
+      delete next.cloud;
       next.retriedAt = now;
       if (meta.failedBy === 'function') next.resubmissions = (meta.resubmissions ?? 0) + 1;
     }
@@ -267,11 +288,19 @@ export class Spool extends EventEmitter {
     return liveEntry(id, this.#index.stateOf(id, Date.now()), next);
   }
 
-  /** Retries every failed entry (as `retry`); the entries retried. */
-  async retryAllFailed(): Promise<SpoolEntry[]> {
+  /**
+   * Retries every failed entry (as `retry`); the entries retried. Without `force`, entries whose outcome is
+   * unknown are left as they are (listed in `skipped`): each needs its own confirmed retry.
+   */
+  async retryAllFailed(opts: { force?: boolean; skipped?: string[] } = {}): Promise<SpoolEntry[]> {
     const out: SpoolEntry[] = [];
     for (const id of this.#index.failedIds()) {
-      const entry = await this.retry(id);
+      const meta = await this.readMeta(id);
+      if (meta && mayDuplicate(meta) && !opts.force) {
+        opts.skipped?.push(id);
+        continue;
+      }
+      const entry = await this.retry(id, { force: true });
       if (entry) out.push(entry);
     }
     return out;
@@ -357,6 +386,34 @@ export class Spool extends EventEmitter {
     await this.#journal?.done(id);
   }
 
+  /**
+   * Removes failed entries whose retention (BRIDGE_RETENTION_MS after failedAt) has passed; returns their ids.
+   * Runs from the checkpoint timer about once a minute. Nothing else deletes a body the device got a 2xx for.
+   */
+  async sweepRetention(now = Date.now()): Promise<string[]> {
+    const retentionMs = this.#opts.retentionMs;
+    if (retentionMs === undefined) return [];
+    const removed: string[] = [];
+    for (const id of this.#index.failedIds()) {
+      const meta = await this.readMeta(id);
+      if (!meta?.failedAt || Date.parse(meta.failedAt) + retentionMs > now) continue;
+      if (this.#index.isInflight(id)) continue;
+      await this.delete(id);
+      removed.push(id);
+      this.#logger.warn(
+        {
+          event: 'SPOOL_RETENTION_EXPIRED',
+          mid: id,
+          failedAt: meta.failedAt,
+          code: meta.lastError?.code,
+          retentionMs,
+        },
+        'failed message removed after its retention',
+      );
+    }
+    return removed;
+  }
+
   // ── internals ─────────────────────────────────────────────────────────────────────────────────────
 
   async #checkpoint(): Promise<void> {
@@ -364,6 +421,10 @@ export class Spool extends EventEmitter {
     this.#checkpointing = true;
     try {
       await checkpoint(this.#journal, this.#index, this.#files, Date.now());
+      if (Date.now() - this.#lastRetentionSweepMs >= RETENTION_SWEEP_INTERVAL_MS) {
+        this.#lastRetentionSweepMs = Date.now();
+        await this.sweepRetention();
+      }
     } catch (e) {
       this.#logger.error(
         { event: 'SPOOL_WRITE_FAILED', detail: 'checkpoint', err: e },
@@ -383,5 +444,11 @@ export class Spool extends EventEmitter {
 }
 
 const DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024;
+const RETENTION_SWEEP_INTERVAL_MS = 60_000;
+
+/** A failed entry whose resubmission could deliver the message twice (Graph may have sent it). */
+function mayDuplicate(meta: SpoolMeta): boolean {
+  return meta.state === 'failed' && meta.failedBy === 'function' && outcomeUnknown(meta.lastError?.code);
+}
 /** How often messages still waiting are checked for a checkpoint (see CommitJournal). */
 const CHECKPOINT_INTERVAL_MS = 1000;

@@ -26,7 +26,8 @@ import { buildSnapshot } from './status-snapshot';
  * admin-only JSON and actions the page uses:
  *
  *   GET  /status/api/snapshot                       everything the page shows (status-snapshot.ts)
- *   POST /status/api/retry    {"id": "…"}           make a waiting or failed message due now
+ *   POST /status/api/retry    {"id": "…"[, "force": true]}  make a waiting or failed message due now; 409
+ *                             RESUBMIT_MAY_DUPLICATE when it may have been sent (the page confirms, then forces)
  *   POST /status/api/delete   {"id": "…"}           remove a message from the spool
  *   GET  /status/api/sandbox/preview?id=…           body of a kept message, as a sandboxed document
  *   GET  /status/api/sandbox/attachment?id=…&n=…    attachment n (1-based) of a kept message, as a download
@@ -132,10 +133,15 @@ export function attachStatusPage(p: StatusPageParts): StatusPage {
         p.admin.refused(action, actor, 'refused', decision.reason);
         return sendJson(res, decision.status, { error: decision.reason });
       }
-      const id = await readId(req);
+      const body = await readActionBody(req);
+      const id = body?.id;
       if (!id) return sendJson(res, 400, { error: 'send {"id": "<spool id>"}' });
       actor.auth = decision.via;
-      const result = action === 'retry' ? await p.admin.retry(id, actor) : await p.admin.delete(id, actor);
+      // force: the admin confirmed a resubmission that may duplicate (the page's confirm step)
+      const result =
+        action === 'retry'
+          ? await p.admin.retry(id, actor, { force: body.force === true })
+          : await p.admin.delete(id, actor);
       if (result.status !== 'done') {
         const message =
           result.status === 'not-found'
@@ -230,7 +236,7 @@ function registerSandboxRoutes(
 }
 
 /** The `id` of a small JSON body, when it is a well-formed spool id. */
-async function readId(req: IncomingMessage): Promise<string | undefined> {
+async function readActionBody(req: IncomingMessage): Promise<{ id?: string; force?: unknown } | undefined> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -239,8 +245,9 @@ async function readId(req: IncomingMessage): Promise<string | undefined> {
     chunks.push(chunk);
   }
   try {
-    const id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id;
-    return typeof id === 'string' && MESSAGE_ID_PATTERN.test(id) ? id : undefined;
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown; force?: unknown };
+    const id = body.id;
+    return typeof id === 'string' && MESSAGE_ID_PATTERN.test(id) ? { id, force: body.force } : undefined;
   } catch {
     return undefined;
   }

@@ -34,6 +34,11 @@ export interface EntryView {
   error?: SerializedBridgeError;
   result?: { state: string; sender?: string; graphRequestId?: string; error?: SerializedBridgeError };
   cloud?: CloudView;
+  /**
+   * State `cloud` (queued in the cloud, body kept here): since when, the cloud's next try, and why the last
+   * read of its state failed, if it did. The cloud's own last error is `error`.
+   */
+  cloudQueue?: { queuedAt: string; nextAttemptAt?: string; checkError?: SerializedBridgeError };
 }
 
 export interface StatusSnapshot {
@@ -68,7 +73,7 @@ export const LIST_LIMITS = { waiting: 100, failed: 100, recent: 25, sandbox: 50,
 export async function buildSnapshot(src: SnapshotSources): Promise<StatusSnapshot> {
   const { spool } = src;
   const [waiting, failed, recent, sandbox] = await Promise.all([
-    spool.list({ states: ['queued', 'inflight', 'deferred'], limit: LIST_LIMITS.waiting }),
+    spool.list({ states: ['queued', 'inflight', 'cloud', 'deferred'], limit: LIST_LIMITS.waiting }),
     spool.list({ states: ['failed'], limit: LIST_LIMITS.failed }),
     spool.list({ states: ['done'], limit: LIST_LIMITS.recent }),
     src.sandbox?.list(LIST_LIMITS.sandbox),
@@ -117,6 +122,14 @@ function entryView(e: SpoolEntry, headers: { subject?: string; from?: string } |
     if (value !== undefined) v[key] = value;
   }
   if (e.lastError) v.error = e.lastError;
+  if (e.state === 'cloud' && e.cloud) {
+    const c = e.cloud;
+    v.cloudQueue = {
+      queuedAt: c.queuedAt,
+      ...(c.nextAttemptAt ? { nextAttemptAt: c.nextAttemptAt } : {}),
+      ...(c.checkError ? { checkError: c.checkError as SerializedBridgeError } : {}),
+    };
+  }
   if (e.result) {
     const r = e.result;
     v.result = {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { ManagedChild } from './managed-child';
@@ -68,6 +68,51 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Ports held open until the process that needs them is about to start. `freePort()` closes its probe at
+ * once, so the kernel may hand the same port to the next `freePort()` — two children of `npm start` then
+ * got one port and one died with EADDRINUSE (about one start in twenty). A reservation keeps its listening
+ * socket until `release`, so no two reservations of one stack ever share a port; the window left is the few
+ * milliseconds between `release` and the child's own bind, in which only a stranger asking the kernel for a
+ * port at that instant could take it.
+ */
+export class PortReservations {
+  readonly #held = new Map<number, Server>();
+
+  /** A port nobody else (including every earlier reservation) holds, kept until released. */
+  reserve(host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : 0;
+        this.#held.set(port, server);
+        resolve(port);
+      });
+    });
+  }
+
+  /** Frees ports right before the process that binds them starts (ports not held are ignored). */
+  async release(...ports: number[]): Promise<void> {
+    await Promise.all(
+      ports.map((port) => {
+        const server = this.#held.get(port);
+        this.#held.delete(port);
+        return server ? new Promise<void>((r) => server.close(() => r())) : undefined;
+      }),
+    );
+  }
+
+  async releaseAll(): Promise<void> {
+    await this.release(...this.#held.keys());
+  }
+
+  get heldPorts(): number[] {
+    return [...this.#held.keys()];
+  }
 }
 
 /** Fails fast with a plain sentence when a fixed port is taken (instead of a child's EADDRINUSE stack). */

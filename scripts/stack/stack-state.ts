@@ -2,15 +2,14 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { StackMode } from './stack-config';
-import { processAlive } from '../../core/process-alive';
+import { ownerAlive, type ProcessOwner } from '../../core/process-alive';
 
 /**
  * BRIDGE_DATA_DIR/stack.json while a stack runs: what listens where and which processes belong to it. It
  * stops a second `npm start` on the same data directory early (the spool and Azurite could not share it),
  * and lets tools (doctor, the end-to-end tests) find the running stack. No secrets in it.
  */
-export interface StackState {
-  pid: number;
+export interface StackState extends ProcessOwner {
   startedAt: string;
   mode: StackMode;
   smtp: { host: string; port: number };
@@ -20,7 +19,8 @@ export interface StackState {
   /** CA certificate that verifies the sandbox (sandbox mode). */
   sandboxCaFile?: string;
   adminTokenFile: string;
-  children: Array<{ name: string; pid: number }>;
+  /** Each child as core/process-alive.ts names it (pid + start time + boot), so a reused pid is not "alive". */
+  children: Array<{ name: string } & ProcessOwner>;
 }
 
 export const stackStatePath = (dataDir: string) => join(dataDir, 'stack.json');
@@ -33,17 +33,14 @@ export function readStackState(dataDir: string): StackState | undefined {
   }
 }
 
-/** The pid of another stack that still runs on this data directory, if any. */
+/**
+ * The pid of another stack that still runs on this data directory, if any: the process the file names, not
+ * merely one with its pid (after a reboot or a SIGKILL that pid may be an unrelated process or a zombie).
+ */
 export function runningStackPid(dataDir: string): number | undefined {
   const state = readStackState(dataDir);
   if (!state || state.pid === process.pid) return undefined;
-  try {
-    process.kill(state.pid, 0);
-    return state.pid;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else — still running.
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? state.pid : undefined;
-  }
+  return ownerAlive(state) ? state.pid : undefined;
 }
 
 export function writeStackState(dataDir: string, state: StackState): void {
@@ -62,10 +59,10 @@ export function removeStackState(dataDir: string): void {
 export async function waitForLeftoverChildren(dataDir: string, timeoutMs: number): Promise<void> {
   const state = readStackState(dataDir);
   const deadline = Date.now() + timeoutMs;
-  let alive = (state?.children ?? []).filter((c) => processAlive(c.pid));
+  let alive = (state?.children ?? []).filter((c) => ownerAlive(c));
   while (alive.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    alive = alive.filter((c) => processAlive(c.pid));
+    alive = alive.filter((c) => ownerAlive(c));
   }
   if (alive.length > 0) {
     const list = alive.map((c) => `${c.name} (pid ${c.pid})`).join(', ');

@@ -2,10 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
+import { currentOwner, ownerOf } from '../../core/process-alive';
 import { ensureSelfSignedCert } from '../../core/self-signed-cert';
 import { ensureLocalSecrets } from './local-secrets';
 import { type ChildExit, ManagedChild } from './managed-child';
-import { assertPortFree, freePort, httpOk, tcpAccepts, waitUntilReady } from './readiness';
+import { assertPortFree, httpOk, PortReservations, tcpAccepts, waitUntilReady } from './readiness';
 import type { StackSettings } from './stack-config';
 import {
   azuritePlan,
@@ -78,7 +79,11 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
   mkdirSync(logDir, { recursive: true });
 
   const children: ManagedChild[] = [];
+  // Ports the stack chose are held until the child that binds them is launched (PortReservations).
+  const ports = new PortReservations();
+  const freePort = () => ports.reserve();
   const stopAll = async () => {
+    await ports.releaseAll();
     for (const child of [...children].reverse()) await child.stop(STOP_GRACE_MS);
     removeStackState(dataDir);
   };
@@ -117,10 +122,11 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
 
     // Storage and the sandbox need nothing from each other: start them side by side.
     const storageReady = ui.step('Azurite (storage emulator)', async () => {
+      const azuritePorts = Object.values(wiring.azurite);
+      await ports.release(...azuritePorts);
       const azurite = launch('azurite', azuritePlan(wiring));
-      const ports = Object.values(wiring.azurite);
       await waitUntilReady(azurite, 'Azurite', async () =>
-        (await Promise.all(ports.map((p) => tcpAccepts(p)))).every(Boolean),
+        (await Promise.all(azuritePorts.map((p) => tcpAccepts(p)))).every(Boolean),
       );
     });
     const sandboxReady =
@@ -135,6 +141,7 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
             const port = settings.sandboxPort || (await freePort());
             const url = `https://127.0.0.1:${port}`;
             wiring.sandbox = { port, url, certPath: tls.certPath, keyPath: tls.keyPath };
+            await ports.release(port);
             const sandbox = launch('sandbox', sandboxPlan(wiring));
             await waitUntilReady(sandbox, 'The Graph sandbox', () => httpOk(`${url}/_sandbox/messages`, ca));
           });
@@ -143,6 +150,7 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
     if (failed) throw failed.reason;
 
     await ui.step('Function host (HTTP routes and queue trigger)', async () => {
+      await ports.release(wiring.functionPort);
       const host = launch('function', functionHostPlan(wiring));
       await waitUntilReady(host, 'The function host', () => httpOk(`${functionUrl(wiring)}/api/health`));
     });
@@ -151,6 +159,7 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
       resolved.http.host === '0.0.0.0' || resolved.http.host === '::' ? '127.0.0.1' : resolved.http.host;
     const statusUrl = `http://${statusHost.includes(':') ? `[${statusHost}]` : statusHost}:${httpPort}/`;
     await ui.step('Edge listener (SMTP, spool, status page)', async () => {
+      await ports.release(smtpPort, httpPort);
       const edge = launch('edge', edgePlan(wiring));
       await waitUntilReady(edge, 'The edge listener', () => httpOk(`${statusUrl}healthz`));
     });
@@ -170,14 +179,14 @@ export async function startStack(settings: StackSettings, ui: StackUi): Promise<
       if (!settings.senderPolicySet) info.sandboxSenderPolicy = SANDBOX_ALLOWED_SENDERS;
     }
     const state: StackState = {
-      pid: process.pid,
+      ...currentOwner(),
       startedAt: new Date().toISOString(),
       mode: info.mode,
       smtp: info.smtp,
       statusUrl,
       functionUrl: info.functionUrl,
       adminTokenFile: info.adminTokenFile,
-      children: children.map((c) => ({ name: c.name, pid: c.pid })),
+      children: children.map((c) => ({ name: c.name, ...ownerOf(c.pid) })),
     };
     if (wiring.sandbox)
       Object.assign(state, { sandboxUrl: wiring.sandbox.url, sandboxCaFile: wiring.sandbox.certPath });

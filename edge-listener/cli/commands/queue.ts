@@ -8,7 +8,7 @@ import { SpoolReader } from '../spool-reader';
 import { spoolLayout } from '../../spool/layout';
 import type { SpoolState } from '../../spool/entry';
 
-const STATES: readonly SpoolState[] = ['queued', 'deferred', 'failed', 'done'];
+const STATES: readonly SpoolState[] = ['queued', 'deferred', 'cloud', 'failed', 'done'];
 
 const HELP = `Usage: queue <list|show|retry|delete> [options]
 
@@ -18,14 +18,21 @@ spool files directly (no lock needed); retry and delete go through the running l
 directly. Every retry and delete is logged as an ADMIN_ACTION event.
 
   queue list [--state S,...] [--limit N] [--json]
-                     waiting and failed messages (add --state done for finished ones), at most
+                     waiting, queued-in-the-cloud and failed messages (add --state done for
+                     finished ones), at most
                      N (default 200);
-                     S is queued, deferred, failed or done
+                     S is queued, deferred, cloud (queued in the cloud: the edge keeps the
+                     body until the cloud says sent or failed), failed or done
   queue show ID [--json]
                      everything known about one message (envelope, attempts, last error, hint)
-  queue retry ID     make a deferred or failed message due now (a failed one gets a new maximum age)
-  queue retry --all-failed
-                     retry every failed message
+  queue retry ID [--force]
+                     make a deferred or failed message due now (a failed one gets a new maximum age;
+                     one the function failed goes out again under a new id <ID>.r<n>); a message
+                     queued in the cloud has its cloud state read now. A message whose outcome is
+                     unknown (GRAPH_OUTCOME_UNKNOWN: Graph may have sent it) is only sent again with
+                     --force, because it may then arrive twice: look in Sent Items first
+  queue retry --all-failed [--force]
+                     retry every failed message (without --force, unknown outcomes are skipped)
   queue delete ID    remove a message from the spool for good (the device is not told)
 
 Options:
@@ -35,7 +42,10 @@ ${CONFIG_OPTION_HELP}
   --help             this help
 `;
 
-const OPTIONS = { flags: ['json', 'all-failed'], values: ['state', 'limit', 'data-dir', 'config'] } as const;
+const OPTIONS = {
+  flags: ['json', 'all-failed', 'force'],
+  values: ['state', 'limit', 'data-dir', 'config'],
+} as const;
 
 export const queueCommand: Command = {
   name: 'queue',
@@ -83,7 +93,9 @@ export const queueCommand: Command = {
       case 'retry':
       case 'delete': {
         const all = args.flags.has('all-failed');
+        const force = args.flags.has('force');
         if (sub === 'delete' && all) throw new UsageError('--all-failed belongs to queue retry');
+        if (sub === 'delete' && force) throw new UsageError('--force belongs to queue retry');
         if (all === (id !== undefined))
           throw new UsageError(
             sub === 'retry'
@@ -96,8 +108,8 @@ export const queueCommand: Command = {
             sub === 'delete'
               ? await actions.delete(id!)
               : all
-                ? await actions.retryAllFailed()
-                : await actions.retry(id!);
+                ? await actions.retryAllFailed(force)
+                : await actions.retry(id!, force);
           return report(sub, result, actions.via, json);
         } finally {
           await actions.close();
@@ -110,7 +122,7 @@ export const queueCommand: Command = {
 };
 
 function parseStates(raw: string | undefined): SpoolState[] {
-  if (raw === undefined) return ['queued', 'deferred', 'failed'];
+  if (raw === undefined) return ['queued', 'deferred', 'cloud', 'failed'];
   const states = raw
     .split(',')
     .map((s) => s.trim())
@@ -123,7 +135,16 @@ function parseStates(raw: string | undefined): SpoolState[] {
 
 function report(action: 'retry' | 'delete', result: ActionResult, via: string, json: boolean): number {
   if (json) out(JSON.stringify({ action, via, ...result }) + '\n');
-  else if (result.status === 'done') {
+  else if (result.status === 'confirm') {
+    err(
+      `retry refused: ${result.message}.\n${result.hint ? `${result.hint}\n` : ''}` +
+        'It may have been sent already; run again with --force to send it anyway (it may arrive twice).\n',
+    );
+  } else if (result.status === 'done') {
+    if (result.skipped?.length)
+      err(
+        `Skipped ${result.skipped.length} message(s) whose outcome is unknown (may duplicate; retry each with --force):\n${result.skipped.map((id) => `  ${id}\n`).join('')}`,
+      );
     const verb = action === 'retry' ? 'Retrying' : 'Deleted';
     // A resubmission (the function had failed it for good) goes out under a new submission id: say which.
     const line = (e: { id: string; submissionId: string }) =>

@@ -51,11 +51,11 @@
     });
   }
 
-  function postAction(path, id) {
+  function postAction(path, id, force) {
     return request(path, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ id: id }),
+      body: JSON.stringify(force ? { id: id, force: true } : { id: id }),
     }).then(function (res) {
       return res
         .json()

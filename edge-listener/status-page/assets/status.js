@@ -113,6 +113,7 @@
     var d = s.spool.depth;
     $('tile-queued').textContent = d.queued;
     $('tile-inflight').textContent = d.inflight;
+    $('tile-cloud').textContent = d.cloud || 0;
     $('tile-deferred').textContent = d.deferred;
     $('tile-failed').textContent = d.failed;
     $('tile-done').textContent = d.done;
@@ -281,7 +282,7 @@
     ]);
   }
 
-  function act(kind, e, button) {
+  function act(kind, e, button, force) {
     if (
       kind === 'delete' &&
       !window.confirm('Delete this message from the spool? It will not be sent.\n\n' + (e.subject || e.id))
@@ -289,8 +290,23 @@
       return;
     button.disabled = true;
     api
-      .postAction(kind === 'retry' ? API.retry : API.remove, e.id)
+      .postAction(kind === 'retry' ? API.retry : API.remove, e.id, force)
       .then(function (r) {
+        // The outcome is unknown (Graph may have sent it): resubmit only after the admin confirms.
+        if (!r.ok && r.status === 409 && r.body.code === 'RESUBMIT_MAY_DUPLICATE') {
+          button.disabled = false;
+          if (
+            window.confirm(
+              'This message may already have been sent (its outcome is unknown). Sending it again may ' +
+                'deliver it twice. ' +
+                (r.body.hint || '') +
+                '\n\nSend it again anyway?\n\n' +
+                (e.subject || e.id),
+            )
+          )
+            act(kind, e, button, true);
+          return;
+        }
         if (r.ok)
           toast(
             kind === 'retry'
@@ -353,11 +369,18 @@
         list.map(function (e) {
           return h('tr', { 'data-id': e.id }, [
             messageCell(e),
-            h('td', {}, [pill(e.state, e.state === 'inflight' ? 'in flight' : e.state)]),
-            h('td', { className: 'when' }, [
-              e.state === 'inflight' ? h('span', { text: 'now' }) : rel(e.nextAttemptAt, 'in'),
+            h('td', {}, [
+              e.state === 'cloud'
+                ? pill('queued-cloud', 'queued in the cloud')
+                : pill(e.state, e.state === 'inflight' ? 'in flight' : e.state),
             ]),
-            h('td', {}, [errorBlock(e.error)]),
+            // In the cloud: the cloud's own next try when it said, else the edge's next read of its state.
+            h('td', { className: 'when' }, [
+              e.state === 'inflight'
+                ? h('span', { text: 'now' })
+                : rel((e.cloudQueue && e.cloudQueue.nextAttemptAt) || e.nextAttemptAt, 'in'),
+            ]),
+            h('td', {}, [errorBlock(e.error || (e.cloudQueue && e.cloudQueue.checkError))]),
             h('td', { className: 'num', text: e.attempts }),
             h('td', { className: 'when' }, [rel(e.receivedAt, 'ago')]),
             e.state === 'inflight' ? h('td', {}) : actionButtons(e, 'Retry now'),

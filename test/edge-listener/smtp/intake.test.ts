@@ -64,7 +64,10 @@ describe('SMTP intake with real clients', () => {
         text: 'x',
       });
       expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as \S+$/);
-      expect((await edge.listener.spool.get(idFromReply(info.response)))?.outcome).toBe('queued');
+      // custody until the cloud confirms: the entry keeps its body and follows the cloud state
+      const id = idFromReply(info.response);
+      expect(await edge.listener.spool.get(id)).toMatchObject({ state: 'cloud', cloud: { checks: 0 } });
+      expect(await edge.listener.spool.readHead(id)).toBeDefined();
     } finally {
       fn.script = () => ({ kind: 'sent' });
     }
