@@ -3,7 +3,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { SITE_ID_PATTERN } from '../../core/envelope';
 import { bridgeError, BridgeError, toBridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
-import { WIRE_HEADERS } from '../../core/wire';
+import { DIAGNOSTICS_NONCE_PREFIX } from '../../core/diagnostics';
+import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
 import { invocationLogger } from '../invocation-logger';
 import type { FunctionServices, ServicesGetter } from '../services';
 import { resolveSite, type ResolvedSite } from '../tenants/site-directory';
@@ -51,6 +52,20 @@ export async function authenticateSiteRequest(
   } catch (err) {
     return { ok: false, response: refuseSiteRequest(log, request, err, route) };
   }
+}
+
+/**
+ * The `check` of a signed GET that carries no message (diagnostics, deep health): it signs an empty body and a
+ * `doctor-…` nonce in place of a message id, so it can never be mistaken for, or replayed as, a message request.
+ */
+export function signedNonceCheck(what: string): NonNullable<SiteRoute['check']> {
+  return (verified) => {
+    if (verified.bodySha256 !== EMPTY_SHA256 || !verified.messageId.startsWith(DIAGNOSTICS_NONCE_PREFIX)) {
+      throw bridgeError('SITE_SIGNATURE_INVALID', {
+        detail: `a ${what} request signs an empty body and a ${DIAGNOSTICS_NONCE_PREFIX}… nonce`,
+      });
+    }
+  };
 }
 
 /** Sites seen signing with SGB/1, per services set (one per instance): the warning is logged once each. */

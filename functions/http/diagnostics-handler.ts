@@ -1,21 +1,16 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import {
-  DIAGNOSTICS_NONCE_PREFIX,
-  MAX_DIAGNOSED_MAILBOXES,
-  type DiagnosticsReport,
-  type ProbeResult,
-} from '../../core/diagnostics';
+import { MAX_DIAGNOSED_MAILBOXES, type DiagnosticsReport, type ProbeResult } from '../../core/diagnostics';
 import { bridgeError, serializeBridgeError, toBridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { grantOverlap } from '../../core/mail-grants';
-import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
+import { WIRE_HEADERS } from '../../core/wire';
 import { identitySettings } from '../function-services';
 import { credentialKind } from '../graph/credential';
 import { DEFAULT_MAX_REQUEST_BYTES } from '../graph/graph-limits';
 import type { GraphTransport } from '../graph/graph-transport';
 import type { FunctionServices, ServicesGetter } from '../services';
-import { authenticateSiteRequest } from './authenticate-site-request';
+import { authenticateSiteRequest, signedNonceCheck } from './authenticate-site-request';
 import type { ResolvedSite } from '../tenants/site-directory';
 import {
   grantsOf,
@@ -46,16 +41,7 @@ export function makeDiagnosticsHandler(getServices: ServicesGetter) {
       fn: 'diagnostics',
       answerId: nonce,
       logAnswerId: false,
-      check: (verified) => {
-        if (
-          verified.bodySha256 !== EMPTY_SHA256 ||
-          !verified.messageId.startsWith(DIAGNOSTICS_NONCE_PREFIX)
-        ) {
-          throw bridgeError('SITE_SIGNATURE_INVALID', {
-            detail: `a diagnostics request signs an empty body and a ${DIAGNOSTICS_NONCE_PREFIX}… nonce`,
-          });
-        }
-      },
+      check: signedNonceCheck('diagnostics'),
     });
     if (!auth.ok) return auth.response;
     const { services, log } = auth;

@@ -1,24 +1,14 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import {
-  DEEP_HEALTH_INTERVAL_MS,
-  DEEP_HEALTH_PATH,
-  DIAGNOSTICS_NONCE_PREFIX,
-  MAX_DIAGNOSED_MAILBOXES,
-} from '../../core/diagnostics';
-import {
-  bridgeError,
-  serializeBridgeError,
-  toBridgeError,
-  type SerializedBridgeError,
-} from '../../core/errors';
+import { DEEP_HEALTH_INTERVAL_MS, DEEP_HEALTH_PATH, MAX_DIAGNOSED_MAILBOXES } from '../../core/diagnostics';
+import { serializeBridgeError, toBridgeError, type SerializedBridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import { grantOverlap, type MailboxGrant, type MailPermissionModel } from '../../core/mail-grants';
-import { EMPTY_SHA256, WIRE_HEADERS } from '../../core/wire';
+import { WIRE_HEADERS } from '../../core/wire';
 import type { ResolvedSite } from '../tenants/site-directory';
 import type { GraphTransport } from '../graph/graph-transport';
 import type { FunctionServices, ServicesGetter } from '../services';
-import { authenticateSiteRequest } from './authenticate-site-request';
+import { authenticateSiteRequest, signedNonceCheck } from './authenticate-site-request';
 import {
   grantsOf,
   probeMailboxes,
@@ -120,16 +110,7 @@ export function makeDeepHealthHandler(getServices: ServicesGetter) {
       fn: 'healthDeep',
       answerId: nonce,
       logAnswerId: false,
-      check: (verified) => {
-        if (
-          verified.bodySha256 !== EMPTY_SHA256 ||
-          !verified.messageId.startsWith(DIAGNOSTICS_NONCE_PREFIX)
-        ) {
-          throw bridgeError('SITE_SIGNATURE_INVALID', {
-            detail: `a deep health request signs an empty body and a ${DIAGNOSTICS_NONCE_PREFIX}… nonce`,
-          });
-        }
-      },
+      check: signedNonceCheck('deep health'),
     });
     if (!auth.ok) return auth.response;
     const { services, log } = auth;
