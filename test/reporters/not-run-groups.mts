@@ -1,5 +1,5 @@
 import type { TestModule } from 'vitest/node';
-import { JsonReporter } from 'vitest/reporters';
+import { JsonReporter } from 'vitest/node';
 
 import { SETUP_COMMAND, type ToolGroup } from '../helpers/tool-probe.js';
 
