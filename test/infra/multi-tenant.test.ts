@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
+import { describeWithTool } from '../helpers/tool-groups';
 import { appSettings, single, snapshotMain } from './arm';
 
 /**
@@ -21,7 +22,7 @@ function setting(params: Record<string, unknown>, name: string): string | undefi
   return appSettings(snapshotMain(params)).find((s) => s.name === name)?.value;
 }
 
-describe('multitenant deployment', () => {
+describeWithTool('bicep', 'multitenant deployment', () => {
   it('registers the consent callback as the only redirect URI of the multitenant app', () => {
     expect(application(MULTI)).toMatchObject({
       signInAudience: 'AzureADMultipleOrgs',
@@ -43,7 +44,7 @@ describe('multitenant deployment', () => {
   });
 });
 
-describe('tenants workbook', () => {
+describeWithTool('bicep', 'tenants workbook', () => {
   function workbooks(params: Record<string, unknown>) {
     return snapshotMain(params).predictedResources.filter(
       (r) => r.type.toLowerCase() === 'microsoft.insights/workbooks',
