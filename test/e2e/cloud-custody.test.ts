@@ -63,9 +63,12 @@ describe('custody after the function queued the message (202)', () => {
     );
     expect(done).toMatchObject({ state: 'done', outcome: 'sent', result: { id, state: 'sent' } });
     expect(kept(subject)).toHaveLength(1);
-    expect(
-      edge.lines.filter((l) => l.event === 'MESSAGE_SENT' && l.mid === id && l.via === 'cloud'),
-    ).toHaveLength(1);
+    // The spool records the outcome before the edge logs it, so the line can trail the state by a tick.
+    await vi.waitFor(() =>
+      expect(
+        edge.lines.filter((l) => l.event === 'MESSAGE_SENT' && l.mid === id && l.via === 'cloud'),
+      ).toHaveLength(1),
+    );
   });
 
   it('a cloud failure becomes failed-by-function on the edge with the body, and one retry resubmits it', async () => {
