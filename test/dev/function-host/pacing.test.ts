@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFailed, vi } from 'vitest';
 
 import { WIRE_PATH, type WireResult } from '../../../core/wire';
 import { startLocalFunctionHost, type LocalFunctionHost } from '../../../dev/function-host/host';
@@ -24,6 +24,13 @@ let kit: Kit | undefined;
 let host: LocalFunctionHost | undefined;
 let proxy: SlowGraphProxy | undefined;
 const lines: string[] = [];
+
+beforeEach(() => {
+  // A rare timeout here has been seen only inside a full, loaded suite run: keep the host's log for it.
+  onTestFailed(() => {
+    console.error(`local function host log (${lines.length} lines):\n${lines.join('\n')}`);
+  });
+});
 
 afterEach(async () => {
   await host?.close();
