@@ -90,7 +90,9 @@ export async function receiveMessage(
   else if (!refusal && writer?.bytes === 0)
     refusal = bridgeError('MIME_UNPARSEABLE', { detail: 'empty message' });
   refusal ??= writer?.failure;
-  if (!refusal && parts.senderBinding) refusal = bindingRefusal(parts, Buffer.concat(head));
+  // Every From address in the header block (binding check, reply-hold route); read once.
+  const headerFrom = headLimit > 0 ? headerFromAddresses(Buffer.concat(head)) : [];
+  if (!refusal && parts.senderBinding) refusal = bindingRefusal(parts, headerFrom);
   if (refusal || !writer) {
     await writer?.discard();
     const err = refusal ?? bridgeError('INTERNAL');
@@ -124,8 +126,7 @@ export async function receiveMessage(
     return { error: smtpReply(err) };
   }
   const id = writer.id;
-  const route = { ...parts, headerFrom: headLimit > 0 ? headerFromAddresses(Buffer.concat(head)) : [] };
-  const decision = deps.replyHold.decide(id, route, deps.forwarder.inFlight);
+  const decision = deps.replyHold.decide(id, { ...parts, headerFrom }, deps.forwarder.inFlight);
   const reply = decision.hold ? 'held' : 'commit';
   logger.info(
     {
@@ -158,9 +159,9 @@ function budgetFor(decision: HoldDecision, deps: ReceiveDeps): number {
 }
 
 /** DEVICE_SENDER_NOT_BOUND when the message claims a sender its device is not bound to (sender-bindings.ts). */
-function bindingRefusal(parts: EnvelopeParts, head: Buffer): BridgeError | undefined {
+function bindingRefusal(parts: EnvelopeParts, headerFrom: string[]): BridgeError | undefined {
   const binding = parts.senderBinding ?? [];
-  const refused = unboundClaims(binding, headerFromAddresses(head), parts.mailFrom);
+  const refused = unboundClaims(binding, headerFrom, parts.mailFrom);
   if (refused.length === 0) return undefined;
   const device = parts.authUser ? `user ${parts.authUser}` : parts.clientAddress;
   return bridgeError('DEVICE_SENDER_NOT_BOUND', {
