@@ -76,7 +76,8 @@ export const LOG_EVENTS = {
   SMTP_AUTH_FAILED: 'An SMTP AUTH attempt failed (the user name is logged, never the password).',
   SMTP_MESSAGE_REFUSED: 'An SMTP transaction was refused (size, recipients, sender, content).',
   SMTP_ERROR: 'A protocol or socket error in an SMTP session.',
-  SPOOL_STORED: 'A message is durably in the spool.',
+  SPOOL_STORED:
+    'A message is durably in the spool. `reply`: `held` (the SMTP reply waits for the function, up to BRIDGE_FORWARD_BUDGET_MS) or `commit` (250 queued now; forwarding continues behind it); `why`: the reply-hold reason (route-new, route-failed, always, route-proven, mailbox-paced, backlog, never).',
   SPOOL_WRITE_FAILED: 'A message could not be stored; the client got a 4xx.',
   SPOOL_QUARANTINED: 'A corrupt spool entry was moved to quarantine (never deleted).',
   SPOOL_FULL: 'The spool is over its quota or the disk is full.',

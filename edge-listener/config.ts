@@ -19,6 +19,7 @@ import {
 import type { LogLevel } from '../core/log';
 import { MIB } from '../core/message-size';
 import { senderPatternProblem } from '../core/sender-pattern';
+import type { ReplyHoldMode } from './forward/reply-hold-policy';
 import { Secret } from './secret';
 import { cidrProblem, DEFAULT_ALLOWED_CLIENTS, isLoopbackBind } from './smtp/client-allow-list';
 import { parsePasswordHash } from './smtp/password-hash';
@@ -234,7 +235,24 @@ export const edgeSettingsSchema = z.strictObject({
   BRIDGE_FORWARD_BUDGET_MS: duration()
     .default(5_000)
     .describe(
-      'How long the SMTP reply waits for the function after the message is on disk; then the client gets 250 and the spool keeps trying. 0: reply as soon as the message is on disk, never wait (a rejection then shows on the status page, not on the device).',
+      'How long a held SMTP reply (BRIDGE_REPLY_HOLD) waits for the function after the message is on disk; then the client gets 250 and the spool keeps trying. 0: reply as soon as the message is on disk, never wait (a rejection then shows on the status page, not on the device).',
+    ),
+  BRIDGE_REPLY_HOLD: z
+    .enum(['adaptive', 'always', 'never'])
+    .default('adaptive')
+    .describe(
+      'When the SMTP reply waits for the function (up to BRIDGE_FORWARD_BUDGET_MS) after the message is on disk. `adaptive`: only while the answer can still change what the device is told — the first message of a device and sender, or after a rejection — and at once (250 queued) when that route recently succeeded, when the function is pacing the mailbox (202 queued), or when forwards back up (docs/design/reply-hold.md). `always`: every message. `never`: none (as BRIDGE_FORWARD_BUDGET_MS=0).',
+    ),
+  BRIDGE_REPLY_HOLD_TRUST_MS: duration()
+    .pipe(z.number().min(1))
+    .default(3_600_000)
+    .describe(
+      'adaptive: how long after a success for a route (device + sender), or a 202 queued for a mailbox, its messages are answered at commit. Longer: fewer waits; a rejection of a route that changed within this time shows on the status page once, then the device sees it on its next message.',
+    ),
+  BRIDGE_REPLY_HOLD_BACKLOG: count(1, 100_000)
+    .optional()
+    .describe(
+      'adaptive: forwards in flight (or waiting for a POST slot) from which every reply goes at commit, new routes too (a held reply would mostly wait out the budget anyway). Default: BRIDGE_FORWARD_CONCURRENCY.',
     ),
   BRIDGE_FORWARD_TIMEOUT_MS: duration()
     .pipe(z.number().min(1).max(230_000, 'must stay inside the 230 s Azure HTTP limit'))
@@ -344,6 +362,8 @@ export interface EdgeConfig {
     functionKey?: Secret;
     siteSecret: Secret;
     budgetMs: number;
+    /** BRIDGE_REPLY_HOLD*: which replies wait for the function (forward/reply-hold-policy.ts). */
+    replyHold: { mode: ReplyHoldMode; trustMs: number; backlog: number };
     timeoutMs: number;
     concurrency: number;
     /** POST from a worker thread (BRIDGE_FORWARD_THREAD). */
@@ -533,6 +553,11 @@ function toConfig(s: EdgeSettings, issues: string[], explicitClients: boolean): 
     url: new URL(s.BRIDGE_FUNCTION_URL).origin,
     siteSecret: new Secret(s.BRIDGE_SITE_SECRET ?? ''),
     budgetMs: s.BRIDGE_FORWARD_BUDGET_MS,
+    replyHold: {
+      mode: s.BRIDGE_REPLY_HOLD,
+      trustMs: s.BRIDGE_REPLY_HOLD_TRUST_MS,
+      backlog: s.BRIDGE_REPLY_HOLD_BACKLOG ?? s.BRIDGE_FORWARD_CONCURRENCY,
+    },
     timeoutMs: s.BRIDGE_FORWARD_TIMEOUT_MS,
     concurrency: s.BRIDGE_FORWARD_CONCURRENCY,
     thread: s.BRIDGE_FORWARD_THREAD,

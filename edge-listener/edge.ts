@@ -9,6 +9,7 @@ import { ensureSelfSignedCert } from '../core/self-signed-cert';
 import type { EdgeConfig } from './config';
 import { EdgeEvents } from './events';
 import { Forwarder } from './forward/forwarder';
+import { ReplyHoldPolicy } from './forward/reply-hold-policy';
 import { signedGet } from './doctor/function-requests';
 import { WIRE_PATH } from '../core/wire';
 import { FunctionClient, type FunctionPoster } from './forward/function-client';
@@ -95,7 +96,15 @@ export async function startEdgeListener(
     logger,
     events,
   });
-  const intake = new SmtpIntake({ config, spool, forwarder, tls, logger, events });
+  const replyHold = new ReplyHoldPolicy({
+    mode: config.forward.replyHold.mode,
+    budgetMs: config.forward.budgetMs,
+    trustMs: config.forward.replyHold.trustMs,
+    backlog: config.forward.replyHold.backlog,
+  });
+  // Every answer of the function (first attempt, retries, the cloud's final state) teaches the policy.
+  events.on('outcome', (o) => replyHold.learn(o.id, o.kind, o.code));
+  const intake = new SmtpIntake({ config, spool, forwarder, replyHold, tls, logger, events });
   const router = new HttpRouter();
   let listening = false;
   // One implementation of retry/delete for the CLI's admin API and the status page (one log line each).

@@ -160,11 +160,17 @@ async function main(): Promise<void> {
   const bundle = join(workDir, 'edge-listener.cjs');
   await buildEdgeBundle(bundle);
   const rows: Row[] = [];
-  const edgeDefault = 'edge listener: spool + forward, reply after the function answers (default)';
+  const edgeDefault = 'edge listener: spool + forward, adaptive reply hold (default)';
+  const edgeAlwaysHold =
+    'edge listener: spool + forward, reply after the function answers (BRIDGE_REPLY_HOLD=always)';
   const edgeAtCommit = 'edge listener: spool, reply at commit (BRIDGE_FORWARD_BUDGET_MS=0)';
   // Each factory is named so --only can skip a server without starting it (a private Postfix takes a while).
   const factories: Array<{ name: string; make: () => Promise<Target | undefined> }> = [
     { name: edgeDefault, make: () => edgeTarget({ name: edgeDefault, bundle, workDir }) },
+    {
+      name: edgeAlwaysHold,
+      make: () => edgeTarget({ name: edgeAlwaysHold, bundle, workDir, env: { BRIDGE_REPLY_HOLD: 'always' } }),
+    },
     {
       name: edgeAtCommit,
       make: () => edgeTarget({ name: edgeAtCommit, bundle, workDir, env: { BRIDGE_FORWARD_BUDGET_MS: '0' } }),

@@ -69,6 +69,11 @@ export class Forwarder {
     this.#kick();
   }
 
+  /** Forwards started and not finished: POSTs and state reads in flight, and fresh ones waiting for a slot. */
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
   /** When a message committed now should be retried if its first attempt does not conclude. */
   firstRetryAtMs(nowMs: number = Date.now()): number {
     return nowMs + retryDelayMs(this.#o.backoff, 1);

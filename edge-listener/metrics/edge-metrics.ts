@@ -31,6 +31,7 @@ export class EdgeMetrics {
   readonly acceptedBytes: Counter;
   readonly outcomes: Counter;
   readonly replies: Counter;
+  readonly replyHold: Counter;
   readonly forwardSeconds: Histogram;
   readonly replySeconds: Histogram;
 
@@ -77,6 +78,12 @@ export class EdgeMetrics {
     );
     this.replies = r.add(
       new Counter('bridge_edge_smtp_data_replies_total', 'Replies to DATA by class (2xx, 4xx, 5xx).'),
+    );
+    this.replyHold = r.add(
+      new Counter(
+        'bridge_edge_reply_hold_total',
+        'Stored messages by how their SMTP reply was decided (BRIDGE_REPLY_HOLD): reply="held" waited for the function, reply="commit" went out at once; reason as in docs/design/reply-hold.md.',
+      ),
     );
     this.forwardSeconds = r.add(
       new Histogram(
@@ -175,6 +182,7 @@ export class EdgeMetrics {
     events.on('accepted', (e) => {
       this.accepted.inc();
       this.acceptedBytes.inc({}, e.bytes);
+      if (e.reply && e.why) this.replyHold.inc({ reply: e.reply, reason: e.why });
     });
     events.on('refused', (e) => {
       this.refused.inc({ stage: e.stage, code: e.code });

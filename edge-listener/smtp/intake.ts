@@ -16,6 +16,7 @@ import type { Logger } from '../../core/log';
 import type { EdgeConfig, SmtpUser } from '../config';
 import type { EdgeEvents } from '../events';
 import type { Forwarder } from '../forward/forwarder';
+import type { ReplyHoldPolicy } from '../forward/reply-hold-policy';
 import type { EnvelopeParts } from '../spool/intake-writer';
 import type { Spool } from '../spool/spool';
 import { ClientAllowList } from './client-allow-list';
@@ -32,6 +33,7 @@ export interface SmtpIntakeDeps {
   config: EdgeConfig;
   spool: Spool;
   forwarder: Forwarder;
+  replyHold: ReplyHoldPolicy;
   tls: { key: string; cert: string };
   logger: Logger;
   events: EdgeEvents;
@@ -223,12 +225,13 @@ export class SmtpIntake {
     session: SMTPServerSession,
     cb: (err?: Error | null, message?: string) => void,
   ): Promise<void> {
-    const { config, spool, forwarder, logger, events } = this.#d;
+    const { config, spool, forwarder, replyHold, logger, events } = this.#d;
     const started = Date.now();
     const result = await receiveMessage(stream, session, this.#envelopeParts(session), {
       spool,
       forwarder,
       budgetMs: config.forward.budgetMs,
+      replyHold,
       maxMessageBytes: config.smtp.maxMessageBytes,
       logger,
       events,

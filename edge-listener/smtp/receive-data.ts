@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log';
 import type { EdgeEvents } from '../events';
 import { ClientReply } from '../forward/client-reply';
 import type { Forwarder, FreshOutcome } from '../forward/forwarder';
+import type { HoldDecision, ReplyHoldPolicy } from '../forward/reply-hold-policy';
 import type { HeldMessage } from '../spool/held-message';
 import type { EnvelopeParts } from '../spool/intake-writer';
 import type { Spool } from '../spool/spool';
@@ -17,6 +18,8 @@ export interface ReceiveDeps {
   spool: Spool;
   forwarder: Forwarder;
   budgetMs: number;
+  /** Which replies wait for the function's answer (BRIDGE_REPLY_HOLD). */
+  replyHold: ReplyHoldPolicy;
   maxMessageBytes: number;
   logger: Logger;
   events: EdgeEvents;
@@ -24,9 +27,13 @@ export interface ReceiveDeps {
 
 export type ReceiveResult = { text: string } | { error: SmtpReplyError };
 
+/** From headers are looked for in this much of a message when only the reply-hold policy needs them. */
+const ROUTE_HEADER_BYTES = 8 * 1024;
+
 /**
  * One DATA transaction: stream into the spool while checking line endings, refuse (nothing kept) or commit,
- * then "try, then hold" — post to the function and wait up to the budget for its answer:
+ * then post to the function and — when the reply-hold policy holds this reply (forward/reply-hold-policy.ts;
+ * otherwise 250 "queued as <id>" at once) — wait up to the budget for its answer:
  *   sent / queued by the function  → 250 "sent as <id>" / "queued as <id>"
  *   rejected (definite, permanent) → the function's 5xx with code and reason, shown on the device panel
  *   slow, failing, ambiguous       → 250 "queued as <id>"; the spool retries
@@ -46,9 +53,15 @@ export async function receiveMessage(
     return undefined;
   });
   const guard = new DataGuard();
-  // The header block, kept only for a device bound to its senders (checked at the end of DATA).
+  // The header block, kept for a device bound to its senders (checked at the end of DATA) and, its first
+  // few KiB, for the reply-hold policy's route (the From header names the mailbox that sends).
   const head: Buffer[] = [];
-  let headBytes = parts.senderBinding ? 0 : MAX_HEADER_BYTES;
+  const headLimit = parts.senderBinding
+    ? MAX_HEADER_BYTES
+    : deps.replyHold.wantsHeaderFrom
+      ? ROUTE_HEADER_BYTES
+      : 0;
+  let headBytes = MAX_HEADER_BYTES - headLimit;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       guard.push(chunk);
@@ -77,7 +90,9 @@ export async function receiveMessage(
   else if (!refusal && writer?.bytes === 0)
     refusal = bridgeError('MIME_UNPARSEABLE', { detail: 'empty message' });
   refusal ??= writer?.failure;
-  if (!refusal && parts.senderBinding) refusal = bindingRefusal(parts, Buffer.concat(head));
+  // Every From address in the header block (binding check, reply-hold route); read once.
+  const headerFrom = headLimit > 0 ? headerFromAddresses(Buffer.concat(head)) : [];
+  if (!refusal && parts.senderBinding) refusal = bindingRefusal(parts, headerFrom);
   if (refusal || !writer) {
     await writer?.discard();
     const err = refusal ?? bridgeError('INTERNAL');
@@ -111,21 +126,42 @@ export async function receiveMessage(
     return { error: smtpReply(err) };
   }
   const id = writer.id;
+  const decision = deps.replyHold.decide(id, { ...parts, headerFrom }, deps.forwarder.inFlight);
+  const reply = decision.hold ? 'held' : 'commit';
   logger.info(
-    { event: 'SPOOL_STORED', ...log, mid: id, bytes: meta.mimeBytes, rcpts: meta.envelope.rcptTo.length },
+    {
+      event: 'SPOOL_STORED',
+      ...log,
+      mid: id,
+      bytes: meta.mimeBytes,
+      rcpts: meta.envelope.rcptTo.length,
+      reply,
+      why: decision.reason,
+    },
     'message stored',
   );
-  events.emit('accepted', { id, bytes: meta.mimeBytes, rcpts: meta.envelope.rcptTo.length });
+  events.emit('accepted', {
+    id,
+    bytes: meta.mimeBytes,
+    rcpts: meta.envelope.rcptTo.length,
+    reply,
+    why: decision.reason,
+  });
 
-  const outcome = await tryThenHold(deps.forwarder, meta, writer.body, deps.budgetMs, logger);
+  const outcome = await tryThenHold(deps.forwarder, meta, writer.body, budgetFor(decision, deps), logger);
   if (outcome.kind === 'rejected') return { error: smtpReply(outcome.error, id) };
   return { text: acceptedText(id, outcome.kind === 'sent') };
 }
 
+/** A held reply waits up to the budget; a reply at commit waits for nothing (budget 0). */
+function budgetFor(decision: HoldDecision, deps: ReceiveDeps): number {
+  return decision.hold ? deps.budgetMs : 0;
+}
+
 /** DEVICE_SENDER_NOT_BOUND when the message claims a sender its device is not bound to (sender-bindings.ts). */
-function bindingRefusal(parts: EnvelopeParts, head: Buffer): BridgeError | undefined {
+function bindingRefusal(parts: EnvelopeParts, headerFrom: string[]): BridgeError | undefined {
   const binding = parts.senderBinding ?? [];
-  const refused = unboundClaims(binding, headerFromAddresses(head), parts.mailFrom);
+  const refused = unboundClaims(binding, headerFrom, parts.mailFrom);
   if (refused.length === 0) return undefined;
   const device = parts.authUser ? `user ${parts.authUser}` : parts.clientAddress;
   return bridgeError('DEVICE_SENDER_NOT_BOUND', {

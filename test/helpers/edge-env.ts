@@ -33,6 +33,10 @@ export function edgeEnv(
     BRIDGE_HTTP_PORT: '0',
     BRIDGE_SPOOL_MIN_FREE_BYTES: '0',
     BRIDGE_FORWARD_BUDGET_MS: '2000',
+    // Tests assert what the function answered in each SMTP reply ("sent as", its 5xx), so every reply waits
+    // for it; the shipped default (adaptive: proven routes answered at commit) is tested in
+    // test/edge-listener/forward/reply-hold.test.ts.
+    BRIDGE_REPLY_HOLD: 'always',
     BRIDGE_RETRY_SCHEDULE: '200ms,400ms',
     BRIDGE_RETRY_JITTER: '0',
     BRIDGE_SHUTDOWN_TIMEOUT_MS: '2s',
