@@ -30,7 +30,7 @@ export function burstMarkdown(i: BurstReportInput): string {
   const r = i.result;
   const m = i.machine;
   const lines = [
-    '# Burst: 100 scans from one copier',
+    `# Burst: ${r.scans} scans from one copier`,
     '',
     `Command: \`${i.command}\` (${r.startedAt})`,
     '',

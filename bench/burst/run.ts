@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(burstSummary(result));
   if (write) {
     const input = {
-      command: ['npm run bench:burst', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+      command: ['npm run bench:burst', ...(argv.length ? ['--', ...argv.map(shellWord)] : [])].join(' '),
       machine: machineInfo(),
       result,
       ...(values.note ? { note: values.note } : {}),
@@ -88,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`wrote ${file}\n`);
   }
   return result.missing > 0 || result.duplicates > 0 || result.throttles.total > 0 || result.timedOut ? 1 : 0;
+}
+
+/** An argument as a shell would need it to be typed again. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 main(process.argv.slice(2)).then(
