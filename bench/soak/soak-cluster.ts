@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { ensureSelfSignedCert } from '../../core/self-signed-cert';
 import { startGraphSandbox } from '../../dev/graph-sandbox/sandbox';
-import type { GraphSandbox } from '../../dev/graph-sandbox/options';
+import type { GraphSandbox, SandboxOptions } from '../../dev/graph-sandbox/options';
 import { ensureLocalSecrets, type LocalSecrets } from '../../scripts/stack/local-secrets';
 import { ManagedChild } from '../../scripts/stack/managed-child';
 import { httpOk, PortReservations, tcpAccepts, waitUntilReady } from '../../scripts/stack/readiness';
@@ -35,6 +35,13 @@ export interface ClusterOptions {
   functionEnv: Record<string, string>;
   /** SOAK_FUNCTION_TUNING for bench/soak/soak-function-host.ts. */
   functionTuning: Record<string, unknown>;
+  /**
+   * 'soak' (default): bench/soak/soak-function-host.ts with the shortened waits. 'stock': the host of
+   * `npm run start:function` with the product's defaults (bench/burst measures the real pacing).
+   */
+  functionHost?: 'soak' | 'stock';
+  /** Sandbox options over the soak's (e.g. Exchange's mailbox limits for bench/burst). */
+  graphOptions?: Omit<SandboxOptions, 'cert' | 'key'>;
   /** Access-token lifetime of the sandbox; short, so a token outage is felt. */
   tokenLifetimeSec: number;
   keptMessages: number;
@@ -75,6 +82,7 @@ export class SoakCluster {
       tokenLifetimeSec: o.tokenLifetimeSec,
       // many messages from one sender: the soak is about custody, not about Exchange's concurrency limit
       mailboxConcurrency: 64,
+      ...o.graphOptions,
     });
     const ports = new PortReservations();
     const secrets: LocalSecrets = ensureLocalSecrets(o.workDir);
@@ -131,6 +139,7 @@ export class SoakCluster {
     }
     if (role === 'function') {
       const plan = functionHostPlan(w);
+      if (this.#o.functionHost === 'stock') return { ...plan, env: { ...plan.env, ...this.#o.functionEnv } };
       return {
         ...plan,
         script: join(REPO_ROOT, 'bench', 'soak', 'soak-function-host.ts'),

@@ -27,6 +27,8 @@ Options:
                            Mail.ReadBasic; MAILBOX may be *@domain or *, CLIENT_ID may be * (any app);
                            without :ROLE all three roles are assigned
   --sent-items-lag <ms>    delay before a sent message shows in Sent Items look-ups (default 0)
+  --mailbox-per-minute <n> Exchange's message rate: more than n messages from one mailbox in 60 s get
+                           429 with Retry-After (Exchange: 30; default not enforced)
   --help                   this text
 
 The default deployment (exchangeRbac) has no Mail.* role in the token, only Exchange grants:
@@ -56,6 +58,7 @@ export function parseSandboxCli(argv: string[]): SandboxCli {
       roles: { type: 'string' },
       'exchange-rbac': { type: 'string', multiple: true },
       'sent-items-lag': { type: 'string' },
+      'mailbox-per-minute': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -77,6 +80,11 @@ export function parseSandboxCli(argv: string[]): SandboxCli {
     const lag = Number(values['sent-items-lag']);
     if (!Number.isInteger(lag) || lag < 0) throw new Error('--sent-items-lag: milliseconds, 0 or more');
     options.sentItemsLagMs = lag;
+  }
+  if (values['mailbox-per-minute'] !== undefined) {
+    const n = Number(values['mailbox-per-minute']);
+    if (!Number.isInteger(n) || n < 1) throw new Error('--mailbox-per-minute: a whole number, 1 or more');
+    options.mailboxPerMinute = n;
   }
   if (values['exchange-rbac']) options.exchangeRbac = values['exchange-rbac'].map(parseExchangeRbacFlag);
   return {

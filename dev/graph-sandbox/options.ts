@@ -109,10 +109,16 @@ export interface SandboxOptions {
    * (Exchange: seconds). Default 0.
    */
   sentItemsLagMs?: number;
-  /** Concurrent requests per mailbox before 429 (Exchange: 4). */
+  /** Concurrent requests per app and mailbox before 429 ApplicationThrottled (Exchange: 4). Default 4. */
   mailboxConcurrency?: number;
   /** Retry-After of the concurrency 429. Default 1 s. */
   throttleRetryAfterSec?: number;
+  /**
+   * Messages (sendMail, draft /send) a mailbox may submit in any 60 s before 429 with Retry-After
+   * (Exchange: 30, docs/design/platform-facts.md §A3). Undefined = not enforced (tests that send many
+   * messages at once from one mailbox rely on that); the burst benchmark sets 30.
+   */
+  mailboxPerMinute?: number;
   /** Messages kept in memory (oldest dropped first; disk copies stay). Default 500. */
   maxKeptMessages?: number;
   /** Bytes of MIME and attachments kept in memory (oldest dropped first). Default 512 MiB. */
@@ -213,6 +219,8 @@ export interface SandboxRequestLog {
   contentRange?: string;
   /** The fault action that replaced or swallowed the answer. */
   fault?: 'respond' | 'hang' | 'drop' | 'lose-answer';
+  /** The per-mailbox limit that answered 429. */
+  throttled?: 'concurrency' | 'rate';
 }
 
 export interface TokenRequestLog {
@@ -226,6 +234,15 @@ export interface TokenRequestLog {
   status: number;
 }
 
+/** Throttling answers (429) the sandbox gave for its per-mailbox limits (injected faults not counted). */
+export interface SandboxThrottleCounts {
+  /** Over mailboxConcurrency: 429 ApplicationThrottled, MailboxConcurrency. */
+  concurrency: number;
+  /** Over mailboxPerMinute: 429 with the Retry-After until the window has room. */
+  rate: number;
+  total: number;
+}
+
 export interface GraphSandbox {
   /** Graph root to use as BRIDGE_GRAPH_ENDPOINT (https://127.0.0.1:PORT). */
   url: string;
@@ -237,6 +254,8 @@ export interface GraphSandbox {
   /** How many times a message with this internetMessageId was sent from this mailbox (duplicates show here). */
   sentCount(mailbox: string, internetMessageId: string): number;
   requests(): SandboxRequestLog[];
+  /** Throttling answers given since the start (or the last clear()). */
+  throttles(): SandboxThrottleCounts;
   tokenRequests(): TokenRequestLog[];
   /** Forgets messages, drafts, upload sessions, logs and pending faults (disk copies stay). */
   clear(): void;

@@ -11,6 +11,7 @@ import { DEFAULT_ROLES, jwks, openIdConfiguration, tokenEndpoint } from './entra
 import { adminConsentEndpoint, ConsentModel } from './consent';
 import { FaultQueue, faultReply, MailboxSlots } from './fault-queue';
 import { MailRoutes, type MailCall } from './mail-routes';
+import { MailboxRateWindow, ThrottleCounter } from './mailbox-limits';
 import { MessageStore } from './message-store';
 import type { GraphSandbox, SandboxOptions, SandboxRequestLog, TokenRequestLog } from './options';
 import { graphError, readBody, writeReply, type Reply } from './reply';
@@ -24,7 +25,8 @@ import { UploadRoutes } from './upload-routes';
  * sandbox endpoint of `npm start` that keeps every message it would have sent (product code).
  *
  * One request goes: read the body (4 MiB cap → 413) → pending fault? → route → bearer token → mailbox →
- * per-mailbox concurrency (> 4 → 429) → handler → answer with a `request-id` header, Graph-shaped errors.
+ * per-app-and-mailbox concurrency (> 4 → 429) → per-mailbox message rate when enabled (sendMail and /send
+ * over mailboxPerMinute in 60 s → 429) → handler → answer with a `request-id` header, Graph-shaped errors.
  */
 
 const LOG_LIMIT = 10_000;
@@ -49,6 +51,8 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
   const uploads = new UploadRoutes({ mail, directory, maxMessageBytes });
   const faults = new FaultQueue();
   const slots = new MailboxSlots(opts.mailboxConcurrency ?? 4);
+  const rate = opts.mailboxPerMinute !== undefined ? new MailboxRateWindow(opts.mailboxPerMinute) : undefined;
+  const throttles = new ThrottleCounter();
   const requestLog: SandboxRequestLog[] = [];
   const tokenLog: TokenRequestLog[] = [];
   const keep = <T>(log: T[], entry: T) => {
@@ -56,8 +60,25 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     if (log.length > LOG_LIMIT) log.shift();
   };
 
+  function throttled(
+    ctx: RequestContext,
+    kind: 'concurrency' | 'rate',
+    entry: SandboxRequestLog,
+    retryAfterSec: number,
+    message: string,
+  ): Reply {
+    throttles.add(kind);
+    entry.throttled = kind;
+    return graphError(ctx, 429, 'ApplicationThrottled', message, { 'Retry-After': String(retryAfterSec) });
+  }
+
   /** Bearer check, mailbox lookup and concurrency slot for /v1.0/users/{id}/… routes. */
-  function authorize(ctx: RequestContext, m: RouteMatch, res: ServerResponse): MailCall | Reply {
+  function authorize(
+    ctx: RequestContext,
+    m: RouteMatch,
+    res: ServerResponse,
+    entry: SandboxRequestLog,
+  ): MailCall | Reply {
     const auth = header(ctx, 'authorization') ?? '';
     const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
     if (!bearer) return graphError(ctx, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
@@ -65,16 +86,18 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     if (!check.ok) return graphError(ctx, 401, 'InvalidAuthenticationToken', check.message);
     const mailbox = directory.find(m.mailbox ?? '', check.claims);
     if ('code' in mailbox) return graphError(ctx, mailbox.status, mailbox.code, mailbox.message);
-    const release = slots.acquire(mailbox.address);
-    if (!release) {
-      return graphError(
+    // Exchange counts concurrency per app and mailbox: another app's requests do not take this app's slots.
+    const release = slots.acquire(`${check.claims.appid ?? ''}|${mailbox.address}`);
+    if (!release)
+      return throttled(
         ctx,
-        429,
-        'ApplicationThrottled',
+        'concurrency',
+        entry,
+        opts.throttleRetryAfterSec ?? 1,
         'Application is over its MailboxConcurrency limit.',
-        { 'Retry-After': String(opts.throttleRetryAfterSec ?? 1) },
       );
-    }
+    // 'finish' = the answer is handed to the socket, before the client can read it; 'close' = it went away.
+    res.once('finish', release);
     res.once('close', release);
     return {
       ctx,
@@ -91,6 +114,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     m: RouteMatch,
     res: ServerResponse,
     tooLarge: boolean,
+    entry: SandboxRequestLog,
   ): Promise<Reply> {
     if (tooLarge)
       return graphError(
@@ -130,8 +154,22 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       default:
         break;
     }
-    const call = authorize(ctx, m, res);
+    const call = authorize(ctx, m, res, entry);
     if (!('claims' in call)) return call;
+    if (rate && (m.route === 'sendMail' || m.route === 'send')) {
+      const waitSec = rate.retryAfterSec(call.mailbox.address);
+      if (waitSec !== undefined)
+        return throttled(
+          ctx,
+          'rate',
+          entry,
+          waitSec,
+          `Mailbox is over its message rate limit (${rate.perMinute} messages a minute).`,
+        );
+      const reply = m.route === 'sendMail' ? await mail.sendMail(call) : await mail.send(call);
+      if (reply.status === 202) rate.record(call.mailbox.address);
+      return reply;
+    }
     switch (m.route) {
       case 'getUser':
         return mail.getUser(call);
@@ -202,7 +240,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     let reply: Reply | undefined;
     if (!fault || fault.processFirst || fault.action === 'lose-answer') {
       try {
-        reply = await handle(ctx, m, res, read.tooLarge);
+        reply = await handle(ctx, m, res, read.tooLarge, entry);
       } catch (e) {
         logger.error({
           event: 'SANDBOX_REQUEST_REFUSED',
@@ -265,6 +303,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
     messages: () => store.list(),
     sentCount: (mailbox, internetMessageId) => sentItems.count(mailbox, internetMessageId),
     requests: () => [...requestLog],
+    throttles: () => throttles.get(),
     tokenRequests: () => [...tokenLog],
     clear() {
       store.clear();
@@ -272,6 +311,8 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       mail.drafts.clear();
       uploads.sessions.clear();
       faults.clear();
+      rate?.clear();
+      throttles.clear();
       requestLog.length = 0;
       tokenLog.length = 0;
     },

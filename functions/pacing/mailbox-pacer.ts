@@ -23,7 +23,10 @@ export const PACING_PARTITION = '~pacing'; // '~' cannot start a site id, so it 
 
 export interface MailboxLease {
   readonly mailbox: string;
-  /** Gives the slot back (best effort: a lease that cannot be released expires by itself). */
+  /**
+   * Gives the slot back once the send is over, answer read (best effort: a lease that cannot be released
+   * expires by itself). The send then counts against the mailbox's minute from this moment.
+   */
   release(): Promise<void>;
 }
 
@@ -75,8 +78,10 @@ export class MailboxPacer {
   async #tryAcquire(mailbox: string): Promise<AcquireResult> {
     const leaseId = randomUUID();
     let denied: AcquireResult | undefined;
+    let grantedMs = 0;
     const written = await this.#modify(mailbox, (budget, nowMs) => {
       const take = tryTake(budget, this.#limits, nowMs, leaseId, this.#leaseMs);
+      grantedMs = nowMs; // the last call is the one written
       if (take.granted) return take.next;
       denied = { granted: false, retryAfterMs: take.retryAfterMs, reason: take.reason };
       return undefined;
@@ -84,10 +89,10 @@ export class MailboxPacer {
     if (denied) return denied;
     if (!written)
       return { granted: false, retryAfterMs: 250 + Math.floor(Math.random() * 250), reason: 'contention' };
-    return { granted: true, lease: this.#lease(mailbox, leaseId) };
+    return { granted: true, lease: this.#lease(mailbox, leaseId, grantedMs) };
   }
 
-  #lease(mailbox: string, leaseId: string): MailboxLease {
+  #lease(mailbox: string, leaseId: string, grantedMs: number): MailboxLease {
     // Renew well before expiry so a long upload keeps its slot; unref'd so it never holds the process open.
     const timer = setInterval(
       () => {
@@ -105,7 +110,10 @@ export class MailboxPacer {
         if (released) return;
         released = true;
         clearInterval(timer);
-        await this.#modify(mailbox, (b, nowMs) => releaseLease(b, leaseId, nowMs)).catch(() => undefined);
+        // The send ends now: from here it holds its place in the rate log for a whole minute (mailbox-budget.ts).
+        await this.#modify(mailbox, (b, nowMs) => releaseLease(b, leaseId, nowMs, grantedMs)).catch(
+          () => undefined,
+        );
       },
     };
   }

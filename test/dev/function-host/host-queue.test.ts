@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 
 import { memoryLogger } from '../../../core/log';
-import { QueuePoller } from '../../../dev/function-host/host-queue';
+import { MAX_POLLING_INTERVAL_MS, QueuePoller } from '../../../dev/function-host/host-queue';
 import { uniqueStorageNames } from '../../functions/storage-names';
 
 const service = QueueServiceClient.fromConnectionString(inject('azuriteConnectionString'));
@@ -76,5 +79,17 @@ describe('local queue poller (the host behaviour the queue trigger relies on)', 
     expect(counts).toEqual([1, 2]);
     expect((await poison.peekMessages()).peekedMessageItems[0]?.messageText).toBe('plain text item');
     expect(logger.lines.some((l) => l.event === 'QUEUE_POISON')).toBe(true);
+  });
+
+  it('polls an empty queue at least as often as host.json maxPollingInterval says the Functions host does', () => {
+    const host = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'host.json'), 'utf8')) as {
+      extensions: { queues: { maxPollingInterval: string } };
+    };
+    const [h, m, sec] = host.extensions.queues.maxPollingInterval.split(':').map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    expect(((h * 60 + m) * 60 + sec) * 1000).toBe(MAX_POLLING_INTERVAL_MS);
   });
 });

@@ -50,6 +50,23 @@ describe('mailbox pacer over Table Storage', () => {
     expect((await pacers[1]!.acquire('m@contoso.com')).granted).toBe(true);
   });
 
+  it('counts a released send from its end: the next may start a minute after the answer', async () => {
+    let now = 2_000_000;
+    const [pacer] = instances(1, { concurrency: 4, perMinute: 1 }, () => now);
+    const first = await pacer!.acquire('slow@contoso.com');
+    if (!first.granted) throw new Error('first acquire failed');
+    now += 5000; // the request took 5 s to answer
+    await first.lease.release();
+    now += 56_000; // a minute after the grant, 4 s short of a minute after the answer
+    expect(await pacer!.acquire('slow@contoso.com')).toEqual({
+      granted: false,
+      reason: 'rate',
+      retryAfterMs: 4000,
+    });
+    now += 4001;
+    expect((await pacer!.acquire('slow@contoso.com')).granted).toBe(true);
+  });
+
   it('waits in-process for a slot only while the wait fits the allowed time', async () => {
     const [pacer] = instances(1, { concurrency: 1, perMinute: 1000 });
     const held = await pacer!.acquire('w@contoso.com');
