@@ -1,0 +1,73 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A stand-in for bench/report/results-file.ts (the shared writer of the results-file contract, made on
+ * another branch): the same three functions with the same shapes, so the merge swaps the import and deletes
+ * this file. bench/results/<name>.md and <name>.json: the command, the machine, per row the load average
+ * when the row started.
+ */
+
+export interface MachineInfo {
+  node: string;
+  cpus: number;
+  cpuModel: string;
+  memGiB: number;
+}
+
+export type LoadAverage = [number, number, number];
+
+export function machineInfo(): MachineInfo {
+  const list = cpus();
+  return {
+    node: process.version,
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    memGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+  };
+}
+
+export function loadAverage(): LoadAverage {
+  const [a = 0, b = 0, c = 0] = loadavg();
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return [r(a), r(b), r(c)];
+}
+
+export const formatLoad = (load: LoadAverage) => load.map((x) => x.toFixed(2)).join(' ');
+
+export const machineLine = (m: MachineInfo = machineInfo()) =>
+  `Machine: Node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB} GiB memory.`;
+
+/** `npm run <script> -- <args>` as started (BENCH_QUICK=1 in front when set). */
+export function currentCommand(fallbackScript: string): string {
+  const script = process.env.npm_lifecycle_event;
+  const base = script ? `npm run ${script}` : fallbackScript;
+  const args = process.argv.slice(2);
+  const quick = process.env.BENCH_QUICK === '1' ? 'BENCH_QUICK=1 ' : '';
+  return `${quick}${base}${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
+}
+
+export const RESULTS_DIR = join(__dirname, '..', 'results');
+
+export function writeResults(
+  name: string,
+  input: { md: string; json: { command: string; rows: Array<{ load: LoadAverage }>; [k: string]: unknown } },
+  dir: string = RESULTS_DIR,
+): { mdPath: string; jsonPath: string } {
+  const { command, rows, ...extra } = input.json;
+  const json = {
+    name,
+    command,
+    generatedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    rows,
+    ...extra,
+  };
+  mkdirSync(dir, { recursive: true });
+  const mdPath = join(dir, `${name}.md`);
+  const jsonPath = join(dir, `${name}.json`);
+  writeFileSync(mdPath, input.md.endsWith('\n') ? input.md : `${input.md}\n`);
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  return { mdPath, jsonPath };
+}
