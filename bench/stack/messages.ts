@@ -53,5 +53,8 @@ export function textFactory(bytes: number): MessageFactory {
 /** `prefix-001@example.com` … : `count` sender mailboxes of one kind. */
 export function mailboxes(prefix: string, count: number): string[] {
   const width = String(count).length;
-  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}@example.com`);
+  return Array.from(
+    { length: count },
+    (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}@example.com`,
+  );
 }

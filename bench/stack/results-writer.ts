@@ -39,6 +39,20 @@ export const formatLoad = (load: LoadAverage) => load.map((x) => x.toFixed(2)).j
 export const machineLine = (m: MachineInfo = machineInfo()) =>
   `Machine: Node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB} GiB memory.`;
 
+/**
+ * A warning line for a result measured while the machine was busy (a 1-minute load above its CPU count at
+ * the start of any row): such numbers are a development run, not a result to quote.
+ */
+export function loadedMachineNote(loads: LoadAverage[], cpuCount = cpus().length): string[] {
+  const worst = Math.max(0, ...loads.map((l) => l[0]));
+  if (worst <= cpuCount) return [];
+  return [
+    '',
+    `**Development run on a loaded machine** (1-minute load up to ${worst.toFixed(1)} on ${cpuCount} CPUs): msg/s and`,
+    'latencies here are not results; CPU ms per message, counts and the exactly-once check still hold.',
+  ];
+}
+
 /** `npm run <script> -- <args>` as started (BENCH_QUICK=1 in front when set). */
 export function currentCommand(fallbackScript: string): string {
   const script = process.env.npm_lifecycle_event;

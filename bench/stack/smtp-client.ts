@@ -22,6 +22,8 @@ export interface SendResult {
 export interface SendOptions {
   port: number;
   host?: string;
+  /** Source address (any of 127.0.0.0/8 on loopback): a device of its own, with its own per-address limits. */
+  localAddress?: string;
   from: string;
   to: string[];
   /** RFC 5322 message with CRLF line ends (dot-stuffed here). */
@@ -69,7 +71,11 @@ export function dotStuff(message: Buffer): Buffer {
 }
 
 export async function sendOne(o: SendOptions): Promise<SendResult> {
-  const socket: Socket = createConnection({ port: o.port, host: o.host ?? '127.0.0.1' });
+  const socket: Socket = createConnection({
+    port: o.port,
+    host: o.host ?? '127.0.0.1',
+    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+  });
   socket.setNoDelay(true);
   const replies = new Replies();
   const failed = new Promise<never>((_, reject) => {
