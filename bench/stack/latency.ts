@@ -270,7 +270,14 @@ async function main(argv: string[]): Promise<number> {
       `load: ${o.rate} msg/s of ${o.bgBytes} B from ${o.bgMailboxes} mailboxes for ${o.loadSeconds} s, a probe every ${o.probeEveryMs} ms (load ${formatLoad(load)})`,
     );
     const bgFrom = mailboxes('bg', o.bgMailboxes);
-    const bg = { launched: 0, accepted: 0, refused: new Map<string, number>(), inFlightMax: 0, capped: 0 };
+    const bg = {
+      launched: 0,
+      accepted: 0,
+      lastReplyMs: 0,
+      refused: new Map<string, number>(),
+      inFlightMax: 0,
+      capped: 0,
+    };
     let inFlight = 0;
     const bgSends: Array<Promise<void>> = [];
     const underLoad: Probe[] = [];
@@ -299,6 +306,7 @@ async function main(argv: string[]): Promise<number> {
             message: text({ from, subject: `stack-bench bg ${n}` }),
           }).then((r) => {
             inFlight -= 1;
+            bg.lastReplyMs = Date.now();
             if (r.code === 250) bg.accepted += 1;
             else {
               const key = `${r.code} ${r.reply.split('\n')[0]?.slice(0, 60) ?? ''}`;
@@ -336,8 +344,10 @@ async function main(argv: string[]): Promise<number> {
       targetRate: o.rate,
       seconds: round((loadEndMs - started) / 1000),
       launched: bg.launched,
+      launchedPerSecond: round(bg.launched / ((loadEndMs - started) / 1000), 1),
       accepted: bg.accepted,
-      acceptedPerSecond: round(bg.accepted / ((loadEndMs - started) / 1000), 1),
+      // over the time until the last background reply: replies held past the load's end count against the rate
+      acceptedPerSecond: round(bg.accepted / ((Math.max(bg.lastReplyMs, loadEndMs) - started) / 1000), 1),
       delivered: arrivals.bgDelivered,
       refused: Object.fromEntries(bg.refused),
       maxInFlight: bg.inFlightMax,
@@ -399,6 +409,15 @@ async function main(argv: string[]): Promise<number> {
         probeBytes: PROBE_BYTES,
         settings: o,
         background,
+        // the chart input: one series per phase, every sample (ms)
+        latency: rows
+          .map((r) => ({
+            label: `${r.phase}: ${r.what}`,
+            samplesMs: probes.flatMap((p) =>
+              p.phase === r.phase && p.latencyMs !== undefined ? [p.latencyMs] : [],
+            ),
+          }))
+          .filter((series) => series.samplesMs.length > 0),
         histogramEdgesMs: 'le = bucket upper edge (ms); null = above the last edge',
         histograms: Object.fromEntries(
           rows.map((r): [string, HistogramBucket[]] => [

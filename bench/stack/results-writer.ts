@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,6 +64,19 @@ export function currentCommand(fallbackScript: string): string {
 }
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
+const PRETTIER = join(__dirname, '..', '..', 'node_modules', 'prettier', 'bin', 'prettier.cjs');
+
+/** JSON.stringify(x, null, 2) + "\n" passed through the repository's prettier (short arrays on one line), as `prettier --check` wants it. */
+function jsonText(json: unknown, path: string): string {
+  const plain = `${JSON.stringify(json, null, 2)}\n`;
+  if (!existsSync(PRETTIER)) return plain;
+  const out = spawnSync(process.execPath, [PRETTIER, '--stdin-filepath', path], {
+    input: plain,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return out.status === 0 && out.stdout ? out.stdout : plain;
+}
 
 export function writeResults(
   name: string,
@@ -82,6 +96,6 @@ export function writeResults(
   const mdPath = join(dir, `${name}.md`);
   const jsonPath = join(dir, `${name}.json`);
   writeFileSync(mdPath, input.md.endsWith('\n') ? input.md : `${input.md}\n`);
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(jsonPath, jsonText(json, jsonPath));
   return { mdPath, jsonPath };
 }

@@ -43,14 +43,21 @@ Needs /usr/sbin/smtp-source (Debian package postfix). About 1-2 minutes on an id
 
 const SESSIONS = 20;
 const SIZE = 10 * 1024;
+const MANY = '10 KB, 20 sessions, many senders';
+const ONE = '10 KB, 20 sessions, one sender';
 
+/** A throughput row in the shape the report's charts read (bench/report/result-shapes.ts on the bench-report branch). */
 interface Row {
-  row: string;
+  /** "10 KB, 20 sessions, many senders" — the two servers of one scenario are compared. */
+  scenario: string;
   senders: string;
+  target: string;
+  /** subject: the whole stack; reference: the bare smtp-server the ratio is measured against. */
+  role: 'subject' | 'reference';
   server: 'stack' | 'bare';
   messages: number;
   seconds: number;
-  msgPerSec: number;
+  perSecond: number;
   cpuMsPerMessage: number;
   /** 250s counted by the edge (/metrics); the bare server counts none. */
   accepted?: number;
@@ -89,32 +96,36 @@ function stackCpu(s: StackUnderTest): number {
   }, 0);
 }
 
+const STACK_NAME = 'whole stack (npm start: edge + function host + Azurite + Graph sandbox)';
+
 async function measure(
-  label: { row: string; senders: string },
+  label: { scenario: string; senders: string },
   server: Row['server'],
   cpu: () => number,
   accepted: (() => Promise<number>) | undefined,
   run: () => Promise<LanesRun>,
 ): Promise<Row> {
   const load = loadAverage();
-  log(`${label.row}: ${server} … (load ${formatLoad(load)})`);
+  log(`${label.scenario}: ${server} … (load ${formatLoad(load)})`);
   const before = accepted ? await accepted() : undefined;
   const cpu0 = cpu();
   const r = await run();
   const cpu1 = cpu();
   const row: Row = {
     ...label,
+    target: server === 'stack' ? STACK_NAME : LAN_DISCARD_NAME,
+    role: server === 'stack' ? 'subject' : 'reference',
     server,
     messages: r.messages,
     seconds: round(r.seconds, 3),
-    msgPerSec: round(r.messages / r.seconds, 1),
+    perSecond: round(r.messages / r.seconds, 1),
     cpuMsPerMessage: round(((cpu1 - cpu0) * 1000) / r.messages, 2),
     errors: r.errors.slice(0, 5),
     load,
   };
   if (accepted && before !== undefined) row.accepted = (await accepted()) - before;
   log(
-    `${label.row}: ${server} ${row.msgPerSec} msg/s, ${row.cpuMsPerMessage} CPU ms/msg` +
+    `${label.scenario}: ${server} ${row.perSecond} msg/s, ${row.cpuMsPerMessage} CPU ms/msg` +
       `${row.accepted !== undefined ? `, ${row.accepted} accepted` : ''}${row.errors.length ? `, errors: ${row.errors[0]}` : ''}`,
   );
   return row;
@@ -229,7 +240,7 @@ async function main(argv: string[]): Promise<number> {
 
     const bareCpu = () => cpuSeconds(bare.pid);
     if (only !== 'one') {
-      const label = { row: 'many senders', senders: `${SESSIONS} lanes, ${perSender} per sender` };
+      const label = { scenario: MANY, senders: `${SESSIONS} lanes, a new sender every ${perSender}` };
       rows.push(
         await measure(label, 'bare', bareCpu, undefined, () =>
           runLanes(bare.port, planLanes(bareMessages, SESSIONS, perSender, 'bare-many'), SIZE),
@@ -244,10 +255,10 @@ async function main(argv: string[]): Promise<number> {
         () => runLanes(s.smtpPort, planLanes(messages, SESSIONS, perSender, 'many'), SIZE),
       );
       rows.push(row);
-      deliveries.push(await settle(s, 'many senders', 'many-', row.accepted ?? 0, settleSeconds, throttled0));
+      deliveries.push(await settle(s, MANY, 'many-', row.accepted ?? 0, settleSeconds, throttled0));
     }
     if (only !== 'many') {
-      const label = { row: 'one sender', senders: '1 mailbox (smtp-source -s 20)' };
+      const label = { scenario: ONE, senders: '1 mailbox (smtp-source -s 20)' };
       rows.push(
         await measure(label, 'bare', bareCpu, undefined, () =>
           runOneSender(bare.port, SESSIONS, bareMessages, SIZE, 'one-sender@example.com'),
@@ -263,7 +274,7 @@ async function main(argv: string[]): Promise<number> {
       );
       rows.push(row);
       // Exchange's pace for one mailbox: 30 a minute. Only a short look, no full settle.
-      deliveries.push(await settle(s, 'one sender', 'one-sender@', row.accepted ?? 0, 10, throttled0));
+      deliveries.push(await settle(s, ONE, 'one-sender@', row.accepted ?? 0, 10, throttled0));
     }
   } finally {
     log('stopping');
@@ -288,15 +299,15 @@ async function main(argv: string[]): Promise<number> {
     log(`wrote ${written.mdPath} and ${written.jsonPath}`);
   }
   process.stdout.write(md);
-  const bad = deliveries.some((d) => d.duplicates > 0 || (d.row === 'many senders' && !d.settled));
+  const bad = deliveries.some((d) => d.duplicates > 0 || (d.row === MANY && !d.settled));
   return bad ? 1 : 0;
 }
 
-function ratios(rows: Row[]): Array<{ row: string; ratio: number }> {
-  const out: Array<{ row: string; ratio: number }> = [];
+function ratios(rows: Row[]): Array<{ scenario: string; ratio: number }> {
+  const out: Array<{ scenario: string; ratio: number }> = [];
   for (const r of rows.filter((x) => x.server === 'stack')) {
-    const b = rows.find((x) => x.server === 'bare' && x.row === r.row);
-    if (b) out.push({ row: r.row, ratio: round(r.msgPerSec / b.msgPerSec, 3) });
+    const b = rows.find((x) => x.server === 'bare' && x.scenario === r.scenario);
+    if (b) out.push({ scenario: r.scenario, ratio: round(r.perSecond / b.perSecond, 3) });
   }
   return out;
 }
@@ -308,7 +319,7 @@ function report(
   messages: number,
   perSender: number,
 ): string {
-  const ratioOf = (row: string) => ratios(rows).find((r) => r.row === row)?.ratio;
+  const ratioOf = (scenario: string) => ratios(rows).find((r) => r.scenario === scenario)?.ratio;
   const lines = [
     '# Whole stack vs a bare smtp-server (issue 13)',
     '',
@@ -327,11 +338,11 @@ function report(
     'delivery is not bound by 30 a minute per mailbox and the run settles); "one sender": every message from one',
     "mailbox, the issue's measurement — the function paces that mailbox, so delivery trails at 30 a minute.",
     '',
-    '| row | server | messages | msg/s | ratio stack/bare | CPU ms/msg | accepted (250) | load at start | errors |',
+    '| scenario | server | messages | msg/s | ratio stack/bare | CPU ms/msg | accepted (250) | load at start | errors |',
     '|---|---|---:|---:|---:|---:|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.row} | ${r.server} | ${r.messages} | ${r.msgPerSec.toFixed(0)} | ${r.server === 'stack' ? `**${ratioOf(r.row)?.toFixed(2) ?? '—'}×**` : ''} | ${r.cpuMsPerMessage.toFixed(2)} | ${r.accepted ?? '—'} | ${formatLoad(r.load)} | ${r.errors.length ? r.errors[0] : ''} |`,
+        `| ${r.scenario} | ${r.server} | ${r.messages} | ${r.perSecond.toFixed(0)} | ${r.server === 'stack' ? `**${ratioOf(r.scenario)?.toFixed(2) ?? '—'}×**` : ''} | ${r.cpuMsPerMessage.toFixed(2)} | ${r.accepted ?? '—'} | ${formatLoad(r.load)} | ${r.errors.length ? r.errors[0] : ''} |`,
     ),
     '',
     'Target: stack ≥ 0.5× bare (issue 13).',
@@ -342,14 +353,14 @@ function report(
     '+ site) per sender mailbox, from the messages the sandbox kept. 429: throttling answers the sandbox gave',
     "during the row and its settle (the function's pacer should leave none).",
     '',
-    '| row | accepted | reached the sandbox | exactly once | duplicates | missing | settle | 429 answers |',
+    '| scenario | accepted | reached the sandbox | exactly once | duplicates | missing | settle | 429 answers |',
     '|---|---:|---:|---|---:|---:|---:|---:|',
     ...deliveries.map(
       (d) =>
         `| ${d.row} | ${d.accepted} | ${d.delivered} | ${d.settled && d.duplicates === 0 ? 'yes' : d.duplicates ? 'NO' : 'not settled'} | ${d.duplicates} | ${d.missing} | ${d.settleSeconds} s${d.settled ? '' : ' (stopped looking)'} | ${d.throttled429} |`,
     ),
     '',
-    deliveries.some((d) => d.row === 'one sender')
+    deliveries.some((d) => d.row === ONE)
       ? `"one sender" is looked at for 10 s only: its ${messages} messages leave at 30 a minute; the rest are in the function's queue (custody), not lost.`
       : '',
     '',
