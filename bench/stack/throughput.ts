@@ -59,6 +59,8 @@ interface Row {
   seconds: number;
   perSecond: number;
   cpuMsPerMessage: number;
+  /** The stack's CPU ms per message by process (edge, function host, Azurite). */
+  cpuMsPerMessageBy?: Record<string, number>;
   /** 250s counted by the edge (/metrics); the bare server counts none. */
   accepted?: number;
   errors: string[];
@@ -88,12 +90,16 @@ function gitCommit(): string {
   }
 }
 
-/** CPU seconds of the stack's own processes (edge, function host, Azurite); the in-process sandbox is Microsoft's side. */
-function stackCpu(s: StackUnderTest): number {
-  return (['edge', 'function', 'azurite'] as const).reduce((sum, role) => {
-    const pid = s.cluster.pid(role);
-    return sum + (pid ? cpuSeconds(pid) : 0);
-  }, 0);
+const ROLES = ['edge', 'function', 'azurite'] as const;
+
+/** CPU seconds of each of the stack's own processes; the in-process sandbox is Microsoft's side. */
+function stackCpuBy(s: StackUnderTest): Record<string, number> {
+  return Object.fromEntries(
+    ROLES.map((role) => {
+      const pid = s.cluster.pid(role);
+      return [role, pid ? cpuSeconds(pid) : 0];
+    }),
+  );
 }
 
 const STACK_NAME = 'whole stack (npm start: edge + function host + Azurite + Graph sandbox)';
@@ -101,7 +107,7 @@ const STACK_NAME = 'whole stack (npm start: edge + function host + Azurite + Gra
 async function measure(
   label: { scenario: string; senders: string },
   server: Row['server'],
-  cpu: () => number,
+  cpu: () => Record<string, number>,
   accepted: (() => Promise<number>) | undefined,
   run: () => Promise<LanesRun>,
 ): Promise<Row> {
@@ -119,11 +125,18 @@ async function measure(
     messages: r.messages,
     seconds: round(r.seconds, 3),
     perSecond: round(r.messages / r.seconds, 1),
-    cpuMsPerMessage: round(((cpu1 - cpu0) * 1000) / r.messages, 2),
+    cpuMsPerMessage: round(
+      (Object.keys(cpu1).reduce((sum, k) => sum + (cpu1[k] ?? 0) - (cpu0[k] ?? 0), 0) * 1000) / r.messages,
+      2,
+    ),
     errors: r.errors.slice(0, 5),
     load,
   };
   if (accepted && before !== undefined) row.accepted = (await accepted()) - before;
+  if (server === 'stack')
+    row.cpuMsPerMessageBy = Object.fromEntries(
+      Object.keys(cpu1).map((k) => [k, round((((cpu1[k] ?? 0) - (cpu0[k] ?? 0)) * 1000) / r.messages, 2)]),
+    );
   log(
     `${label.scenario}: ${server} ${row.perSecond} msg/s, ${row.cpuMsPerMessage} CPU ms/msg` +
       `${row.accepted !== undefined ? `, ${row.accepted} accepted` : ''}${row.errors.length ? `, errors: ${row.errors[0]}` : ''}`,
@@ -238,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
     await runLanes(bare.port, planLanes(quick ? 200 : 2000, SESSIONS, 100_000, 'warm-bare'), SIZE);
     await runLanes(s.smtpPort, planLanes(quick ? 40 : 100, SESSIONS, 5, 'warm'), SIZE);
 
-    const bareCpu = () => cpuSeconds(bare.pid);
+    const bareCpu = () => ({ bare: cpuSeconds(bare.pid) });
     if (only !== 'one') {
       const label = { scenario: MANY, senders: `${SESSIONS} lanes, a new sender every ${perSender}` };
       rows.push(
@@ -250,7 +263,7 @@ async function main(argv: string[]): Promise<number> {
       const row = await measure(
         label,
         'stack',
-        () => stackCpu(s),
+        () => stackCpuBy(s),
         () => s.accepted(),
         () => runLanes(s.smtpPort, planLanes(messages, SESSIONS, perSender, 'many'), SIZE),
       );
@@ -268,7 +281,7 @@ async function main(argv: string[]): Promise<number> {
       const row = await measure(
         label,
         'stack',
-        () => stackCpu(s),
+        () => stackCpuBy(s),
         () => s.accepted(),
         () => runOneSender(s.smtpPort, SESSIONS, messages, SIZE, 'one-sender@example.com'),
       );
@@ -342,7 +355,7 @@ function report(
     '|---|---|---:|---:|---:|---:|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.server} | ${r.messages} | ${r.perSecond.toFixed(0)} | ${r.server === 'stack' ? `**${ratioOf(r.scenario)?.toFixed(2) ?? '—'}×**` : ''} | ${r.cpuMsPerMessage.toFixed(2)} | ${r.accepted ?? '—'} | ${formatLoad(r.load)} | ${r.errors.length ? r.errors[0] : ''} |`,
+        `| ${r.scenario} | ${r.server} | ${r.messages} | ${r.perSecond.toFixed(0)} | ${r.server === 'stack' ? `**${ratioOf(r.scenario)?.toFixed(2) ?? '—'}×**` : ''} | ${r.cpuMsPerMessage.toFixed(2)}${r.cpuMsPerMessageBy ? ` (${ROLES.map((k) => `${k} ${r.cpuMsPerMessageBy?.[k]?.toFixed(1) ?? '?'}`).join(', ')})` : ''} | ${r.accepted ?? '—'} | ${formatLoad(r.load)} | ${r.errors.length ? r.errors[0] : ''} |`,
     ),
     '',
     'Target: stack ≥ 0.5× bare (issue 13).',
