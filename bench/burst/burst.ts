@@ -114,7 +114,7 @@ export async function runBurst(o: BurstOptions): Promise<BurstResult> {
     },
     functionTuning: {},
     functionHost: 'stock',
-    graphOptions: {
+    sandbox: {
       mailboxConcurrency: o.limits.concurrency,
       mailboxPerMinute: o.limits.perMinute,
       maxKeptMessages: o.scans * 3 + 10,

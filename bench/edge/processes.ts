@@ -106,12 +106,16 @@ export function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-/** Postfix's smtp-source: `-s` sessions in parallel, `-m` messages in all, `-l` bytes each; a new connection per message. */
+/**
+ * Postfix's smtp-source: `-s` sessions in parallel, `-m` messages in all, `-l` bytes each; a new connection per
+ * message; every message from `from` (envelope and From header).
+ */
 export function smtpSource(
   port: number,
   sessions: number,
   messages: number,
   sizeBytes: number,
+  from = 'scanner@example.com',
 ): Promise<{ seconds: number; errors: string }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -125,7 +129,7 @@ export function smtpSource(
         '-l',
         String(sizeBytes),
         '-f',
-        'scanner@example.com',
+        from,
         '-t',
         'user@example.com',
         `127.0.0.1:${port}`,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { ensureSelfSignedCert } from '../../core/self-signed-cert';
 import { startGraphSandbox } from '../../dev/graph-sandbox/sandbox';
-import type { GraphSandbox, SandboxOptions } from '../../dev/graph-sandbox/options';
+import type { GraphSandbox, SandboxMessage, SandboxOptions } from '../../dev/graph-sandbox/options';
 import { ensureLocalSecrets, type LocalSecrets } from '../../scripts/stack/local-secrets';
 import { ManagedChild } from '../../scripts/stack/managed-child';
 import { httpOk, PortReservations, tcpAccepts, waitUntilReady } from '../../scripts/stack/readiness';
@@ -36,12 +36,16 @@ export interface ClusterOptions {
   /** SOAK_FUNCTION_TUNING for bench/soak/soak-function-host.ts. */
   functionTuning: Record<string, unknown>;
   /**
-   * 'soak' (default): bench/soak/soak-function-host.ts with the shortened waits. 'stock': the host of
-   * `npm run start:function` with the product's defaults (bench/burst measures the real pacing).
+   * Which function host: the soak's (shortened waits, default) or `stock`, the one `npm start` runs
+   * (dev/function-host/host-main.ts with the function's own defaults; functionTuning is then unused).
    */
   functionHost?: 'soak' | 'stock';
-  /** Sandbox options over the soak's (e.g. Exchange's mailbox limits for bench/burst). */
-  graphOptions?: Omit<SandboxOptions, 'cert' | 'key'>;
+  /** Sandbox options over the soak's (e.g. Exchange's mailboxConcurrency of 4, a logger). */
+  sandbox?: Partial<Omit<SandboxOptions, 'cert' | 'key'>>;
+  /** What `delivered` counts deliveries by (default the subject). */
+  deliveryKey?: (m: SandboxMessage) => string;
+  /** Called once for each message the sandbox keeps (from the same scan as `delivered`). */
+  onMessage?: (m: SandboxMessage) => void;
   /** Access-token lifetime of the sandbox; short, so a token outage is felt. */
   tokenLifetimeSec: number;
   keptMessages: number;
@@ -82,7 +86,7 @@ export class SoakCluster {
       tokenLifetimeSec: o.tokenLifetimeSec,
       // many messages from one sender: the soak is about custody, not about Exchange's concurrency limit
       mailboxConcurrency: 64,
-      ...o.graphOptions,
+      ...o.sandbox,
     });
     const ports = new PortReservations();
     const secrets: LocalSecrets = ensureLocalSecrets(o.workDir);
@@ -194,11 +198,22 @@ export class SoakCluster {
     await this.launch(role);
   }
 
+  /** Stops a process the way `npm start` stops it (SIGTERM, its own shutdown) and starts it again. */
+  async restart(role: Role): Promise<void> {
+    this.sampleRss();
+    await this.#children.get(role)?.stop(15_000);
+    this.restarts[role] += 1;
+    await this.launch(role);
+  }
+
   countDeliveries(): void {
+    const keyOf = this.#o.deliveryKey ?? ((m: SandboxMessage) => m.subject);
     for (const m of this.graph.messages()) {
       if (this.#seen.has(m.id)) continue;
       this.#seen.add(m.id);
-      this.delivered.set(m.subject, (this.delivered.get(m.subject) ?? 0) + 1);
+      const key = keyOf(m);
+      this.delivered.set(key, (this.delivered.get(key) ?? 0) + 1);
+      this.#o.onMessage?.(m);
     }
   }
 

@@ -65,6 +65,7 @@ function record(call: MailCall, json?: unknown): SandboxGraphRequest {
     ...(contentType ? { contentType } : {}),
     bytes: call.ctx.body.length,
     requestId: call.ctx.requestId,
+    ...(call.ctx.arrivedAtMs !== undefined ? { arrivedAtMs: call.ctx.arrivedAtMs } : {}),
     ...(json !== undefined ? { json: withoutContentBytes(json) } : {}),
   };
 }

@@ -169,6 +169,8 @@ export interface SandboxGraphRequest {
   contentType?: string;
   bytes: number;
   requestId: string;
+  /** When the request's headers arrived: epoch ms with a fraction (performance.timeOrigin + now()). */
+  arrivedAtMs?: number;
   /** JSON body with attachment contentBytes replaced by a note; absent for MIME and chunk uploads. */
   json?: unknown;
 }
@@ -204,6 +206,11 @@ export interface SandboxMessage {
 /** Every request the sandbox saw (for tests and the status page). */
 export interface SandboxRequestLog {
   at: string;
+  /**
+   * When the request's headers arrived, epoch ms with a fraction (performance.timeOrigin + now(); `at` is
+   * when its body had been read): the end of a latency a benchmark measures with the same clock.
+   */
+  arrivedAtMs: number;
   requestId: string;
   route: SandboxRoute;
   method: string;

@@ -7,6 +7,8 @@ export interface RequestContext {
   headers: IncomingHttpHeaders;
   body: Buffer;
   requestId: string;
+  /** When the request's headers arrived (epoch ms with a fraction), see SandboxRequestLog.arrivedAtMs. */
+  arrivedAtMs?: number;
   clientRequestId?: string;
   /** https://<Host header>: links the sandbox hands out point back at the name the client used. */
   origin: string;

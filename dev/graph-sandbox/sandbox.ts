@@ -191,6 +191,7 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAtMs = performance.timeOrigin + performance.now();
     const requestId = randomUUID();
     const clientRequestId =
       typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : undefined;
@@ -214,12 +215,14 @@ export async function startGraphSandbox(opts: SandboxOptions): Promise<GraphSand
       headers: req.headers,
       body: read.body,
       requestId,
+      arrivedAtMs,
       ...(clientRequestId ? { clientRequestId } : {}),
       origin,
       otherOrigin,
     };
     const entry: SandboxRequestLog = {
       at: new Date().toISOString(),
+      arrivedAtMs,
       requestId,
       route: m.route,
       method,
