@@ -37,7 +37,9 @@ function withServices<F extends (...args: never[]) => unknown>(
 }
 
 for (const def of HTTP_FUNCTIONS) {
-  const handler: HttpHandler = withServices(def.make(getServices));
+  const handler: HttpHandler = def.withoutServices
+    ? def.make(getServices)
+    : withServices(def.make(getServices));
   app.http(def.name, {
     route: def.route,
     methods: def.methods,

@@ -24,6 +24,11 @@ export interface HttpFunctionDefinition {
   methods: HttpMethod[];
   authLevel: 'anonymous' | 'function';
   make(getServices: ServicesGetter): HttpHandler;
+  /**
+   * True when the handler never calls the services getter: the entry then does not import the composition
+   * root (the storage and identity SDKs) before it, so a liveness probe after a cold start stays cheap.
+   */
+  withoutServices?: true;
 }
 
 export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
@@ -54,6 +59,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
       const { makeHealthHandler } = await import('./health-handler.js');
       return () => makeHealthHandler();
     }),
+    withoutServices: true,
   },
   {
     name: 'healthDeep',
