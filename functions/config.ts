@@ -16,6 +16,7 @@ import type { LogLevel } from '../core/log';
 import { MAIL_PERMISSION_MODELS, type MailPermissionModel } from '../core/mail-grants';
 import { MIB } from '../core/message-size';
 import { senderPatternProblem } from '../core/sender-pattern';
+import { DEFAULT_QUEUE_NAME, QUEUE_NAME_PATTERN } from './queue-name';
 
 /**
  * The function app's settings: exactly the app settings listed in function-settings.md (infra sets the same
@@ -183,8 +184,8 @@ export const functionSettingsSchema = z.object({
     .describe('Blob container of queued raw messages.'),
   BRIDGE_QUEUE_NAME: z
     .string()
-    .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'queue name: 3–63 lower-case letters, digits, dashes')
-    .default('bridge-outbound')
+    .regex(QUEUE_NAME_PATTERN, 'queue name: 3–63 lower-case letters, digits, dashes')
+    .default(DEFAULT_QUEUE_NAME)
     .describe('Storage queue of pointers to queued messages.'),
   BRIDGE_MAILBOX_CONCURRENCY: z.coerce
     .number()

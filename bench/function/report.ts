@@ -167,10 +167,11 @@ export function renderReport(opts: {
     '',
     '## Module load time (fresh process, `require` of the entry; median)',
     '',
-    '| entry | median ms | runs ms |',
-    '|---|---|---|',
+    '| entry | median ms | median CPU ms | runs ms |',
+    '|---|---|---|---|',
     ...opts.loads.map(
-      (l) => `| ${l.label} | ${l.medianMs.toFixed(0)} | ${l.runs.map((r) => r.toFixed(0)).join(', ')} |`,
+      (l) =>
+        `| ${l.label} | ${l.medianMs.toFixed(0)} | ${l.cpuMedianMs.toFixed(0)} | ${l.runs.map((r) => r.toFixed(0)).join(', ')} |`,
     ),
     '',
   ];

@@ -9,7 +9,7 @@ import { startGraphSandbox } from '../../dev/graph-sandbox/sandbox';
 import type { GraphSandbox, SandboxRoute } from '../../dev/graph-sandbox/options';
 import { startAzurite } from '../../test/helpers/azurite';
 import type { ChildJob, ChildMessage, MessageResult } from './bench-protocol';
-import { timeModuleLoad } from './module-load';
+import { timeModuleLoad, timePackagedLoad } from './module-load';
 import { renderReport, type SizeResult } from './report';
 import { writeScanFile, type ScanFile } from './scan-file';
 
@@ -220,6 +220,8 @@ async function main(): Promise<void> {
   const loads =
     loadRuns > 0
       ? [
+          // The deployed shape first (the target), then the references.
+          timePackagedLoad(ROOT, loadRuns).timing,
           timeModuleLoad(
             'compiled (tsc) functions/index.js',
             join(BUILD, 'functions', 'index.js'),

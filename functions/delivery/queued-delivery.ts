@@ -16,9 +16,10 @@ import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
 import { resolveSite } from '../tenants/site-directory';
 import { passTenantGate } from '../tenants/tenant-gate';
 import { reconcileStep, unknownOutcome } from './reconcile-message';
+import { SEND_QUEUED_FUNCTION } from './send-queued-name';
 
 /** The queue trigger's function name (functions/index.ts registers it; the local host polls as it). */
-export const SEND_QUEUED_FUNCTION = 'sendQueued';
+export { SEND_QUEUED_FUNCTION };
 
 /**
  * The queue-triggered sender: loads a queued message from Blob Storage and sends it, paced per sender

@@ -1,12 +1,17 @@
 import type { HttpHandler, HttpMethod } from '@azure/functions';
 
+import { lazyHandler } from '../lazy-handler';
 import type { ServicesGetter } from '../services';
-import { makeDiagnosticsHandler } from './diagnostics-handler';
-import { makeDeepHealthHandler, makeHealthHandler } from './health-handler';
-import { makeMessageStatusHandler } from './message-status-handler';
-import { makeSendMessageHandler } from './post-message-handler';
-import { makeAdminHandler } from './admin-handler';
-import { makeConsentCallbackHandler } from './consent-callback-handler';
+
+/**
+ * A row's handler factory whose module is imported at the first request (functions/lazy-handler.ts): the app's
+ * entry imports this table, and a static import of the handlers would load everything they use at start-up.
+ */
+function lazyHttp(
+  load: () => Promise<(getServices: ServicesGetter) => HttpHandler>,
+): (getServices: ServicesGetter) => HttpHandler {
+  return (getServices) => lazyHandler(async () => (await load())(getServices));
+}
 
 /**
  * The HTTP functions of the app in one table: functions/index.ts registers every row with the Functions
@@ -19,6 +24,11 @@ export interface HttpFunctionDefinition {
   methods: HttpMethod[];
   authLevel: 'anonymous' | 'function';
   make(getServices: ServicesGetter): HttpHandler;
+  /**
+   * True when the handler never calls the services getter: the entry then does not import the composition
+   * root (the storage and identity SDKs) before it, so a liveness probe after a cold start stays cheap.
+   */
+  withoutServices?: true;
 }
 
 export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
@@ -28,7 +38,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     route: 'v1/messages',
     methods: ['POST'],
     authLevel: 'function',
-    make: makeSendMessageHandler,
+    make: lazyHttp(async () => (await import('./post-message-handler.js')).makeSendMessageHandler),
   },
   // The recorded state of a message, for the site that sent it.
   {
@@ -36,7 +46,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     route: 'v1/messages/{id}',
     methods: ['GET'],
     authLevel: 'function',
-    make: makeMessageStatusHandler,
+    make: lazyHttp(async () => (await import('./message-status-handler.js')).makeMessageStatusHandler),
   },
   // Liveness (anonymous) and the deep check (Graph token, roles, storage): two functions because the host
   // enforces the function key per function, not per query string.
@@ -45,14 +55,18 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     route: 'health',
     methods: ['GET'],
     authLevel: 'anonymous',
-    make: () => makeHealthHandler(),
+    make: lazyHttp(async () => {
+      const { makeHealthHandler } = await import('./health-handler.js');
+      return () => makeHealthHandler();
+    }),
+    withoutServices: true,
   },
   {
     name: 'healthDeep',
     route: 'health/deep',
     methods: ['GET'],
     authLevel: 'function',
-    make: makeDeepHealthHandler,
+    make: lazyHttp(async () => (await import('./health-handler.js')).makeDeepHealthHandler),
   },
   // What `doctor` asks the cloud side (function key + site signature).
   {
@@ -60,7 +74,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     route: 'v1/diagnostics',
     methods: ['GET'],
     authLevel: 'function',
-    make: makeDiagnosticsHandler,
+    make: lazyHttp(async () => (await import('./diagnostics-handler.js')).makeDiagnosticsHandler),
   },
   // The admin API (docs/multi-tenant.md): the function key here, and the admin key checked by the handler.
   ...['v1/admin/{kind}', 'v1/admin/{kind}/{id}', 'v1/admin/{kind}/{id}/{action}'].map(
@@ -69,7 +83,7 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
       route,
       methods: ['GET', 'POST', 'DELETE'],
       authLevel: 'function',
-      make: makeAdminHandler,
+      make: lazyHttp(async () => (await import('./admin-handler.js')).makeAdminHandler),
     }),
   ),
   {
@@ -78,6 +92,6 @@ export const HTTP_FUNCTIONS: readonly HttpFunctionDefinition[] = [
     route: 'v1/consent/callback',
     methods: ['GET'],
     authLevel: 'anonymous',
-    make: makeConsentCallbackHandler,
+    make: lazyHttp(async () => (await import('./consent-callback-handler.js')).makeConsentCallbackHandler),
   },
 ];

@@ -1,116 +1,106 @@
 /**
  * npm run package:function — builds the zip that Flex Consumption runs (learn.microsoft.com/azure/azure-functions/
- * flex-consumption-how-to "deploy your code project"): host.json, package.json and the compiled code at the
- * root, plus node_modules with the production dependencies only. Output:
+ * flex-consumption-how-to "deploy your code project"): host.json, a package.json whose "main" is the bundle's
+ * entry, and the esbuild bundle of the app (build-function-bundle.ts) — no node_modules: every dependency is
+ * inside the bundle, split so that a cold start loads only the entry chunk (docs/design/cold-start.md). Output:
  *   .build/function/      the staged folder (azd deploys this: azure.yaml `dist`)
  *   .build/function.zip   the same as a zip (az functionapp deployment source config-zip, CI/CD)
  *
- * Production dependencies are copied from the installed node_modules using package-lock.json's own marks
- * (`dev: true`), so packaging needs no registry access and ships exactly the versions the tests ran with.
- * Build on Linux x64: the Flex Consumption workers are Linux, and a platform-specific optional dependency
- * installed on another OS would be the wrong binary.
+ * The bundle is made from the installed node_modules, so packaging needs no registry access and ships exactly
+ * the versions the tests ran with. Nothing in it is platform-specific (no native addons).
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+import { buildFunctionBundle, FUNCTION_ENTRY } from './build-function-bundle';
 import { zipFolder } from './zip-folder';
 
-/** Compiled folders the function needs: its own code and core/ (functions/ never imports edge-listener/). */
-export const DIST_FOLDERS = ['dist/functions', 'dist/core'];
-/** Files at the package root the Functions host reads. */
-export const ROOT_FILES = ['host.json', 'package.json'];
+/** Files at the package root the Functions host reads, copied as they are. */
+export const ROOT_FILES = ['host.json'];
 
-interface LockEntry {
-  dev?: boolean;
-  optional?: boolean;
-  devOptional?: boolean;
-  link?: boolean;
-}
-
-interface PackageLock {
-  lockfileVersion: number;
-  packages: Record<string, LockEntry>;
-}
-
-/**
- * The top-level node_modules folders to ship: every package the lockfile does not mark dev-only. Nested
- * node_modules come along inside their parent. Optional packages not installed here (other platforms) are
- * left out by the caller.
- */
-export function productionPackages(lock: PackageLock): string[] {
-  if (lock.lockfileVersion < 2) throw new Error('package-lock.json v2 or later is needed (npm 7+)');
-  return Object.entries(lock.packages)
-    .filter(([path, entry]) => path !== '' && !entry.dev && !entry.link)
-    .map(([path]) => path)
-    .filter((path) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path))
-    .sort();
+interface RootPackageJson {
+  name: string;
+  version: string;
+  description?: string;
+  license?: string;
+  engines?: Record<string, string>;
 }
 
 export interface PackageFunctionOptions {
   repoRoot: string;
-  /** Run `npm run build` first (the CLI does; tests hand in an already compiled tree). */
-  build: boolean;
+  /** Where .build/ goes (default: the repository); tests and the bench package into a temporary folder. */
+  outRoot?: string;
 }
 
 export interface PackageFunctionResult {
   folder: string;
   zipPath: string;
-  packages: string[];
+  /** The staged package.json's "main", relative to the folder. */
+  entry: string;
+  /** Source files inside the bundle, relative to the repository root. */
+  inputs: string[];
+  bundleBytes: number;
   zipEntries: number;
   zipBytes: number;
 }
 
-export function packageFunction({ repoRoot, build }: PackageFunctionOptions): PackageFunctionResult {
-  if (build) {
-    const result = spawnSync('npm', ['run', 'build'], {
-      cwd: repoRoot,
-      stdio: 'inherit',
-      shell: process.platform === 'win32',
-    });
-    if (result.status !== 0) throw new Error('npm run build failed');
-  }
-  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { main?: string };
-  if (!pkg.main || !existsSync(join(repoRoot, pkg.main))) {
-    throw new Error(
-      `package.json "main" (${pkg.main ?? 'unset'}) does not exist: build first (npm run build)`,
-    );
-  }
-  const outRoot = join(repoRoot, '.build');
+/**
+ * The package.json the host reads: its "main" and the Node engine. No dependencies: the bundle holds them,
+ * and the host runs no npm install (azure.yaml: remoteBuild false).
+ */
+export function stagedPackageJson(root: RootPackageJson): string {
+  const pkg = {
+    name: root.name,
+    version: root.version,
+    private: true,
+    ...(root.description ? { description: root.description } : {}),
+    ...(root.license ? { license: root.license } : {}),
+    ...(root.engines ? { engines: root.engines } : {}),
+    main: FUNCTION_ENTRY,
+  };
+  return JSON.stringify(pkg, null, 2) + '\n';
+}
+
+export function packageFunction({
+  repoRoot,
+  outRoot = join(repoRoot, '.build'),
+}: PackageFunctionOptions): PackageFunctionResult {
   const folder = join(outRoot, 'function');
   const zipPath = join(outRoot, 'function.zip');
   rmSync(folder, { recursive: true, force: true });
   rmSync(zipPath, { force: true });
   mkdirSync(folder, { recursive: true });
 
-  for (const file of ROOT_FILES) cpSync(join(repoRoot, file), join(folder, file));
-  for (const dir of DIST_FOLDERS) {
-    if (!existsSync(join(repoRoot, dir))) throw new Error(`${dir} is missing: build first (npm run build)`);
-    cpSync(join(repoRoot, dir), join(folder, dir), { recursive: true });
-  }
-
-  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as PackageLock;
-  const packages: string[] = [];
-  for (const path of productionPackages(lock)) {
-    const source = join(repoRoot, path);
-    if (!existsSync(source)) {
-      if (lock.packages[path]?.optional) continue;
-      throw new Error(`${path} is in package-lock.json but not installed: run npm ci`);
-    }
-    cpSync(source, join(folder, path), { recursive: true, dereference: true });
-    packages.push(path.slice('node_modules/'.length));
-  }
-  // The lockfile travels along so `npm ls` on the package can explain what is in it.
-  writeFileSync(join(folder, 'package-lock.json'), readFileSync(join(repoRoot, 'package-lock.json')));
+  for (const file of ROOT_FILES) writeFileSync(join(folder, file), readFileSync(join(repoRoot, file)));
+  const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as RootPackageJson;
+  writeFileSync(join(folder, 'package.json'), stagedPackageJson(root));
+  const bundle = buildFunctionBundle(repoRoot, folder);
 
   const zip = zipFolder(folder, zipPath);
-  return { folder, zipPath, packages, zipEntries: zip.entries, zipBytes: zip.bytes };
+  return {
+    folder,
+    zipPath,
+    entry: FUNCTION_ENTRY,
+    inputs: bundle.inputs,
+    bundleBytes: bundle.bytes,
+    zipEntries: zip.entries,
+    zipBytes: zip.bytes,
+  };
 }
 
 if (require.main === module) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(
+      'usage: npm run package:function\n\n' +
+        'Bundles the function app (esbuild) and writes .build/function/ and .build/function.zip,\n' +
+        'the package Flex Consumption runs. Builds from the sources and the installed node_modules;\n' +
+        '--no-build is accepted for compatibility and changes nothing.\n',
+    );
+    process.exit(0);
+  }
   const repoRoot = resolve(__dirname, '..', '..');
-  const result = packageFunction({ repoRoot, build: !process.argv.includes('--no-build') });
-  const mb = (result.zipBytes / 1024 / 1024).toFixed(1);
-  console.log(`staged ${result.folder} (${result.packages.length} production packages)`);
-  console.log(`wrote ${result.zipPath} (${result.zipEntries} files, ${mb} MiB)`);
+  const result = packageFunction({ repoRoot });
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  console.log(`staged ${result.folder} (bundle ${kib(result.bundleBytes)}, entry ${result.entry})`);
+  console.log(`wrote ${result.zipPath} (${result.zipEntries} files, ${kib(result.zipBytes)})`);
 }

@@ -1,26 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SEND_QUEUED_FUNCTION } from '../../functions/delivery/send-queued-name';
+import { HTTP_FUNCTIONS } from '../../functions/http/http-functions';
 import { REPO_ROOT } from '../../scripts/bicep/paths';
-import { packageFunction, productionPackages } from '../../scripts/deploy/package-function';
+import { FUNCTION_ENTRY } from '../../scripts/deploy/build-function-bundle';
+import { packageFunction, type PackageFunctionResult } from '../../scripts/deploy/package-function';
 import { listFiles } from '../../scripts/deploy/zip-folder';
 import { requireTool, toolPath } from '../helpers/tool-groups';
 
 const dirs: string[] = [];
-afterEach(() => {
+afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -30,111 +25,143 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-function write(root: string, path: string, text: string): void {
-  mkdirSync(dirname(join(root, path)), { recursive: true });
-  writeFileSync(join(root, path), text);
-}
+/** Every function the app registers: the HTTP table and the queue trigger. */
+const EXPECTED_FUNCTIONS = [...HTTP_FUNCTIONS.map((def) => def.name), SEND_QUEUED_FUNCTION].sort();
 
-/** A compiled project in miniature: production and dev dependencies, and code outside the function. */
-function fixtureRepo(): string {
-  const root = tempDir('package-function-');
-  write(
-    root,
-    'package.json',
-    JSON.stringify({
-      name: 'fixture',
-      main: 'dist/functions/index.js',
-      dependencies: { prodpkg: '1.0.0', '@scope/scoped': '1.0.0' },
-      devDependencies: { devpkg: '1.0.0' },
-    }),
-  );
-  write(
-    root,
-    'package-lock.json',
-    JSON.stringify({
-      lockfileVersion: 3,
-      packages: {
-        '': { name: 'fixture' },
-        'node_modules/prodpkg': { version: '1.0.0' },
-        'node_modules/prodpkg/node_modules/nested': { version: '2.0.0' },
-        'node_modules/@scope/scoped': { version: '1.0.0' },
-        'node_modules/devpkg': { version: '1.0.0', dev: true },
-        'node_modules/other-platform-binary': { version: '1.0.0', optional: true },
-      },
-    }),
-  );
-  write(root, 'host.json', '{"version":"2.0"}');
-  write(root, 'node_modules/prodpkg/index.js', "module.exports = 'prod+' + require('nested');");
-  write(root, 'node_modules/prodpkg/node_modules/nested/index.js', "module.exports = 'nested';");
-  write(root, 'node_modules/@scope/scoped/index.js', "module.exports = 'scoped';");
-  write(root, 'node_modules/devpkg/index.js', "module.exports = 'dev';");
-  write(root, 'dist/core/answer.js', 'module.exports = 42;');
-  write(
-    root,
-    'dist/functions/index.js',
-    "console.log([require('../core/answer'), require('prodpkg'), require('@scope/scoped')].join(' '));",
-  );
-  write(
-    root,
-    'dist/edge-listener/main.js',
-    "throw new Error('the edge listener is not part of the function');",
-  );
-  return root;
-}
+/**
+ * What the Functions Node.js worker hands the app as `@azure/functions-core` (the module is not on npm; the
+ * worker answers `require('@azure/functions-core')` itself): here it records what the app registers.
+ */
+const HOST_CORE_PRELOAD = `
+const Module = require('node:module');
+const registered = [];
+let model;
+const core = {
+  setProgrammingModel(m) { model = m.name; },
+  registerFunction(metadata) {
+    registered.push({ name: metadata.name, bindings: Object.values(metadata.bindings).map((b) => b.type + ':' + b.direction) });
+    return { dispose() {} };
+  },
+  registerHook() { return { dispose() {} }; },
+  log() {},
+};
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  return request === '@azure/functions-core' ? core : load.call(this, request, ...rest);
+};
+process.on('exit', () => process.stdout.write('@@host ' + JSON.stringify({ model, registered }) + '\\n'));
+`;
+
+let packaged: PackageFunctionResult;
+let extracted: string;
+
+beforeAll(() => {
+  packaged = packageFunction({ repoRoot: REPO_ROOT, outRoot: tempDir('package-function-') });
+}, 180_000);
 
 describe('npm run package:function', () => {
-  it('stages host.json, package.json, the function code and production dependencies only', () => {
-    const root = fixtureRepo();
-    const result = packageFunction({ repoRoot: root, build: false });
-    expect(result.packages).toEqual(['@scope/scoped', 'prodpkg']);
-    const files = listFiles(result.folder);
+  it('stages host.json, a package.json whose main is the bundle entry, and the bundle: no node_modules', () => {
+    const files = listFiles(packaged.folder);
     expect(files).toContain('host.json');
     expect(files).toContain('package.json');
-    expect(files).toContain('dist/functions/index.js');
-    expect(files).toContain('dist/core/answer.js');
-    expect(files).toContain('node_modules/prodpkg/node_modules/nested/index.js');
-    expect(files.filter((f) => f.includes('devpkg') || f.includes('edge-listener'))).toEqual([]);
+    expect(files).toContain(FUNCTION_ENTRY);
+    expect(
+      files.filter(
+        (f) => !['host.json', 'package.json'].includes(f) && !/^dist\/functions\/.+\.mjs$/.test(f),
+      ),
+    ).toEqual([]);
+    expect(readFileSync(join(packaged.folder, 'host.json'), 'utf8')).toBe(
+      readFileSync(join(REPO_ROOT, 'host.json'), 'utf8'),
+    );
+    const pkg = JSON.parse(readFileSync(join(packaged.folder, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(pkg.main).toBe(FUNCTION_ENTRY);
+    expect(pkg.dependencies).toBeUndefined();
+    expect(pkg.scripts).toBeUndefined();
   });
 
-  it('writes a zip that unzip accepts, holding exactly the staged files, which runs under node', (ctx) => {
+  it('bundles the function code and its dependencies, and none of dev/, the edge, tests, benches or scripts', () => {
+    const own = packaged.inputs.filter((input) => !input.includes('node_modules/'));
+    expect(own).toContain('functions/index.ts');
+    expect(own.some((input) => input.startsWith('core/'))).toBe(true);
+    expect(own.filter((input) => !/^(functions|core)\//.test(input))).toEqual([]);
+    for (const name of ['@azure/functions', '@azure/identity', '@azure/data-tables', 'mailparser', 'zod']) {
+      expect(packaged.inputs.some((input) => input.includes(`node_modules/${name}/`))).toBe(true);
+    }
+    for (const name of ['vitest', 'azurite', 'typescript', 'tsx', 'smtp-server', 'playwright-core']) {
+      expect(packaged.inputs.filter((input) => input.includes(`node_modules/${name}/`))).toEqual([]);
+    }
+  });
+
+  it('writes a zip that unzip accepts, holding exactly the staged files', (ctx) => {
     requireTool(ctx, 'unzip');
-    const root = fixtureRepo();
-    const result = packageFunction({ repoRoot: root, build: false });
-    execFileSync(toolPath('unzip'), ['-tq', result.zipPath]);
-    const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], { encoding: 'utf8' })
+    execFileSync(toolPath('unzip'), ['-tq', packaged.zipPath]);
+    const listed = execFileSync(toolPath('unzip'), ['-Z1', packaged.zipPath], { encoding: 'utf8' })
       .trim()
       .split('\n');
-    expect(listed).toEqual(listFiles(result.folder));
-    const extracted = tempDir('package-function-unzipped-');
-    execFileSync(toolPath('unzip'), ['-q', result.zipPath, '-d', extracted]);
-    const output = execFileSync(process.execPath, ['-e', "require('./dist/functions/index.js')"], {
-      cwd: extracted,
-      encoding: 'utf8',
-    });
-    expect(output.trim()).toBe('42 prod+nested scoped');
+    expect(listed).toEqual(listFiles(packaged.folder));
+    extracted = tempDir('package-function-unzipped-');
+    execFileSync(toolPath('unzip'), ['-q', packaged.zipPath, '-d', extracted]);
+  });
+
+  it('loads from the extracted zip under plain Node and registers every function with the host', (ctx) => {
+    requireTool(ctx, 'unzip');
+    expect(extracted).toBeDefined();
+    const preload = join(tempDir('package-function-host-'), 'host-core.cjs');
+    writeFileSync(preload, HOST_CORE_PRELOAD);
+    const output = execFileSync(
+      process.execPath,
+      ['-r', preload, '-e', "require('./' + require('./package.json').main)"],
+      { cwd: extracted, encoding: 'utf8' },
+    );
+    const line = output.split('\n').find((l) => l.startsWith('@@host '));
+    const host = JSON.parse(line!.slice('@@host '.length)) as {
+      model: string;
+      registered: { name: string; bindings: string[] }[];
+    };
+    expect(host.model).toBe('@azure/functions');
+    expect(host.registered.map((r) => r.name).sort()).toEqual(EXPECTED_FUNCTIONS);
+    for (const r of host.registered) {
+      expect(r.bindings).toContain(r.name === SEND_QUEUED_FUNCTION ? 'queueTrigger:in' : 'httpTrigger:in');
+    }
+    // Without a host (the brief's `node -e "require(main)"`): @azure/functions' test mode names each function.
+    const testMode = execFileSync(
+      process.execPath,
+      ['-e', "require('./' + require('./package.json').main)"],
+      {
+        cwd: extracted,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    expect(testMode).toContain('HTTP streaming enabled.');
+  });
+
+  it('every lazily loaded chunk of the extracted zip imports under plain Node (no node_modules needed)', (ctx) => {
+    requireTool(ctx, 'unzip');
+    expect(extracted).toBeDefined();
+    const chunks = readdirSync(join(extracted, 'dist', 'functions', 'chunks'));
+    expect(chunks.some((c) => c.startsWith('post-message-handler-'))).toBe(true);
+    expect(chunks.some((c) => c.startsWith('queued-delivery-'))).toBe(true);
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { readdirSync } from 'node:fs'; let n = 0; for (const f of readdirSync('dist/functions/chunks')) { await import('./dist/functions/chunks/' + f); n++; } console.log('imported ' + n);",
+      ],
+      { cwd: extracted, encoding: 'utf8' },
+    );
+    expect(output.trim()).toBe(`imported ${chunks.length}`);
   });
 
   it('gives byte-identical zips for identical input', () => {
-    const root = fixtureRepo();
-    const digest = () =>
-      createHash('sha256')
-        .update(readFileSync(packageFunction({ repoRoot: root, build: false }).zipPath))
-        .digest('hex');
-    expect(digest()).toBe(digest());
-  });
-
-  it('refuses to package an unbuilt project', () => {
-    const root = fixtureRepo();
-    rmSync(join(root, 'dist'), { recursive: true });
-    expect(() => packageFunction({ repoRoot: root, build: false })).toThrow(/build first/);
-  });
-
-  it('refuses when a production dependency is in the lockfile but not installed', () => {
-    const root = fixtureRepo();
-    rmSync(join(root, 'node_modules', 'prodpkg'), { recursive: true });
-    expect(() => packageFunction({ repoRoot: root, build: false })).toThrow(/node_modules\/prodpkg .*npm ci/);
-    expect(existsSync(join(root, '.build', 'function.zip'))).toBe(false);
-  });
+    const digest = (zipPath: string) => createHash('sha256').update(readFileSync(zipPath)).digest('hex');
+    const again = packageFunction({ repoRoot: REPO_ROOT, outRoot: tempDir('package-function-again-') });
+    expect(digest(again.zipPath)).toBe(digest(packaged.zipPath));
+  }, 180_000);
 
   it('is what azd deploys: azure.yaml packages the staged folder with this script, without a remote build', () => {
     const azureYaml = readFileSync(join(REPO_ROOT, 'azure.yaml'), 'utf8');
@@ -147,52 +174,5 @@ describe('npm run package:function', () => {
       JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
     ).scripts;
     expect(scripts['package:function']).toBe('tsx scripts/deploy/package-function.ts');
-    const root = fixtureRepo();
-    expect(packageFunction({ repoRoot: root, build: false }).folder).toBe(join(root, '.build', 'function'));
   });
-
-  it('takes the runtime dependencies of this repository and none of its tooling', () => {
-    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as Parameters<
-      typeof productionPackages
-    >[0];
-    const packages = productionPackages(lock);
-    for (const name of ['@azure/functions', '@azure/identity', '@azure/data-tables', 'mailparser', 'zod']) {
-      expect(packages).toContain(`node_modules/${name}`);
-    }
-    for (const name of ['vitest', 'azurite', 'typescript', 'eslint', 'playwright-core', 'tsx']) {
-      expect(packages).not.toContain(`node_modules/${name}`);
-    }
-  });
-
-  it('ships none of the dev-only code of this repository (local host, Graph sandbox) in the real zip', (ctx) => {
-    requireTool(ctx, 'unzip');
-    // A throwaway root that shares this checkout's manifests and node_modules and holds a fresh compile.
-    const root = tempDir('package-function-real-');
-    for (const name of ['host.json', 'package.json', 'package-lock.json', 'node_modules']) {
-      symlinkSync(join(REPO_ROOT, name), join(root, name));
-    }
-    execFileSync(
-      process.execPath,
-      [
-        join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(REPO_ROOT, 'tsconfig.build.json'),
-        '--outDir',
-        join(root, 'dist'),
-      ],
-      { stdio: 'pipe' },
-    );
-    expect(existsSync(join(root, 'dist', 'dev', 'graph-sandbox', 'sandbox.js'))).toBe(true);
-    const result = packageFunction({ repoRoot: root, build: false });
-    const listed = execFileSync(toolPath('unzip'), ['-Z1', result.zipPath], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    })
-      .trim()
-      .split('\n');
-    expect(listed).toContain('dist/functions/index.js');
-    const ownCode = listed.filter((entry) => entry.startsWith('dist/'));
-    expect(ownCode.filter((entry) => !/^dist\/(functions|core)\//.test(entry))).toEqual([]);
-    expect(ownCode.filter((entry) => /graph-sandbox|function-host|\/local\//.test(entry))).toEqual([]);
-  }, 180_000);
 });
