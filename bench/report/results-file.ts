@@ -102,27 +102,20 @@ export function writeResults<Row extends object>(
 ): { mdPath: string; jsonPath: string; json: ResultsJson<Row> } {
   if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name))
     throw new Error(`results name must be a plain file stem: ${name}`);
+  const { name: givenName, command, generatedAt, machine, rows, ...extra } = input.json;
+  // Fixed key order at the top so diffs between runs stay readable; extra keys follow the rows.
   const json: ResultsJson<Row> = {
-    ...input.json,
-    name: input.json.name ?? name,
-    command: input.json.command,
-    generatedAt: input.json.generatedAt ?? new Date().toISOString(),
-    machine: input.json.machine ?? machineInfo(),
-    rows: input.json.rows,
+    name: givenName ?? name,
+    command,
+    generatedAt: generatedAt ?? new Date().toISOString(),
+    machine: machine ?? machineInfo(),
+    rows,
+    ...extra,
   };
-  // Fixed key order at the top so diffs between runs stay readable.
-  const ordered = {
-    name: json.name,
-    command: json.command,
-    generatedAt: json.generatedAt,
-    machine: json.machine,
-    rows: json.rows,
-    ...json,
-  } as ResultsJson<Row>;
   mkdirSync(dir, { recursive: true });
   const mdPath = join(dir, `${name}.md`);
   const jsonPath = join(dir, `${name}.json`);
   writeFileSync(mdPath, input.md.endsWith('\n') ? input.md : input.md + '\n');
-  writeFileSync(jsonPath, resultsJsonText(ordered as ResultsJson));
-  return { mdPath, jsonPath, json: ordered };
+  writeFileSync(jsonPath, resultsJsonText(json as ResultsJson));
+  return { mdPath, jsonPath, json };
 }
