@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -86,9 +87,22 @@ export function currentCommand(fallbackScript: string): string {
   return `${quick}${base}${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
 }
 
-/** The JSON text exactly as prettier leaves it (2 spaces, trailing newline). */
-export function resultsJsonText(json: ResultsJson): string {
-  return JSON.stringify(json, null, 2) + '\n';
+const PRETTIER = join(__dirname, '..', '..', 'node_modules', 'prettier', 'bin', 'prettier.cjs');
+
+/**
+ * The JSON text as `prettier --check` wants it: `JSON.stringify(x, null, 2) + "\n"`, then passed through the
+ * repository's prettier, which puts short arrays (a row's load, a list of samples) on one line where
+ * JSON.stringify gives each number its own. Without prettier installed (a production install) the plain text.
+ */
+export function resultsJsonText(json: ResultsJson, path = 'results.json'): string {
+  const plain = JSON.stringify(json, null, 2) + '\n';
+  if (!existsSync(PRETTIER)) return plain;
+  const out = spawnSync(process.execPath, [PRETTIER, '--stdin-filepath', path], {
+    input: plain,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return out.status === 0 && out.stdout ? out.stdout : plain;
 }
 
 /**
@@ -116,6 +130,6 @@ export function writeResults<Row extends object>(
   const mdPath = join(dir, `${name}.md`);
   const jsonPath = join(dir, `${name}.json`);
   writeFileSync(mdPath, input.md.endsWith('\n') ? input.md : input.md + '\n');
-  writeFileSync(jsonPath, resultsJsonText(json as ResultsJson));
+  writeFileSync(jsonPath, resultsJsonText(json as ResultsJson, jsonPath));
   return { mdPath, jsonPath, json };
 }
