@@ -27,11 +27,21 @@ export function npmScripts(root: string): Record<string, string> {
   return pkg.scripts ?? {};
 }
 
-/** Result files in dir modified since `since` (what a benchmark wrote). */
-function writtenSince(dir: string, since: number): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /\.(md|json)$/.test(f) && statSync(join(dir, f)).mtimeMs >= since)
+/** The result files in dir and their modification times. */
+function resultFiles(dir: string): Map<string, number> {
+  if (!existsSync(dir)) return new Map();
+  return new Map(
+    readdirSync(dir)
+      .filter((f) => /\.(md|json)$/.test(f))
+      .map((f) => [f, statSync(join(dir, f)).mtimeMs]),
+  );
+}
+
+/** Files new or modified since the `before` snapshot (what a benchmark wrote). */
+function writtenSince(dir: string, before: Map<string, number>): string[] {
+  return [...resultFiles(dir)]
+    .filter(([f, mtime]) => before.get(f) !== mtime)
+    .map(([f]) => f)
     .sort();
 }
 
@@ -110,11 +120,10 @@ export async function runAll(opts: {
         : '';
     print(`${step}: npm run ${bench.script}${quickText}, load ${formatLoad(loadAverage())} at start`);
     const started = Date.now();
-    // mtime resolution: a file written in this second counts as written by this benchmark.
-    const since = started - 1000;
+    const before = resultFiles(resultsDir);
     const { code, signal } = await runScript(opts.root, bench, opts.quick, print);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    const wrote = writtenSince(resultsDir, since);
+    const wrote = writtenSince(resultsDir, before);
     const wroteText = wrote.length ? `wrote ${wrote.join(', ')}` : 'wrote no result file';
     if (code === 0) {
       print(`${step}: done in ${seconds} s, ${wroteText}`);
