@@ -132,12 +132,15 @@ interface SourceFile {
   machine: { node: string; cpus: number; cpuModel: string; memGiB: number };
   /** Set by whoever commits a result that is not final (results-file contract: development runs say so). */
   development?: unknown;
+  /** Set on a file made from an older .md table rather than written by its benchmark. */
+  transcribed?: unknown;
   quick?: unknown;
 }
 
 /** Why this file's numbers are not a result, if they are not. */
 export function runWarning(file: SourceFile): string | undefined {
   if (typeof file.development === 'string' && file.development) return `Development run: ${file.development}`;
+  if (typeof file.transcribed === 'string' && file.transcribed) return `Transcribed ${file.transcribed}`;
   if (file.quick === true || /\bBENCH_QUICK=1\b/.test(file.command))
     return 'Quick run (BENCH_QUICK=1): a check of the harness, not a result.';
   return undefined;

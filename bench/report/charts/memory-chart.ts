@@ -33,7 +33,7 @@ export function memoryChart(opts: { title: string; file: ResultsFile; memory: Me
     }),
     ...limits.map((l) => ({
       color: LIMIT_COLOR,
-      label: `${l.label} (${label(l.bytes / MIB)} MiB)`,
+      label: /MiB/.test(l.label) ? l.label : `${l.label} (${label(l.bytes / MIB)} MiB)`,
       dash: '6 4',
     })),
   ];
