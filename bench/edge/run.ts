@@ -19,7 +19,7 @@ import {
  * `npm run bench:edge`: intake throughput of the edge listener against loopback, with Postfix's smtp-source
  * as the load generator (a new connection per message, like devices), side by side with the ceilings
  * (smtp-server discarding, with and without its greeting delay) and Postfix's smtp-sink; then RSS while one
- * 150 MB message streams through the listener. Writes bench/results/edge.md and prints it. Not part of
+ * 150 MB message streams through the listener. Writes bench/results/edge.md + .json, prints it. Not part of
  * `npm test`: numbers depend on the machine and on what else runs on it (the load average is recorded).
  *
  * BENCH_QUICK=1 runs a tenth of the messages (a smoke run of the harness).
@@ -29,7 +29,7 @@ const USAGE = `usage: npm run bench:edge [-- --help]
 Intake throughput of the edge listener (single-file build, durable spool on) on loopback, driven by
 Postfix's smtp-source, next to the ceilings (smtp-server discarding, Postfix smtp-sink, a private Postfix
 smtpd when run as root); then RSS while one 150 MB message streams through. Writes bench/results/edge.md
-and prints it. Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix).
+and edge.json, and prints it. Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix).
 
 Environment:
   BENCH_QUICK=1   a tenth of the messages (a smoke run of the harness)
@@ -41,7 +41,7 @@ Options:
                   msg/s, because one run on a shared 2-core machine can be 15% off either way
   --help, -h      print this and exit
 
-With --only or --scenario the report is printed but bench/results/edge.md is left alone (it holds full runs).
+With --only or --scenario the report is printed but bench/results/edge.md and .json are left alone (it holds full runs).
 `;
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(USAGE);
