@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildEdgeBundle } from '../../edge-listener/packaging/build-bundle';
-import { currentCommand, type LoadAverage, machineLine, writeResults } from '../report/results-file';
+import {
+  currentCommand,
+  type LoadAverage,
+  loadedMachineNote,
+  machineLine,
+  writeResults,
+} from '../report/results-file';
 import { POSTFIX_NAME, postfixQueueTarget } from './postfix-target';
 import { cpuSeconds, cpuSecondsTree, loadAverage, rssBytes, smtpSource } from './processes';
 import {
@@ -259,6 +265,7 @@ function report(rows: Row[], memory: Awaited<ReturnType<typeof memoryWhileStream
     '',
     `Command: \`${COMMAND}\` (bench/edge/run.ts), ${new Date().toISOString()}.`,
     machineLine(),
+    ...loadedMachineNote(rows.map((r) => r.load.split(' ').map(Number) as LoadAverage)),
     ...(quick
       ? [
           '',

@@ -1,6 +1,6 @@
 import { cpus, release, totalmem } from 'node:os';
 
-import { formatLoad, type LoadAverage } from '../report/results-file';
+import { formatLoad, type LoadAverage, loadedMachineNote } from '../report/results-file';
 import type { InvocationResult, MessageResult } from './bench-protocol';
 import type { LoadTiming } from './module-load';
 import { median } from './module-load';
@@ -130,6 +130,10 @@ export function renderReport(opts: {
     `Command: \`${opts.command}\` (${opts.date.toISOString()})`,
     '',
     machineInfo(),
+    ...loadedMachineNote([
+      ...opts.sizes.map((s) => s.load),
+      ...(opts.moduleLoadStart ? [opts.moduleLoadStart] : []),
+    ]),
     '',
     'Each message is a scan: a short text part and one PDF of random bytes in base64. It is posted through the',
     'real HTTP handler (`new HttpRequest` with a streamed body in 64 KiB chunks, `new InvocationContext`) against',

@@ -70,6 +70,20 @@ export function formatLoad(load: LoadAverage): string {
   return load.map((x) => x.toFixed(2)).join(' ');
 }
 
+/**
+ * The warning a .md carries when any row started with the 1-minute load above the CPU count: such numbers are a
+ * development run, not a result to quote (CPU ms per message, bytes and counts still hold). Empty when idle enough.
+ */
+export function loadedMachineNote(loads: LoadAverage[], cpuCount: number = cpus().length): string[] {
+  const worst = Math.max(0, ...loads.map((l) => l[0]));
+  if (worst <= cpuCount) return [];
+  return [
+    '',
+    `**Development run on a loaded machine** (1-minute load up to ${worst.toFixed(1)} on ${cpuCount} CPUs): msg/s and`,
+    'latencies here are not results; CPU ms per message, bytes and counts still hold.',
+  ];
+}
+
 /** The machine line every .md opens with (after its title and command). */
 export function machineLine(m: MachineInfo = machineInfo()): string {
   return `Machine: Node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB} GiB memory.`;

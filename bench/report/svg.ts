@@ -130,6 +130,7 @@ interface SourceFile {
   command: string;
   generatedAt: string;
   machine: { node: string; cpus: number; cpuModel: string; memGiB: number };
+  rows?: Array<{ load?: unknown }>;
   /** Set by whoever commits a result that is not final (results-file contract: development runs say so). */
   development?: unknown;
   /** Set on a file made from an older .md table rather than written by its benchmark. */
@@ -143,6 +144,12 @@ export function runWarning(file: SourceFile): string | undefined {
   if (typeof file.transcribed === 'string' && file.transcribed) return `Transcribed ${file.transcribed}`;
   if (file.quick === true || /\bBENCH_QUICK=1\b/.test(file.command))
     return 'Quick run (BENCH_QUICK=1): a check of the harness, not a result.';
+  const worst = Math.max(
+    0,
+    ...(file.rows ?? []).map((r) => (Array.isArray(r.load) ? Number(r.load[0]) || 0 : 0)),
+  );
+  if (worst > file.machine.cpus)
+    return `Loaded machine (1-minute load up to ${worst.toFixed(1)} on ${file.machine.cpus} CPUs): msg/s and latency are not results.`;
   return undefined;
 }
 

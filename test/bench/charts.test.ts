@@ -268,6 +268,20 @@ describe('bench charts', () => {
     expect(findAll(root, 'text').some((t) => t.text.startsWith('Development run:'))).toBe(true);
   });
 
+  it('warns on the chart when a row started on a loaded machine, and not when idle', () => {
+    const dir = fixtureDir();
+    makeCharts(dir);
+    const warning = (svg: string) => findAll(svgOf(dir, svg), 'text').find((t) => t.attrs.fill === '#cf222e');
+    expect(warning('edge-throughput.svg')).toBeUndefined();
+    const edge = JSON.parse(readFileSync(join(dir, 'edge.json'), 'utf8'));
+    edge.rows[1].load = [5.5, 2, 1];
+    writeFileSync(join(dir, 'edge.json'), JSON.stringify(edge));
+    makeCharts(dir);
+    expect(warning('edge-throughput.svg')?.text).toBe(
+      'Loaded machine (1-minute load up to 5.5 on 2 CPUs): msg/s and latency are not results.',
+    );
+  });
+
   it('bench:charts reports what it could not draw, and fails with --strict', () => {
     const dir = tempDir();
     const run = (...args: string[]) =>

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { loadAverage, machineInfo, writeResults } from '../../bench/report/results-file';
+import { loadAverage, loadedMachineNote, machineInfo, writeResults } from '../../bench/report/results-file';
 
 const PRETTIER = join(__dirname, '..', '..', 'node_modules', 'prettier', 'bin', 'prettier.cjs');
 const dirs: string[] = [];
@@ -56,6 +56,27 @@ describe('bench results writer', () => {
     expect(parsed.machine).toEqual(machineInfo());
     expect(parsed.rows).toEqual([{ a: 1, load: [0.5, 0.25, 1] }]);
     expect(parsed.memory).toEqual({ peak: 3 });
+  });
+
+  it('marks a run as a development run when a row started with the load above the CPU count', () => {
+    expect(
+      loadedMachineNote(
+        [
+          [1.9, 1, 1],
+          [2, 3, 3],
+        ],
+        2,
+      ),
+    ).toEqual([]);
+    expect(
+      loadedMachineNote(
+        [
+          [0.5, 1, 1],
+          [7.83, 3, 3],
+        ],
+        2,
+      ).join('\n'),
+    ).toContain('**Development run on a loaded machine** (1-minute load up to 7.8 on 2 CPUs)');
   });
 
   it('refuses a name that is a path', () => {
