@@ -142,8 +142,8 @@ interface SourceFile {
 export function runWarning(file: SourceFile): string | undefined {
   if (typeof file.development === 'string' && file.development) return `Development run: ${file.development}`;
   if (typeof file.transcribed === 'string' && file.transcribed) return `Transcribed ${file.transcribed}`;
-  if (file.quick === true || /\bBENCH_QUICK=1\b/.test(file.command))
-    return 'Quick run (BENCH_QUICK=1): a check of the harness, not a result.';
+  if (file.quick === true || /\bBENCH_QUICK=1\b|(^|\s)--quick(\s|$)/.test(file.command))
+    return 'Quick run: a check of the harness, not a result.';
   const worst = Math.max(
     0,
     ...(file.rows ?? []).map((r) => (Array.isArray(r.load) ? Number(r.load[0]) || 0 : 0)),

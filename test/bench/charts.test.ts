@@ -280,6 +280,10 @@ describe('bench charts', () => {
     expect(warning('edge-throughput.svg')?.text).toBe(
       'Loaded machine (1-minute load up to 5.5 on 2 CPUs): msg/s and latency are not results.',
     );
+    edge.command = 'npm run bench:edge -- --quick';
+    writeFileSync(join(dir, 'edge.json'), JSON.stringify(edge));
+    makeCharts(dir);
+    expect(warning('edge-throughput.svg')?.text).toBe('Quick run: a check of the harness, not a result.');
   });
 
   it('bench:charts reports what it could not draw, and fails with --strict', () => {
