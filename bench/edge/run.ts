@@ -1,8 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { buildEdgeBundle } from '../../edge-listener/packaging/build-bundle';
+import {
+  currentCommand,
+  type LoadAverage,
+  loadedMachineNote,
+  machineLine,
+  writeResults,
+} from '../report/results-file';
 import { POSTFIX_NAME, postfixQueueTarget } from './postfix-target';
 import { cpuSeconds, cpuSecondsTree, loadAverage, rssBytes, smtpSource } from './processes';
 import {
@@ -19,7 +25,7 @@ import {
  * `npm run bench:edge`: intake throughput of the edge listener against loopback, with Postfix's smtp-source
  * as the load generator (a new connection per message, like devices), side by side with the ceilings
  * (smtp-server discarding, with and without its greeting delay) and Postfix's smtp-sink; then RSS while one
- * 150 MB message streams through the listener. Writes bench/results/edge.md and prints it. Not part of
+ * 150 MB message streams through the listener. Writes bench/results/edge.md + .json, prints it. Not part of
  * `npm test`: numbers depend on the machine and on what else runs on it (the load average is recorded).
  *
  * BENCH_QUICK=1 runs a tenth of the messages (a smoke run of the harness).
@@ -29,7 +35,7 @@ const USAGE = `usage: npm run bench:edge [-- --help]
 Intake throughput of the edge listener (single-file build, durable spool on) on loopback, driven by
 Postfix's smtp-source, next to the ceilings (smtp-server discarding, Postfix smtp-sink, a private Postfix
 smtpd when run as root); then RSS while one 150 MB message streams through. Writes bench/results/edge.md
-and prints it. Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix).
+and edge.json, and prints it. Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix).
 
 Environment:
   BENCH_QUICK=1   a tenth of the messages (a smoke run of the harness)
@@ -41,7 +47,7 @@ Options:
                   msg/s, because one run on a shared 2-core machine can be 15% off either way
   --help, -h      print this and exit
 
-With --only or --scenario the report is printed but bench/results/edge.md is left alone (it holds full runs).
+With --only or --scenario the report is printed but bench/results/edge.md and .json are left alone (it holds full runs).
 `;
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(USAGE);
@@ -70,6 +76,7 @@ interface Scenario {
 }
 
 const quick = process.env.BENCH_QUICK === '1';
+const COMMAND = currentCommand('tsx bench/edge/run.ts');
 const scale = (n: number) => Math.max(quick ? 20 : n, Math.round(quick ? n / 10 : n));
 const ALL_SCENARIOS: Scenario[] = [
   { label: '10 KB, 20 connections', sizeBytes: 10 * 1024, sessions: 20, messages: scale(4000) },
@@ -211,11 +218,50 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   const md = report(rows, memory);
-  if (!partial) {
-    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(root, 'bench', 'results', 'edge.md'), md);
-  }
+  if (!partial) writeResults('edge', { md, json: resultsJson(rows, memory) });
   process.stdout.write(md);
+}
+
+/** Which part a server plays in the comparison (bench/report/result-shapes.ts, "edge"). */
+function roleOf(target: string): 'subject' | 'reference' | 'ceiling' {
+  if (target.startsWith('edge')) return 'subject';
+  return target === POSTFIX_NAME ? 'reference' : 'ceiling';
+}
+
+/** edge.json: the table's rows with numbers unrounded, the load as numbers, and the 150 MB memory figures. */
+function resultsJson(rows: Row[], memory: Awaited<ReturnType<typeof memoryWhileStreaming>> | undefined) {
+  return {
+    command: COMMAND,
+    repeat,
+    quick,
+    rows: rows.map((r) => {
+      const s = ALL_SCENARIOS.find((x) => x.label === r.scenario);
+      return {
+        target: r.target,
+        role: roleOf(r.target),
+        scenario: r.scenario,
+        sizeBytes: s?.sizeBytes,
+        sessions: s?.sessions,
+        messages: r.messages,
+        seconds: r.seconds,
+        perSecond: r.perSecond,
+        cpuMsPerMessage: r.cpuMsPerMessage,
+        note: r.note,
+        load: r.load.split(' ').map(Number) as LoadAverage,
+      };
+    }),
+    ...(memory
+      ? {
+          memory: {
+            messageBytes: 150_000_000,
+            baselineRssBytes: memory.baseline,
+            peakRssBytes: memory.peak,
+            afterRssBytes: memory.after,
+            dataSeconds: memory.seconds,
+          },
+        }
+      : {}),
+  };
 }
 
 function report(rows: Row[], memory: Awaited<ReturnType<typeof memoryWhileStreaming>> | undefined): string {
@@ -223,8 +269,17 @@ function report(rows: Row[], memory: Awaited<ReturnType<typeof memoryWhileStream
   const lines = [
     '# Edge listener intake benchmark',
     '',
-    `Generated by \`npm run bench:edge\` (bench/edge/run.ts) on ${new Date().toISOString()}: Node ${process.version},`,
-    `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), loopback, Postfix \`smtp-source\` as the client (one connection per message).`,
+    `Command: \`${COMMAND}\` (bench/edge/run.ts), ${new Date().toISOString()}.`,
+    machineLine(),
+    ...loadedMachineNote(rows.map((r) => r.load.split(' ').map(Number) as LoadAverage)),
+    ...(quick
+      ? [
+          '',
+          '**Quick run (BENCH_QUICK=1): a tenth of the messages, a smoke run of the harness, not a result.**',
+        ]
+      : []),
+    '',
+    'Loopback, Postfix `smtp-source` as the client (one connection per message).',
     `Each row is the median of ${repeat} run(s) (every run's msg/s is in the note). msg/s is wall-clock throughput;`,
     "CPU ms/msg is user+system CPU of the server process, all its threads (not the edge's stand-in function, not",
     'smtp-source; for Postfix smtpd, its master plus every daemon it forks). The edge runs as shipped: durable',

@@ -1,5 +1,6 @@
 import { cpus, release, totalmem } from 'node:os';
 
+import { formatLoad, type LoadAverage, loadedMachineNote } from '../report/results-file';
 import type { InvocationResult, MessageResult } from './bench-protocol';
 import type { LoadTiming } from './module-load';
 import { median } from './module-load';
@@ -17,6 +18,8 @@ export interface SizeResult {
   fake: { calls: number; bytes: number; routes: Record<string, number> };
   /** Every attachment that reached the fake Graph had the PDF's SHA-256 (all runs). */
   byteExact: boolean;
+  /** Load average when this size's first measurement started. */
+  load: LoadAverage;
 }
 
 const MB = 1_000_000;
@@ -60,6 +63,7 @@ function summaryRow(s: SizeResult): string {
     `${report?.graphCalls ?? '–'} / ${s.fake.calls}`,
     `${report ? mb(report.bytesSent) : '–'} / ${mb(s.fake.bytes)} MB`,
     s.byteExact ? 'yes' : '**NO**',
+    formatLoad(s.load),
   ].join(' | ');
 }
 
@@ -116,6 +120,8 @@ export function renderReport(opts: {
   date: Date;
   sizes: SizeResult[];
   loads: LoadTiming[];
+  /** Load average when the module load measurements started. */
+  moduleLoadStart?: LoadAverage;
   rssSource: string;
 }): string {
   const lines = [
@@ -124,6 +130,10 @@ export function renderReport(opts: {
     `Command: \`${opts.command}\` (${opts.date.toISOString()})`,
     '',
     machineInfo(),
+    ...loadedMachineNote([
+      ...opts.sizes.map((s) => s.load),
+      ...(opts.moduleLoadStart ? [opts.moduleLoadStart] : []),
+    ]),
     '',
     'Each message is a scan: a short text part and one PDF of random bytes in base64. It is posted through the',
     'real HTTP handler (`new HttpRequest` with a streamed body in 64 KiB chunks, `new InvocationContext`) against',
@@ -140,8 +150,8 @@ export function renderReport(opts: {
     '',
     '## Per message',
     '',
-    '| message | path | CPU ms | peak RSS above idle | × message size | Graph calls (report / fake) | bytes sent (report / fake) | byte-exact at Graph |',
-    '|---|---|---|---|---|---|---|---|',
+    '| message | path | CPU ms | peak RSS above idle | × message size | Graph calls (report / fake) | bytes sent (report / fake) | byte-exact at Graph | load at start |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...opts.sizes.map((s) => `| ${summaryRow(s)} |`),
     '',
     '## Per invocation (memory run; CPU is the median of the CPU runs)',
@@ -167,13 +177,48 @@ export function renderReport(opts: {
     '',
     '## Module load time (fresh process, `require` of the entry; median)',
     '',
-    '| entry | median ms | median CPU ms | runs ms |',
-    '|---|---|---|---|',
+    '| entry | median ms | median CPU ms | runs ms | load at start |',
+    '|---|---|---|---|---|',
     ...opts.loads.map(
       (l) =>
-        `| ${l.label} | ${l.medianMs.toFixed(0)} | ${l.cpuMedianMs.toFixed(0)} | ${l.runs.map((r) => r.toFixed(0)).join(', ')} |`,
+        `| ${l.label} | ${l.medianMs.toFixed(0)} | ${l.cpuMedianMs.toFixed(0)} | ${l.runs.map((r) => r.toFixed(0)).join(', ')} | ${opts.moduleLoadStart ? formatLoad(opts.moduleLoadStart) : '–'} |`,
     ),
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * function.json's rows (bench/report/result-shapes.ts, "function"): one per message size, then one per module
+ * load entry, with the figures of the tables above unrounded.
+ */
+export function resultRows(opts: { sizes: SizeResult[]; loads: LoadTiming[]; moduleLoadStart: LoadAverage }) {
+  const messages = opts.sizes.map((s) => {
+    const peak = Math.max(...s.memoryRun.invocations.map(peakRssDelta));
+    const report = s.memoryRun.reports[0];
+    return {
+      kind: 'message' as const,
+      label: s.label,
+      mimeBytes: s.mimeBytes,
+      pdfBytes: s.pdfBytes,
+      path: pathOf(s.memoryRun),
+      cpuMs: median(s.cpuRuns.map(messageCpuUs)) / 1000,
+      cpuRuns: s.cpuRuns.length,
+      peakRssAboveIdleBytes: peak,
+      peakTimesMessage: peak / s.mimeBytes,
+      graphCalls: s.fake.calls,
+      graphBytes: s.fake.bytes,
+      reportedBytesSent: report?.bytesSent ?? null,
+      byteExact: s.byteExact,
+      load: s.load,
+    };
+  });
+  const loads = opts.loads.map((l) => ({
+    kind: 'module-load' as const,
+    label: l.label,
+    medianMs: l.medianMs,
+    runsMs: l.runs,
+    load: opts.moduleLoadStart,
+  }));
+  return [...messages, ...loads];
 }

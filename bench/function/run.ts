@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -10,7 +10,8 @@ import type { GraphSandbox, SandboxRoute } from '../../dev/graph-sandbox/options
 import { startAzurite } from '../../test/helpers/azurite';
 import type { ChildJob, ChildMessage, MessageResult } from './bench-protocol';
 import { timeModuleLoad, timePackagedLoad } from './module-load';
-import { renderReport, type SizeResult } from './report';
+import { currentCommand, loadAverage, RESULTS_DIR, writeResults } from '../report/results-file';
+import { renderReport, resultRows, type SizeResult } from './report';
 import { writeScanFile, type ScanFile } from './scan-file';
 
 /**
@@ -25,7 +26,7 @@ import { writeScanFile, type ScanFile } from './scan-file';
 
 const ROOT = resolve(__dirname, '..', '..');
 const BUILD = join(ROOT, '.build', 'bench-function');
-const RESULTS = join(ROOT, 'bench', 'results', 'function.md');
+const RESULTS = join(RESULTS_DIR, 'function.md');
 /** Everything below this line in function.md is kept across runs (hand-written history, before/after). */
 const HISTORY_MARKER = '<!-- history: kept across runs -->';
 const SITE = 'bench';
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       const file = await writeScanFile(dir, size);
       const label = size >= 1e6 ? `${size / 1e6} MB` : `${size / 1e3} KB`;
+      const load = loadAverage();
       const job = (
         mode: ChildJob['mode'],
         stage: ChildJob['stage'],
@@ -207,6 +209,7 @@ async function main(): Promise<void> {
         cpuRuns: cpu,
         fake,
         byteExact: exact,
+        load,
       });
     }
   } finally {
@@ -217,6 +220,7 @@ async function main(): Promise<void> {
 
   const loadRuns = Number(option('load-runs') ?? 7);
   console.log(`module load time ×${loadRuns}…`);
+  const moduleLoadStart = loadAverage();
   const loads =
     loadRuns > 0
       ? [
@@ -239,19 +243,23 @@ async function main(): Promise<void> {
         ]
       : [];
 
+  const command = currentCommand('tsx bench/function/run.ts');
   const report = renderReport({
-    command: `npm run bench:function${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command,
     date: new Date(),
     sizes: results,
     loads,
+    moduleLoadStart,
     rssSource,
   });
   const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
   const history = previous.includes(HISTORY_MARKER)
     ? previous.slice(previous.indexOf(HISTORY_MARKER))
     : HISTORY_MARKER + '\n';
-  await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
-  await writeFile(RESULTS, `${report}\n${history}`);
+  writeResults('function', {
+    md: `${report}\n${history}`,
+    json: { command, rows: resultRows({ sizes: results, loads, moduleLoadStart }) },
+  });
   console.log(`\n${report}`);
   console.log(`written to ${RESULTS}`);
 }
