@@ -6,7 +6,7 @@ import nodemailer from 'nodemailer';
 
 import { edgeSettingsSchema } from '../../edge-listener/config';
 import { SoakCluster } from '../soak/soak-cluster';
-import { loadAverage } from './results-file';
+import { loadAverage } from '../report/results-file';
 import { burstScans, COPIER_SENDER, RECIPIENT, type Scan } from './scans';
 
 /**

@@ -1,5 +1,5 @@
 import type { BurstResult } from './burst';
-import type { MachineInfo } from './results-file';
+import type { MachineInfo, ResultsJson } from '../report/results-file';
 
 /** bench/results/burst.md and burst.json (the results-file contract of issue 13). */
 export interface BurstReportInput {
@@ -12,7 +12,7 @@ export interface BurstReportInput {
 
 const s = (ms: number | null) => (ms === null ? '—' : (ms / 1000).toFixed(1));
 
-export function burstJson(i: BurstReportInput): Record<string, unknown> {
+export function burstJson(i: BurstReportInput): ResultsJson<Omit<BurstResult, 'timeline'>> {
   const { timeline, ...row } = i.result;
   return {
     name: 'burst',

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { runBurst, type BurstResult } from './burst';
 import { burstJson, burstMarkdown, burstSummary } from './report';
-import { machineInfo, writeResults } from './results-file';
+import { machineInfo, writeResults } from '../report/results-file';
 
 const HELP = `Usage: npm run bench:burst -- [options]
 
@@ -84,8 +84,8 @@ async function main(argv: string[]): Promise<number> {
       result,
       ...(values.note ? { note: values.note } : {}),
     };
-    for (const file of writeResults('burst', { md: burstMarkdown(input), json: burstJson(input) }))
-      process.stdout.write(`wrote ${file}\n`);
+    const written = writeResults('burst', { md: burstMarkdown(input), json: burstJson(input) });
+    for (const file of [written.mdPath, written.jsonPath]) process.stdout.write(`wrote ${file}\n`);
   }
   return result.missing > 0 || result.duplicates > 0 || result.throttles.total > 0 || result.timedOut ? 1 : 0;
 }

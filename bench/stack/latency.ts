@@ -12,7 +12,7 @@ import {
   loadedMachineNote,
   machineLine,
   writeResults,
-} from './results-writer';
+} from '../report/results-file';
 import { nowMs, sendOne, type SendResult } from './smtp-client';
 import { histogram, ms, summarize, type HistogramBucket, type LatencySummary } from './stats';
 import { startStackUnderTest } from './stack-under-test';

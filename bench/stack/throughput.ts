@@ -11,7 +11,7 @@ import {
   loadedMachineNote,
   machineLine,
   writeResults,
-} from './results-writer';
+} from '../report/results-file';
 import { planLanes, runLanes, runOneSender, type LanesRun } from './smtp-lanes';
 import { internetMessageIdOf, startStackUnderTest, type StackUnderTest } from './stack-under-test';
 

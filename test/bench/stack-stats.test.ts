@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { histogram, percentile, summarize } from '../../bench/stack/stats';
 import { planLanes } from '../../bench/stack/smtp-lanes';
 import { dotStuff } from '../../bench/stack/smtp-client';
-import { loadedMachineNote } from '../../bench/stack/results-writer';
+import { loadedMachineNote } from '../../bench/report/results-file';
 
 describe('bench/stack statistics', () => {
   it('takes percentiles by nearest rank: always a measured sample, p99 of fewer than 100 samples is the largest', () => {
