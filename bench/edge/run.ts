@@ -45,6 +45,10 @@ Options:
   --scenario TEXT run only the scenarios whose label contains TEXT (e.g. "10 KB, 20"); repeatable
   --repeat N      measure each row N times (default 3); the table shows the median run and every run's
                   msg/s, because one run on a shared 2-core machine can be 15% off either way
+  --bundle FILE   run this single-file build of the listener instead of building the worktree's (to compare
+                  a change with the build before it, back to back)
+  --cpu-prof DIR  start the edge listener with node --cpu-prof, profiles written to DIR when it stops
+                  (summarise with bench/edge/profile-summary.ts)
   --help, -h      print this and exit
 
 With --only or --scenario the report is printed but bench/results/edge.md and .json are left alone (it holds full runs).
@@ -64,6 +68,8 @@ function optionValues(name: string): string[] {
 const onlyTargets = optionValues('--only');
 const onlyScenarios = optionValues('--scenario');
 const repeat = Math.max(1, Number(optionValues('--repeat').at(-1) ?? 3) || 3);
+const cpuProfDir = optionValues('--cpu-prof').at(-1);
+const edgeNodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
 const partial = onlyTargets.length > 0 || onlyScenarios.length > 0;
 const wanted = (name: string, filters: string[]) =>
   filters.length === 0 || filters.some((f) => name.toLowerCase().includes(f.toLowerCase()));
@@ -164,8 +170,9 @@ async function memoryWhileStreaming(
 async function main(): Promise<void> {
   const root = join(__dirname, '..', '..');
   const workDir = mkdtempSync(join(root, 'bench', 'results', 'work-'));
-  const bundle = join(workDir, 'edge-listener.cjs');
-  await buildEdgeBundle(bundle);
+  const prebuilt = optionValues('--bundle').at(-1);
+  const bundle = prebuilt ?? join(workDir, 'edge-listener.cjs');
+  if (!prebuilt) await buildEdgeBundle(bundle);
   const rows: Row[] = [];
   const edgeDefault = 'edge listener: spool + forward, adaptive reply hold (default)';
   const edgeAlwaysHold =
@@ -173,14 +180,24 @@ async function main(): Promise<void> {
   const edgeAtCommit = 'edge listener: spool, reply at commit (BRIDGE_FORWARD_BUDGET_MS=0)';
   // Each factory is named so --only can skip a server without starting it (a private Postfix takes a while).
   const factories: Array<{ name: string; make: () => Promise<Target | undefined> }> = [
-    { name: edgeDefault, make: () => edgeTarget({ name: edgeDefault, bundle, workDir }) },
+    {
+      name: edgeDefault,
+      make: () => edgeTarget({ name: edgeDefault, bundle, workDir, nodeArgs: edgeNodeArgs }),
+    },
     {
       name: edgeAlwaysHold,
       make: () => edgeTarget({ name: edgeAlwaysHold, bundle, workDir, env: { BRIDGE_REPLY_HOLD: 'always' } }),
     },
     {
       name: edgeAtCommit,
-      make: () => edgeTarget({ name: edgeAtCommit, bundle, workDir, env: { BRIDGE_FORWARD_BUDGET_MS: '0' } }),
+      make: () =>
+        edgeTarget({
+          name: edgeAtCommit,
+          bundle,
+          workDir,
+          env: { BRIDGE_FORWARD_BUDGET_MS: '0' },
+          nodeArgs: edgeNodeArgs,
+        }),
     },
     { name: LAN_DISCARD_NAME, make: () => discardTarget('lan') },
     { name: STOCK_DISCARD_NAME, make: () => discardTarget('stock') },

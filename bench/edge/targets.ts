@@ -44,6 +44,8 @@ export interface EdgeTargetOptions {
   bundle: string;
   workDir: string;
   env?: Record<string, string>;
+  /** Extra node options for the listener (e.g. --cpu-prof, bench/edge/README.md). */
+  nodeArgs?: string[];
 }
 
 /** The real listener (single-file build) with its durable spool, forwarding to a local sink that answers "sent". */
@@ -66,7 +68,7 @@ export async function edgeTarget(o: EdgeTargetOptions): Promise<Target> {
     BRIDGE_SPOOL_MIN_FREE_BYTES: '64MiB',
     ...o.env,
   };
-  const edge = startProcess(process.execPath, [o.bundle, 'start'], {
+  const edge = startProcess(process.execPath, [...(o.nodeArgs ?? []), o.bundle, 'start'], {
     env,
     logFile: join(o.workDir, 'edge.log'),
   });

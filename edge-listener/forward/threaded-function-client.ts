@@ -68,8 +68,10 @@ export class ThreadedFunctionClient implements FunctionPoster {
     return new Promise<FunctionAnswer>((resolve, reject) => {
       this.#pending.set(seq, { resolve, reject });
       if ('held' in mime) {
-        // The spool keeps its chunks; the thread gets the message joined into memory that moves to it.
-        const bytes = new Uint8Array(mime.held.length);
+        // The spool keeps its chunks; the thread gets the message joined into memory that moves to it:
+        // memory of its own (never Buffer's shared pool, which must not move) and not zero-filled first,
+        // since every byte is written below (docs/design/edge-ingest.md).
+        const bytes = new Uint8Array(Buffer.allocUnsafeSlow(mime.held.length).buffer, 0, mime.held.length);
         let offset = 0;
         for (const part of mime.held.parts) {
           bytes.set(part, offset);

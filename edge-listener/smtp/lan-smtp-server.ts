@@ -3,6 +3,9 @@ import type tls from 'node:tls';
 
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+
+import { useFastDataScan } from './data-stream-parser';
 
 type ConnectionOptions = ConstructorParameters<typeof SMTPConnection>[2];
 
@@ -21,8 +24,11 @@ type ConnectionOptions = ConstructorParameters<typeof SMTPConnection>[2];
  *    (`MAIL FROM: <a@b>` with a space is accepted by the library already.) MAIL/RCPT lines holding control
  *    bytes (a bare CR, NUL) are refused with 501.
  *
- * Only public members of the typed library API are used (init, connectionReady, _setListeners, send and the
- * handler_ methods are declared in its .d.ts); the subclass is pinned by tests that fail if the library's
+ * 3. The DATA scan (dot-unstuffing, end of data) by native search instead of a per-byte loop, and without
+ *    copying each chunk: same bytes out, a fraction of the CPU (data-stream-parser.ts).
+ *
+ * Only public members of the typed library API are used (init, connectionReady, _setListeners, _createParser, send and
+ * the handler_ methods are declared in its .d.ts); the subclass is pinned by tests that fail if the library's
  * behaviour changes under it.
  */
 class LanSmtpConnection extends SMTPConnection {
@@ -35,6 +41,10 @@ class LanSmtpConnection extends SMTPConnection {
       }
       this.connectionReady();
     });
+  }
+
+  override _createParser(): SMTPStream {
+    return useFastDataScan(super._createParser());
   }
 
   override handler_MAIL(command: Buffer, callback: () => void): void {

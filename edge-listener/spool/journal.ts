@@ -75,6 +75,13 @@ export class CommitJournal {
   readonly #queue: QueuedRecord[] = [];
   #writing = false;
   #writeLoop: Promise<void> = Promise.resolve();
+  /**
+   * Ids appended but not yet made durable (their commit() has not resolved). They are live — their segment
+   * must stay — but not checkpointable: the spool has no copy of them to write yet, so a checkpoint would
+   * count them settled with no files, retire their segment, and the fdatasync (or the 250 after it) would
+   * be left without the only durable copy (docs/design/edge-ingest.md §checkpoint race).
+   */
+  readonly #unsynced = new Set<string>();
 
   private constructor(dir: string, nextSeq: number, maxAgeMs: number) {
     this.#dir = dir;
@@ -133,8 +140,13 @@ export class CommitJournal {
     const json = Buffer.from(JSON.stringify(meta));
     const len = Buffer.alloc(4);
     len.writeUInt32BE(json.length);
-    const segment = await this.#append('C', [len, json, ...body.parts], meta.envelope.messageId);
-    await this.#sync(segment);
+    const id = meta.envelope.messageId;
+    try {
+      const segment = await this.#append('C', [len, json, ...body.parts], id);
+      await this.#sync(segment);
+    } finally {
+      this.#unsynced.delete(id);
+    }
   }
 
   /** Records that a message is finished (sent, rejected, deleted); made durable by the next commit's sync. */
@@ -147,11 +159,15 @@ export class CommitJournal {
     await this.#retire();
   }
 
-  /** Ids whose only durable copy is still a segment old enough to be closed; checkpoint them. */
+  /**
+   * Ids whose only durable copy is still a segment old enough to be closed; checkpoint them. A commit still
+   * waiting for its fdatasync is not one of them (#unsynced).
+   */
   idsToCheckpoint(now: number): string[] {
     return this.#segments
       .filter((s) => s !== this.#current(now) && s.live.size > 0)
-      .flatMap((s) => [...s.live]);
+      .flatMap((s) => [...s.live])
+      .filter((id) => !this.#unsynced.has(id));
   }
 
   /** The caller made these messages' own files durable: the journal no longer has to keep them. */
@@ -224,6 +240,7 @@ export class CommitJournal {
         for (const r of batch) {
           seg.bytes += r.bytes;
           if (r.id) {
+            this.#unsynced.add(r.id);
             seg.live.add(r.id);
             this.#segmentOf.set(r.id, seg);
           }
