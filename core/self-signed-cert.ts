@@ -2,8 +2,6 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import selfsigned from 'selfsigned';
-
 export interface CertPair {
   cert: string;
   key: string;
@@ -20,6 +18,9 @@ export async function generateSelfSignedCert(
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + (opts.days ?? 825) * 86_400_000);
   const names = ['localhost', ...(opts.altNames ?? [])];
+  // Loaded only when a certificate is made (once per site): its X.509 stack is ~600 KB of code that a
+  // listener with its certificate on disk never needs in memory (docs/design/edge-memory.md).
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate(
     [{ name: 'commonName', value: opts.commonName ?? 'smtp-graph-bridge' }],
     {

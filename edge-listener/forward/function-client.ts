@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import type { Envelope } from '../../core/envelope';
 import { frameHead, signedHeaders, WIRE_CONTENT_TYPE, WIRE_HEADERS, WIRE_PATH } from '../../core/wire';
 import type { HeldMessage } from '../spool/held-message';
 import type { Secret } from '../secret';
 import type { FunctionAnswer } from './classify-function-answer';
+import { hashFile, sendFile } from './spool-file-body';
 
 export interface FunctionClientOptions {
   /** Origin of the function app, e.g. https://bridge.azurewebsites.net */
@@ -129,9 +127,7 @@ export class FunctionClient implements FunctionPoster {
       }
       // A function that answers early (401, 413) may close before the upload ends; its answer still counts,
       // and if there is none the request's own 'error' reports it.
-      pipeline(Readable.from(bodyChunks(head, (mime as FileSource).path, mimeBytes)), req).catch(
-        () => undefined,
-      );
+      sendFile(req, head, (mime as FileSource).path, mimeBytes).catch(() => undefined);
     });
   }
 
@@ -140,20 +136,8 @@ export class FunctionClient implements FunctionPoster {
   }
 }
 
-async function* bodyChunks(head: Buffer, mimePath: string, mimeBytes: number): AsyncGenerator<Buffer> {
-  yield head;
-  if (mimeBytes === 0) return;
-  // Bounded by the recorded size, so Content-Length always holds even if the file were to change.
-  for await (const chunk of createReadStream(mimePath, {
-    start: 0,
-    end: mimeBytes - 1,
-    highWaterMark: 256 * 1024,
-  }))
-    yield chunk as Buffer;
-}
-
 async function hashBody(head: Buffer, mimePath: string, mimeBytes: number): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of bodyChunks(head, mimePath, mimeBytes)) hash.update(chunk);
+  const hash = createHash('sha256').update(head);
+  await hashFile(hash, mimePath, mimeBytes);
   return hash.digest('hex');
 }

@@ -197,16 +197,22 @@ export class SpoolWriter {
 
   async #flush(): Promise<void> {
     if (this.#pendingBytes === 0 || this.#failure) return;
-    const buf =
-      this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    // The chunks go down as they arrived, in one writev: joining them first would make a copy of every
+    // streamed message that lives until V8's next collection (docs/design/edge-memory.md).
+    const chunks = this.#pending;
+    const total = this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
     try {
       this.#handle ??= await open(join(this.#ctx.tmpDir, emlName(this.id)), 'wx', 0o600);
-      // A write to a regular file may in principle be short; loop until all of it is down.
-      for (let off = 0; off < buf.length;) {
-        const { bytesWritten } = await this.#handle.write(buf, off, buf.length - off);
-        off += bytesWritten;
+      const { bytesWritten } = await this.#handle.writev(chunks);
+      if (bytesWritten < total) {
+        // A write to a regular file may in principle be short; loop until all of it is down.
+        const rest = Buffer.concat(chunks, total).subarray(bytesWritten);
+        for (let off = 0; off < rest.length;) {
+          const r = await this.#handle.write(rest, off, rest.length - off);
+          off += r.bytesWritten;
+        }
       }
     } catch (e) {
       this.#fail(storeError(e));

@@ -1,7 +1,5 @@
 import { hostname } from 'node:os';
 
-import nodemailer from 'nodemailer';
-
 import { intValue, parseArgs, UsageError } from '../args';
 import { type Command, CONFIG_OPTION_HELP, err, out } from '../command';
 import { cliContext, envValue, loadFullConfig } from '../config';
@@ -74,6 +72,8 @@ export const sendTestCommand: Command = {
       throw new UsageError(`--user needs the password in the environment variable ${passwordVar}`);
     const attachBytes = intValue(args, 'attach-bytes', 1, 200 * 1024 * 1024);
 
+    // Loaded here, not at the top: the service process (`start`) never sends mail (docs/design/edge-memory.md).
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: target.host,
       port: target.port,

@@ -36,6 +36,7 @@ function New-EdgeServiceXml {
         "  <name>smtp-graph-bridge edge listener ($(ConvertTo-XmlText $ServiceName))</name>"
         '  <description>Receives SMTP from copiers and applications and relays it to Microsoft 365 through the Graph API.</description>'
         "  <executable>$(ConvertTo-XmlText $NodePath)</executable>"
+        '  <argument>--max-semi-space-size=1</argument>'
         "  <argument>$(ConvertTo-XmlText $BundlePath)</argument>"
         '  <argument>start</argument>'
         "  <workingdirectory>$(ConvertTo-XmlText $DataDir)</workingdirectory>"

@@ -94,7 +94,11 @@ describe('edge listener Dockerfile', () => {
     const health = args('HEALTHCHECK')[0]!;
     expect(health).toMatch(/--interval=\d+s/);
     expect(health).toContain('CMD ["node", "/opt/smtp-graph-bridge/edge-listener.cjs", "health", "--quiet"]');
-    expect(JSON.parse(args('ENTRYPOINT')[0]!)).toEqual(['node', '/opt/smtp-graph-bridge/edge-listener.cjs']);
+    expect(JSON.parse(args('ENTRYPOINT')[0]!)).toEqual([
+      'node',
+      '--max-semi-space-size=1',
+      '/opt/smtp-graph-bridge/edge-listener.cjs',
+    ]);
     expect(JSON.parse(args('CMD').at(-1)!)).toEqual(['start']);
     expect(args('STOPSIGNAL')).toEqual(['SIGTERM']);
     expect(args('EXPOSE')[0]).toContain('2525');

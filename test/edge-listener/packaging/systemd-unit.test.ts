@@ -64,7 +64,9 @@ describe('systemd unit', () => {
 
   it('starts the single-file build, stops it with SIGTERM and does not restart on a configuration error', () => {
     const d = serviceDirectives();
-    expect(d.get('ExecStart')).toEqual(['/usr/bin/node /opt/smtp-graph-bridge/edge-listener.cjs start']);
+    expect(d.get('ExecStart')).toEqual([
+      '/usr/bin/node --max-semi-space-size=1 /opt/smtp-graph-bridge/edge-listener.cjs start',
+    ]);
     expect(d.get('KillSignal')).toEqual(['SIGTERM']);
     expect(d.get('RestartPreventExitStatus')).toEqual(['2']);
     // The secret arrives as a credential file, not in the environment.

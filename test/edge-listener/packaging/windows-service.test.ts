@@ -63,7 +63,11 @@ describeWithTool('pwsh', 'Windows service scripts', () => {
     };
     expect(cfg.id).toBe('smtp-graph-bridge-edge');
     expect(cfg.executable).toBe('C:\\Program Files\\nodejs\\node.exe');
-    expect(cfg.arguments).toEqual(['C:\\Program Files\\smtp-graph-bridge\\edge-listener.cjs', 'start']);
+    expect(cfg.arguments).toEqual([
+      '--max-semi-space-size=1',
+      'C:\\Program Files\\smtp-graph-bridge\\edge-listener.cjs',
+      'start',
+    ]);
     // Not NT AUTHORITY\LocalService, which every LocalService process shares (issue 10).
     expect(cfg.account).toBe('NT SERVICE\\smtp-graph-bridge-edge');
     expect(cfg.stoptimeout).toBe('45 sec');
