@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { StructuredHeader } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 
 import { PartsCheck } from '../../../functions/mime/multipart-check';
@@ -34,7 +35,7 @@ function refusedInPieces(
     pieces.push(body.subarray(from, p));
     from = p;
   }
-  const contentType = {
+  const contentType: StructuredHeader = {
     value: multipart ? 'multipart/mixed' : 'text/plain',
     params: boundary === undefined ? {} : { boundary },
   };
