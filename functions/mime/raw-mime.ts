@@ -1,4 +1,4 @@
-import { hasNonWhitespace, stripMboxSeparator } from './raw-headers';
+import { hasNonWhitespace, readHeaderBlock, stripMboxSeparator } from './raw-headers';
 
 /**
  * The raw message as the caller holds it: one Buffer, or the chunks it arrived in, read in order. Chunks
@@ -29,7 +29,7 @@ export function isMimeStream(input: MimeSource): input is MimeStream {
  * S/MIME header rewrite), all of which only look at or change the top-level header block:
  * - `head` is contiguous and starts at the first header byte. It is the whole message when the message came
  *   as one Buffer (nothing is copied, and every step sees exactly the bytes it always saw); for chunks, the
- *   first HEAD_BYTES or more, copied once.
+ *   first chunk when the header block ends in it, else the first HEAD_BYTES or more, copied once.
  * - `tail` is the rest, as given.
  */
 export interface RawMime {
@@ -50,11 +50,15 @@ export function rawMime(input: MimeBytes): RawMime {
   return gatherHead(withoutMboxLine(input.filter((p) => p.length > 0)));
 }
 
-/** The first HEAD_BYTES or more of the pieces as one contiguous head (the first piece itself when it suffices). */
+/**
+ * The head: the first piece itself when it holds the header block (the usual case: nothing is copied), else
+ * the first HEAD_BYTES or more of the pieces as one contiguous Buffer.
+ */
 function gatherHead(pieces: Buffer[]): RawMime {
   const first = pieces[0];
   if (first === undefined) return { head: Buffer.alloc(0), tail: [] };
-  if (first.length >= HEAD_BYTES || pieces.length === 1) return { head: first, tail: pieces.slice(1) };
+  if (first.length >= HEAD_BYTES || pieces.length === 1 || holdsHeaderBlock(first))
+    return { head: first, tail: pieces.slice(1) };
   let count = 0;
   let bytes = 0;
   while (count < pieces.length && bytes < HEAD_BYTES) bytes += (pieces[count++] as Buffer).length;
@@ -90,7 +94,7 @@ export async function openMime(input: MimeSource): Promise<OpenedMime> {
   let ended = false;
   try {
     // Enough for the head after the mbox line (which may be long: it runs to the first LF).
-    while (!ended && bytes - mboxLineLength(pieces) < HEAD_BYTES) {
+    while (!ended && bytes - mboxLineLength(pieces) < HEAD_BYTES && !firstHoldsHeaderBlock(pieces)) {
       const next = await source.next();
       if (next.done === true) ended = true;
       else if (next.value.length > 0) {
@@ -109,6 +113,23 @@ export async function openMime(input: MimeSource): Promise<OpenedMime> {
     complete: ended && raw.tail.length === 0,
     byteLength: input.byteLength,
   };
+}
+
+/**
+ * True when the top-level header block ends inside `piece` on a line the piece holds whole (the blank line,
+ * or a line that is no header): every byte-level step (header repair, S/MIME header rewrite, where the body
+ * starts) then finds all it reads in this piece.
+ */
+function holdsHeaderBlock(piece: Buffer): boolean {
+  return piece.indexOf(LF, readHeaderBlock(piece).end) >= 0;
+}
+
+/** holdsHeaderBlock for the first piece after the mbox line, once that line is complete. */
+function firstHoldsHeaderBlock(pieces: Buffer[]): boolean {
+  const before = pieces.reduce((n, p) => n + p.length, 0);
+  if (pieces.length === 0 || mboxLineLength(pieces) >= before) return false;
+  const first = withoutMboxLine(pieces)[0];
+  return first !== undefined && holdsHeaderBlock(first);
 }
 
 async function* each(pieces: readonly Buffer[]): AsyncGenerator<Buffer, undefined> {
