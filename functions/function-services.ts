@@ -3,7 +3,7 @@ import type { Logger } from '../core/log';
 import { functionConfigFromEnvironment, type FunctionConfig } from './config';
 import { createCredentialProvider, type CredentialProvider, type IdentitySettings } from './graph/credential';
 import { createGraphMailer, type GraphMailerOptions } from './graph/mailer';
-import { planDelivery } from './mime/plan';
+import { checkDelivery, planDelivery } from './mime/plan';
 import { MailboxPacer } from './pacing/mailbox-pacer';
 import type { FunctionServices, HandlerTuning, Mailer } from './services';
 import { MessageStore } from './state/message-store';
@@ -90,6 +90,7 @@ export function createFunctionServices(
     registry,
     mailerFor,
     plan: planDelivery,
+    check: checkDelivery,
     probeStorage: async () => {
       await outbound.probe();
       await store.get('~probe', 'health-probe');

@@ -1,13 +1,13 @@
 import type { Envelope } from '../core/envelope';
 import type { TokenFacts } from '../core/diagnostics';
 import type { Logger } from '../core/log';
-import type { DeliveryPlan, SendReport } from './delivery/delivery-plan';
+import type { DeliveryChecks, DeliveryPlan, SendReport } from './delivery/delivery-plan';
 import type { SentItemsAnswer } from './graph/sent-items';
 import type { FunctionConfig } from './config';
 import type { MessageStore } from './state/message-store';
 import type { OutboundQueue } from './state/outbound-queue';
 import type { MailboxPacer } from './pacing/mailbox-pacer';
-import type { MimeBytes } from './mime/raw-mime';
+import type { MimeBytes, MimeSource } from './mime/raw-mime';
 import type { SenderPolicy } from './mime/sender-policy';
 import type { TenantRegistry } from './tenants/tenant-registry';
 
@@ -21,12 +21,20 @@ export interface Mailer {
 }
 
 export type Planner = (
-  /** One Buffer, or the chunks the message was read in (the queue trigger's blob download). */
-  mime: MimeBytes,
+  /** One Buffer, the chunks the message was read in, or a stream (the queue trigger's blob download). */
+  mime: MimeSource,
   envelope: Envelope,
   policy: SenderPolicy,
   opts?: { saveToSentItems?: boolean },
 ) => Promise<DeliveryPlan>;
+
+/** The Planner's checks and decisions without the content (mime/plan.ts checkDelivery). */
+export type Checker = (
+  mime: MimeBytes,
+  envelope: Envelope,
+  policy: SenderPolicy,
+  opts?: { saveToSentItems?: boolean },
+) => Promise<DeliveryChecks>;
 
 export interface HandlerTuning {
   /** A record untouched this long belongs to a dead attempt (HTTP attempts end within 230 s). */
@@ -67,6 +75,8 @@ export interface FunctionServices {
   /** The mailer for a tenant (a site's tenantId, else the home tenant); throws CONFIG_INVALID without credentials. */
   mailerFor(tenantId: string | undefined, logger: Logger): Mailer;
   plan: Planner;
+  /** What the HTTP intake runs instead of `plan` for a message it will queue, not send. */
+  check: Checker;
   /** Storage reachability (deep health). */
   probeStorage(): Promise<void>;
   tuning: HandlerTuning;

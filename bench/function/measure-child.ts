@@ -52,12 +52,11 @@ function servicesFor(
       marks.sampler?.phase(`after ${name}`);
     }
   };
-  const { mailerFor, outbound, plan } = services;
+  const { mailerFor, outbound, plan, check } = services;
   const wrappedOutbound = {
     store: (...a: Parameters<OutboundQueue['store']>) => step('blob store', () => outbound.store(...a)),
     load: (...a: Parameters<OutboundQueue['load']>) => step('blob load', () => outbound.load(...a)),
-    loadChunks: (...a: Parameters<OutboundQueue['loadChunks']>) =>
-      step('blob load', () => outbound.loadChunks(...a)),
+    open: (...a: Parameters<OutboundQueue['open']>) => step('blob open', () => outbound.open(...a)),
     enqueue: (...a: Parameters<OutboundQueue['enqueue']>) => outbound.enqueue(...a),
     delete: (...a: Parameters<OutboundQueue['delete']>) => outbound.delete(...a),
     probe: () => outbound.probe(),
@@ -67,6 +66,7 @@ function servicesFor(
     // OutboundQueue has #private fields, so a delegating object is not assignable to it by type alone.
     outbound: wrappedOutbound as unknown as OutboundQueue,
     plan: (...a) => step('plan', () => plan(...a)),
+    check: (...a) => step('plan', () => check(...a)),
     mailerFor: (tenantId, logger) => {
       const mailer = mailerFor(tenantId, logger);
       return {

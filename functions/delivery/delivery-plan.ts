@@ -41,6 +41,16 @@ export interface DeliveryPlan {
   recipients: string[];
 }
 
+/**
+ * What planning decides before any content is needed (mime/plan.ts checkDelivery): the same refusals and the
+ * same sender, recipients and kind as the full plan. The HTTP intake of a message it will queue needs only
+ * this; it is never sent from.
+ */
+export type DeliveryChecks = Pick<
+  DeliveryPlan,
+  'mailbox' | 'kind' | 'internetMessageId' | 'saveToSentItems' | 'senderRewritten' | 'recipients'
+>;
+
 /** What the mailer reports after Graph accepted the message. */
 export interface SendReport {
   /** request-id of the final Graph call (sendMail or send). */

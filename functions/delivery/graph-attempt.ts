@@ -2,8 +2,8 @@ import type { Envelope } from '../../core/envelope';
 import { toBridgeError, type BridgeError } from '../../core/errors';
 import type { Logger } from '../../core/log';
 import type { siteSettings } from '../config';
-import type { DeliveryPlan, SendReport } from './delivery-plan';
-import type { MimeBytes } from '../mime/raw-mime';
+import type { DeliveryChecks, DeliveryPlan, SendReport } from './delivery-plan';
+import type { MimeBytes, MimeSource } from '../mime/raw-mime';
 import { applyChanges, type MessageRecord, type RecordChanges } from '../state/message-record';
 import type { Mailer, FunctionServices } from '../services';
 
@@ -105,11 +105,24 @@ async function recordOutcome(
 export function planForSite(
   services: FunctionServices,
   site: ReturnType<typeof siteSettings>,
-  mime: MimeBytes,
+  mime: MimeSource,
   envelope: Envelope,
 ): Promise<DeliveryPlan> {
-  const policy = site.defaultSender
+  return services.plan(mime, envelope, policyOf(site), { saveToSentItems: services.config.saveToSentItems });
+}
+
+/** planForSite's checks without the content (a message the HTTP intake will queue, not send). */
+export function checkForSite(
+  services: FunctionServices,
+  site: ReturnType<typeof siteSettings>,
+  mime: MimeBytes,
+  envelope: Envelope,
+): Promise<DeliveryChecks> {
+  return services.check(mime, envelope, policyOf(site), { saveToSentItems: services.config.saveToSentItems });
+}
+
+function policyOf(site: ReturnType<typeof siteSettings>) {
+  return site.defaultSender
     ? { allowedSenders: site.allowedSenders, defaultSender: site.defaultSender }
     : { allowedSenders: site.allowedSenders };
-  return services.plan(mime, envelope, policy, { saveToSentItems: services.config.saveToSentItems });
 }

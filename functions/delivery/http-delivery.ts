@@ -10,8 +10,8 @@ import type { ResolvedSite } from '../tenants/site-directory';
 import { passTenantGate } from '../tenants/tenant-gate';
 import { finalSummary, logAttemptSummary, type AttemptSummary } from './attempt-summary';
 import { claimMessage } from './claim-message';
-import type { DeliveryPlan } from './delivery-plan';
-import { deliverOnce, planForSite } from './graph-attempt';
+import type { DeliveryChecks, DeliveryPlan } from './delivery-plan';
+import { checkForSite, deliverOnce, planForSite } from './graph-attempt';
 import { recordAnswer, refusal, statusForState, type IntakeAnswer } from './intake-answer';
 
 /**
@@ -30,7 +30,9 @@ export interface IntakeRequest {
 
 export interface ReceivedBody {
   envelope: Envelope;
-  mime: Buffer;
+  /** The message as the chunks it was read in (never joined into a second copy). */
+  mime: readonly Buffer[];
+  mimeBytes: number;
 }
 
 /** Never throws: a storage or unexpected failure after the claim gives the id back and is refused (retryable). */
@@ -101,28 +103,33 @@ class MessageIntake {
     // The message may already be in Exchange: never send from here; the queue looks in Sent Items first.
     if (lookFirst) return this.#queue(body, this.#lookDelayMs(), 'outcome unknown', 0, 'unknown');
 
+    // A message too large to send now is only checked here (same refusals, no decoded files kept): the queue
+    // trigger plans it again from the stored copy. It is never sent from these checks.
     const site = this.#req.site;
-    let plan: DeliveryPlan;
+    const large = body.mimeBytes > this.#services.config.syncMaxBytes;
+    let checks: DeliveryChecks;
+    let plan: DeliveryPlan | undefined;
     try {
-      plan = await planForSite(this.#services, site, body.mime, body.envelope);
+      if (large) checks = await checkForSite(this.#services, site, body.mime, body.envelope);
+      else checks = plan = await planForSite(this.#services, site, body.mime, body.envelope);
     } catch (err) {
       const error = toBridgeError(err);
       if (!error.retryable)
         return this.#fail(error, 'MESSAGE_REJECTED', {
-          sizeBytes: body.mime.length,
+          sizeBytes: body.mimeBytes,
           recipientCount: body.envelope.rcptTo.length,
         });
       throw error;
     }
-    if (plan.senderRewritten) this.#log.info({ event: 'SENDER_REWRITTEN', mailbox: plan.mailbox });
+    if (checks.senderRewritten) this.#log.info({ event: 'SENDER_REWRITTEN', mailbox: checks.mailbox });
     await this.#update({
-      sender: plan.mailbox,
-      senderRewritten: plan.senderRewritten,
-      sizeBytes: body.mime.length,
-      recipientCount: plan.recipients.length,
+      sender: checks.mailbox,
+      senderRewritten: checks.senderRewritten,
+      sizeBytes: body.mimeBytes,
+      recipientCount: checks.recipients.length,
     });
 
-    if (body.mime.length > this.#services.config.syncMaxBytes) return this.#queue(body, 0, 'large');
+    if (plan === undefined) return this.#queue(body, 0, 'large');
     if (Date.now() - this.#startedMs >= this.#services.config.syncBudgetMs)
       return this.#queue(body, 0, 'sync budget spent');
     return this.#sendNow(body, plan, site.tenantId);

@@ -13,7 +13,7 @@ import type { FunctionServices, Mailer, ServicesGetter } from '../services';
 import { judgeAttempt, unknownSince } from '../state/attempt-decision';
 import type { MessageRecord, RecordChanges } from '../state/message-record';
 import { parseQueuePointer, type QueuePointer } from '../state/outbound-queue';
-import { resolveSite } from '../tenants/site-directory';
+import { resolveSite, type ResolvedSite } from '../tenants/site-directory';
 import { passTenantGate } from '../tenants/tenant-gate';
 import { reconcileStep, unknownOutcome } from './reconcile-message';
 import { SEND_QUEUED_FUNCTION } from './send-queued-name';
@@ -122,27 +122,37 @@ class QueuedSend {
     if (!taken) return this.#requeue(1000, 'record changed meanwhile');
     this.#record = taken;
 
-    const stored = await outbound.loadChunks(p); // chunks: the message is never joined into a second copy
+    // The MIME stays in the download until the plan reads it: never held whole next to its decoded files.
+    const stored = await outbound.open(p);
     if (!stored) return this.#finish(bridgeError('QUEUED_COPY_MISSING'));
-    const receivedMs = Date.parse(stored.envelope.receivedAt);
-    if (!Number.isNaN(receivedMs)) this.#receivedMs = receivedMs;
-    const site = await resolveSite(this.#services.config, this.#services.registry, p.siteId, now);
-    // The site was removed from both the registry and the settings after the message was accepted: keep the
-    // message (custody) until the site comes back or an admin deletes it.
-    if (!site)
-      return this.#hold(
-        bridgeError('SITE_UNKNOWN', { detail: `site "${p.siteId}" is gone` }),
-        tuning.tenantProbeMs,
-      );
-    this.#log = this.#log.child({ tenant: site.tenantId }); // per-tenant figures (monitoring workbook)
+    let site: ResolvedSite | undefined;
     let plan: DeliveryPlan;
     let mailer: Mailer;
     try {
-      plan = await planForSite(this.#services, site, stored.mime, stored.envelope);
-      mailer = this.#services.mailerFor(site.tenantId, this.#log);
-    } catch (err) {
-      const error = toBridgeError(err);
-      return error.retryable ? this.#retryLater(error) : this.#finish(error);
+      const receivedMs = Date.parse(stored.envelope.receivedAt);
+      if (!Number.isNaN(receivedMs)) this.#receivedMs = receivedMs;
+      site = await resolveSite(this.#services.config, this.#services.registry, p.siteId, now);
+      // The site was removed from both the registry and the settings after the message was accepted: keep the
+      // message (custody) until the site comes back or an admin deletes it.
+      if (!site) {
+        stored.release();
+        return await this.#hold(
+          bridgeError('SITE_UNKNOWN', { detail: `site "${p.siteId}" is gone` }),
+          tuning.tenantProbeMs,
+        );
+      }
+      this.#log = this.#log.child({ tenant: site.tenantId }); // per-tenant figures (monitoring workbook)
+      try {
+        plan = await planForSite(this.#services, site, stored.mime, stored.envelope);
+        mailer = this.#services.mailerFor(site.tenantId, this.#log);
+      } catch (err) {
+        const error = toBridgeError(err);
+        // Storage failing while the download is read: the host retries, as for any storage failure.
+        if (error.code === 'STORAGE_UNAVAILABLE') throw error;
+        return await (error.retryable ? this.#retryLater(error) : this.#finish(error));
+      }
+    } finally {
+      stored.release();
     }
 
     const gate = await passTenantGate(this.#services, site.tenantId, mailer, this.#log);

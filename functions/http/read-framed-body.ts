@@ -8,11 +8,14 @@ import { FrameDecoder, MAX_ENVELOPE_JSON_BYTES } from '../../core/wire';
  * Reads a framed request body (core/wire.ts) from its stream, never buffering more than the limit: the
  * MIME byte count is checked after every chunk and the stream is cancelled as soon as it passes
  * `maxMimeBytes`. The SHA-256 of the whole body is computed on the way and compared with the signed digest
- * at the end, so a truncated or altered body is never acted on.
+ * at the end, so a truncated or altered body is never acted on. The MIME is returned as the chunks it came
+ * in (views, never joined): joining them would hold the message twice for a moment.
  */
 export interface FramedBody {
   envelope: Envelope;
-  mime: Buffer;
+  mime: Buffer[];
+  /** The MIME's length in bytes. */
+  mimeBytes: number;
 }
 
 /** Frame head and envelope JSON come on top of the MIME; anything beyond this is not a frame of ours. */
@@ -62,5 +65,5 @@ export async function readFramedBody(
   }
   const envelope = decoder.finish();
   if (hash.digest('hex') !== opts.expectedSha256) throw bridgeError('BODY_DIGEST_MISMATCH');
-  return { envelope, mime: Buffer.concat(chunks, mimeBytes) };
+  return { envelope, mime: chunks, mimeBytes };
 }

@@ -3,6 +3,7 @@ import {
   type Attachment,
   type AttachmentStream,
   type HeaderLines,
+  type Headers,
   type MailParserOptions,
   type MessageText,
   type ParsedMail,
@@ -23,8 +24,27 @@ import { ContentCollector } from './content-collector';
  *
  * The result is what simpleParser returns for the same options — same listeners, same order, same fields —
  * with `keepCidLinks` (the only mode the bridge uses: cid: links stay, nothing is inlined as data: URLs).
+ *
+ * The pieces may be a stream (the queue trigger's blob download): the next piece is read only when the
+ * parser has taken the previous one, so the message is never held whole; a parse that stops early gives the
+ * stream up (`return()`), and an error of the stream rejects the parse with that error.
  */
 export const PARSER_FEED_BYTES = 64 * 1024;
+
+export interface ParseHooks {
+  /**
+   * Upper bound of an attachment's decoded size, for the collectors' reservation: the message's size. Taken
+   * from the pieces when they are an array; a stream must say it.
+   */
+  maxContentBytes?: number;
+  /**
+   * false: every attachment's content is read and dropped (its `content` is an empty Buffer): for a caller
+   * that needs the message's headers, text and structure but will not send its files.
+   */
+  keepContent?: boolean;
+  /** The top-level header block is parsed (before any of the body is). */
+  onHeaders?: (headers: Headers) => void;
+}
 
 type ParsedFields = {
   -readonly [K in keyof ParsedMail]: ParsedMail[K];
@@ -47,14 +67,17 @@ const HEADER_FIELDS = [
 const TEXT_FIELDS = ['text', 'html', 'textAsHtml', 'textConversionError'] as const;
 
 export function parseInChunks(
-  pieces: readonly Buffer[],
+  pieces: readonly Buffer[] | AsyncIterable<Buffer>,
   options: MailParserOptions & { keepCidLinks: true },
   feedBytes = PARSER_FEED_BYTES,
+  hooks: ParseHooks = {},
 ): Promise<ParsedMail> {
   return new Promise((resolve, reject) => {
     // mailparser may emit a non-fatal 'error' and still reach 'end': the first error or the result wins.
     let settled = false;
-    const inputBytes = pieces.reduce((n, p) => n + p.length, 0);
+    const maxContentBytes =
+      hooks.maxContentBytes ?? (Array.isArray(pieces) ? pieces.reduce((n, p) => n + p.length, 0) : 0);
+    const keepContent = hooks.keepContent ?? true;
     const mail = { attachments: [] as Attachment[] } as Partial<ParsedFields> & { attachments: Attachment[] };
     const parser = new MailParser(options);
     const fail = (err: unknown) => {
@@ -68,6 +91,7 @@ export function parseInChunks(
       mail.headers = headers;
       mail.headerLines = parser.headerLines as HeaderLines;
       if (parser.otp) mail.otp = parser.otp;
+      hooks.onHeaders?.(headers);
     });
 
     // One object at a time; an attachment's content is collected before the next object is read.
@@ -80,7 +104,8 @@ export function parseInChunks(
         return;
       }
       if (data.type === 'text') copyText(mail, data);
-      if (data.type === 'attachment') collectAttachment(data, inputBytes, mail.attachments, readNext);
+      if (data.type === 'attachment')
+        collectAttachment(data, keepContent ? maxContentBytes : undefined, mail.attachments, readNext);
       else readNext();
     };
     parser.on('readable', () => {
@@ -100,7 +125,7 @@ export function parseInChunks(
       resolve(mail as ParsedMail);
     });
 
-    feed(parser, pieces, feedBytes, () => settled);
+    feed(parser, pieces, feedBytes, () => settled).catch(fail);
   });
 }
 
@@ -111,58 +136,77 @@ function copyText(mail: Partial<ParsedFields>, data: MessageText): void {
 }
 
 /**
- * Reads the decoded content into one Buffer (content-collector.ts: never held twice), then releases the
- * attachment so the parser goes on. `maxBytes` bounds the content: the size of the whole message.
+ * Reads the decoded content into one Buffer (content-collector.ts: never held twice), or drops it when
+ * `maxBytes` is undefined (the caller keeps no content), then releases the attachment so the parser goes on.
+ * `maxBytes` bounds the content: the size of the whole message.
  */
 function collectAttachment(
   stream: AttachmentStream,
-  maxBytes: number,
+  maxBytes: number | undefined,
   into: Attachment[],
   then: () => void,
 ): void {
   into.push(stream as unknown as Attachment);
-  const collector = new ContentCollector(maxBytes);
+  const collector = maxBytes === undefined ? undefined : new ContentCollector(maxBytes);
   const content = stream.content;
   content.on('readable', () => {
     let chunk: Buffer | null;
-    while ((chunk = content.read() as Buffer | null) !== null) collector.append(chunk);
+    while ((chunk = content.read() as Buffer | null) !== null) collector?.append(chunk);
   });
   content.on('end', () => {
-    (stream as unknown as Attachment).content = collector.finish();
+    (stream as unknown as Attachment).content = collector?.finish() ?? Buffer.alloc(0);
     stream.release?.();
     then();
   });
 }
 
-/** Writes the pieces in slices of `feedBytes` (views, not copies), waiting for 'drain' when the parser is full. */
-function feed(
+/**
+ * Writes the pieces in slices of `feedBytes` (views, not copies), waiting for 'drain' when the parser is
+ * full, and reading the next piece only then. Stops when the parse is settled; a stream given up early is
+ * told so (`return()`), and its error rejects.
+ */
+async function feed(
   parser: MailParser,
-  pieces: readonly Buffer[],
+  pieces: readonly Buffer[] | AsyncIterable<Buffer>,
   feedBytes: number,
   stopped: () => boolean,
-): void {
-  let index = 0;
-  let offset = 0;
-  const write = (): void => {
+): Promise<void> {
+  const source: Iterator<Buffer> | AsyncIterator<Buffer> = Array.isArray(pieces)
+    ? (pieces as readonly Buffer[])[Symbol.iterator]()
+    : (pieces as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let ended = false;
+  try {
     while (!stopped()) {
-      const piece = pieces[index];
-      if (piece === undefined) {
+      const next = await source.next();
+      if (next.done === true) {
+        ended = true;
         parser.end();
         return;
       }
-      if (offset >= piece.length) {
-        index += 1;
-        offset = 0;
-        continue;
-      }
-      const end = Math.min(offset + feedBytes, piece.length);
-      const more = parser.write(piece.subarray(offset, end));
-      offset = end;
-      if (!more) {
-        parser.once('drain', write);
-        return;
+      const piece = next.value;
+      for (let offset = 0; offset < piece.length && !stopped();) {
+        const end = Math.min(offset + feedBytes, piece.length);
+        const more = parser.write(piece.subarray(offset, end));
+        offset = end;
+        if (!more) await drained(parser);
       }
     }
-  };
-  write();
+  } finally {
+    if (!ended) await source.return?.();
+  }
+}
+
+/** The parser took what it was given, or failed (then the caller sees it settled). */
+function drained(parser: MailParser): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      parser.off('drain', done);
+      parser.off('error', done);
+      parser.off('close', done);
+      resolve();
+    };
+    parser.on('drain', done);
+    parser.on('error', done);
+    parser.on('close', done);
+  });
 }

@@ -1,16 +1,29 @@
-import type { ParsedMail, StructuredHeader } from 'mailparser';
+import type { Headers, ParsedMail, StructuredHeader } from 'mailparser';
 
 import { bridgeError } from '../../core/errors';
 import { parseInChunks } from './chunked-parse';
 import { repairedPieces } from './eight-bit-headers';
-import { assertPartsFound } from './multipart-check';
-import { readHeaderBlock } from './raw-headers';
-import { rawHasNonWhitespace, rawMime, type MimeBytes, type RawMime } from './raw-mime';
+import { PartsCheck } from './multipart-check';
+import { mustSendAsMime } from './opaque-mime';
+import { bodyOffset, hasNonWhitespace, readHeaderBlock } from './raw-headers';
+import { openMime, type MimeSource, type RawMime } from './raw-mime';
 
 export interface ParsedMessage {
-  /** The message as received, minus a leading mbox "From " line: what an S/MIME pass-through sends. */
-  source: RawMime;
+  /**
+   * The message as received, minus a leading mbox "From " line: what an S/MIME pass-through sends. Kept only
+   * for such a message (opaque-mime.ts mustSendAsMime) when content is kept: any other message is never held
+   * whole here, only streamed through the parser.
+   */
+  source?: RawMime;
   mail: ParsedMail;
+}
+
+export interface ParseOptions {
+  /**
+   * false: attachments' content is read and dropped, and no source is kept (a caller that checks the message
+   * but will not send it from this parse). Default true.
+   */
+  keepContent?: boolean;
 }
 
 /**
@@ -40,34 +53,83 @@ const PARSER_OPTIONS = {
  * Data whose first line is not a header field is all body (RFC 5322 requires From and Date, but MTAs accept
  * and repair such mail, and refusing it would lose the device's message): it is parsed behind an empty
  * header block, so the first line is not mistaken for a header, and goes out as text with an empty subject.
+ *
+ * The message is read once, in order (raw-mime.ts openMime): the head, which holds the top-level header
+ * block, then the rest as it comes, so a stream is parsed while it arrives. An error of the stream is thrown
+ * as it is (a storage failure is not a broken message).
  */
-export async function parseMime(mime: MimeBytes): Promise<ParsedMessage> {
-  const source = rawMime(mime);
-  if (!rawHasNonWhitespace(source)) {
-    throw bridgeError('MIME_UNPARSEABLE', { detail: 'the message is empty' });
+export async function parseMime(input: MimeSource, opts: ParseOptions = {}): Promise<ParsedMessage> {
+  const keepContent = opts.keepContent ?? true;
+  const { head, rest, complete, byteLength } = await openMime(input);
+  let sawContent = hasNonWhitespace(head);
+  if (complete && !sawContent) throw emptyMessage();
+  const block = readHeaderBlock(head);
+  const parts = new PartsCheck(head.subarray(bodyOffset(head, block)));
+  /** The rest as read, kept while an S/MIME pass-through may need it (until the Content-Type is known). */
+  let tail: Buffer[] | undefined = keepContent ? [] : undefined;
+  const know = (contentType: StructuredHeader | undefined): void => {
+    parts.know(contentType);
+    if (!mustSendAsMime(contentType)) tail = undefined;
+  };
+  let sourceError: { error: unknown } | undefined;
+  async function* pieces(): AsyncGenerator<Buffer> {
+    // Pieces read in order, so neither the empty header block nor a header repair copies the message.
+    yield* block.fields.length === 0 ? [Buffer.from('\r\n'), head] : repairedPieces(head);
+    try {
+      for (;;) {
+        let next: IteratorResult<Buffer, undefined>;
+        try {
+          next = await rest.next();
+        } catch (error) {
+          sourceError = { error };
+          throw error;
+        }
+        if (next.done === true) return;
+        const piece = next.value;
+        if (!sawContent) sawContent = hasNonWhitespace(piece);
+        parts.push(piece);
+        tail?.push(piece);
+        yield piece;
+      }
+    } finally {
+      await rest.return?.(undefined); // a parse that stopped early gives the source up
+    }
   }
+
   let mail: ParsedMail;
   try {
-    // Pieces read in order, so neither the empty header block nor a header repair copies the message.
-    const { head, tail } = source;
-    const input =
-      readHeaderBlock(head).fields.length === 0
-        ? [Buffer.from('\r\n'), head, ...tail]
-        : [...repairedPieces(head), ...tail];
-    mail = await parseInChunks(input, PARSER_OPTIONS);
+    mail = await parseInChunks(pieces(), PARSER_OPTIONS, undefined, {
+      maxContentBytes: byteLength,
+      keepContent,
+      onHeaders: (headers) => know(contentTypeFrom(headers)),
+    });
   } catch (cause) {
+    if (sourceError !== undefined) throw sourceError.error;
+    // Only whitespace before the parser gave up (it cannot give up on a body without structure).
+    if (!sawContent) throw emptyMessage();
     throw bridgeError('MIME_UNPARSEABLE', {
       cause,
       detail: 'the MIME structure exceeds the parser limits or is broken',
     });
   }
-  assertPartsFound(source, contentTypeOf(mail));
-  return { source, mail };
+  if (!sawContent) throw emptyMessage();
+  const contentType = contentTypeOf(mail);
+  know(contentType);
+  parts.finish(contentType);
+  return tail === undefined ? { mail } : { mail, source: { head, tail } };
+}
+
+function emptyMessage() {
+  return bridgeError('MIME_UNPARSEABLE', { detail: 'the message is empty' });
 }
 
 /** The top-level Content-Type as mailparser parsed it ({ value, params }), if the message has one. */
 export function contentTypeOf(mail: ParsedMail): StructuredHeader | undefined {
-  const value = mail.headers.get('content-type');
+  return contentTypeFrom(mail.headers);
+}
+
+function contentTypeFrom(headers: Headers | undefined): StructuredHeader | undefined {
+  const value = headers?.get('content-type');
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !('value' in value))
     return undefined;
   const header = value as Partial<StructuredHeader>;

@@ -8,6 +8,7 @@ import type { Envelope } from '../../core/envelope';
 import { MESSAGE_ID_PATTERN, SITE_ID_PATTERN } from '../../core/envelope';
 import { bridgeError } from '../../core/errors';
 import { FrameDecoder, frameHead } from '../../core/wire';
+import type { MimeBytes, MimeStream } from '../mime/raw-mime';
 import { statusOf, toStorageError } from './storage-errors';
 
 /**
@@ -30,6 +31,17 @@ export const queuePointerSchema = z.object({
 
 export type QueuePointer = z.infer<typeof queuePointerSchema>;
 
+/**
+ * A stored message opened for reading: the envelope (from the frame head, read first), the MIME as a stream
+ * read once, straight from the download, and `release()`, which gives the download up — call it when done,
+ * read to the end or not (harmless after the end).
+ */
+export interface StoredMessage {
+  envelope: Envelope;
+  mime: MimeStream;
+  release(): void;
+}
+
 /** The longest visibility delay Azure Storage queues accept (7 days). */
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
 
@@ -47,17 +59,22 @@ export class OutboundQueue {
     this.#ready = ensureCreated;
   }
 
-  /** Stores the message; returns the pointer to enqueue. Overwrites an earlier copy of the same id. */
-  async store(envelope: Envelope, mime: Buffer, now: Date = new Date()): Promise<QueuePointer> {
+  /**
+   * Stores the message (one Buffer or the chunks it was read in); returns the pointer to enqueue. Overwrites
+   * an earlier copy of the same id.
+   */
+  async store(envelope: Envelope, mime: MimeBytes, now: Date = new Date()): Promise<QueuePointer> {
     await this.#ready();
     const blobName = `${envelope.siteId}/${envelope.messageId}`;
     const head = frameHead(envelope);
+    const pieces = Buffer.isBuffer(mime) ? [mime] : mime;
+    const length = pieces.reduce((n, p) => n + p.length, head.length);
     try {
-      // One PUT of head + MIME streamed from the two buffers (a factory, so a retry starts over), instead of
+      // One PUT of head + MIME streamed from the buffers (a factory, so a retry starts over), instead of
       // concatenating them into a second copy of the message first.
       await this.#container
         .getBlockBlobClient(blobName)
-        .upload(() => Readable.from([head, mime], { objectMode: false }), head.length + mime.length, {
+        .upload(() => Readable.from([head, ...pieces], { objectMode: false }), length, {
           blobHTTPHeaders: { blobContentType: 'application/vnd.smtp-graph-bridge.v1' },
         });
     } catch (err) {
@@ -86,33 +103,67 @@ export class OutboundQueue {
 
   /** Reads the stored frame back as one Buffer; a missing or corrupt blob is reported as such (not retryable). */
   async load(pointer: QueuePointer): Promise<{ envelope: Envelope; mime: Buffer } | undefined> {
-    const loaded = await this.loadChunks(pointer);
-    return loaded && { envelope: loaded.envelope, mime: Buffer.concat(loaded.mime) };
+    const stored = await this.open(pointer);
+    if (!stored) return undefined;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of stored.mime.chunks) chunks.push(chunk);
+    } finally {
+      stored.release();
+    }
+    return { envelope: stored.envelope, mime: Buffer.concat(chunks) };
   }
 
   /**
-   * Reads the stored frame back with the MIME as the chunks the download delivered (views, never joined):
-   * what the queue trigger plans from (planDelivery takes chunks), so a 30 MB message is held once, not as
-   * the download's chunks plus one Buffer copied from them.
+   * Opens the stored frame for one pass: reads the frame head (the envelope) and leaves the MIME in the
+   * download until it is read — what the queue trigger plans from (planDelivery reads a stream while it
+   * arrives), so a 30 MB message is never held whole while its attachment is decoded. Undefined when the
+   * blob is missing; a frame that does not match its pointer is reported (not retryable); storage failures,
+   * also while the MIME is read, are STORAGE_UNAVAILABLE.
    */
-  async loadChunks(pointer: QueuePointer): Promise<{ envelope: Envelope; mime: Buffer[] } | undefined> {
+  async open(pointer: QueuePointer): Promise<StoredMessage | undefined> {
     await this.#ready();
-    const chunks: Buffer[] = [];
+    let body: NodeJS.ReadableStream | undefined;
+    let size: number;
     try {
       const download = await this.#container.getBlockBlobClient(pointer.blobName).download();
-      for await (const chunk of (download.readableStreamBody ?? []) as AsyncIterable<Buffer>)
-        chunks.push(chunk);
+      body = download.readableStreamBody;
+      size = download.contentLength ?? 0;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw toStorageError(err, 'load queued message');
     }
+    const stream = body ?? Readable.from([]);
+    const release = (): void => {
+      if ('destroy' in stream && typeof stream.destroy === 'function') (stream as Readable).destroy();
+    };
+    const source = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const decoder = new FrameDecoder();
-    const mime = chunks.map((chunk) => decoder.push(chunk)).filter((part) => part.length > 0);
-    const envelope = decoder.finish();
-    if (envelope.messageId !== pointer.messageId || envelope.siteId !== pointer.siteId) {
-      throw bridgeError('INTERNAL', { detail: 'stored message does not match its queue pointer' });
+    const first: Buffer[] = [];
+    let headBytes = 0;
+    try {
+      while (!decoder.envelope) {
+        const next = await source.next().catch((err: unknown) => {
+          throw toStorageError(err, 'load queued message');
+        });
+        if (next.done === true) break;
+        const mime = decoder.push(next.value);
+        headBytes += next.value.length - mime.length;
+        if (mime.length > 0) first.push(mime);
+      }
+      const envelope = decoder.finish();
+      if (envelope.messageId !== pointer.messageId || envelope.siteId !== pointer.siteId) {
+        throw bridgeError('INTERNAL', { detail: 'stored message does not match its queue pointer' });
+      }
+      return {
+        envelope,
+        mime: { chunks: mimeChunks(first, source), byteLength: Math.max(0, size - headBytes) },
+        release,
+      };
+    } catch (err) {
+      release();
+      throw err;
     }
-    return { envelope, mime };
   }
 
   /**
@@ -159,6 +210,26 @@ export class OutboundQueue {
     } catch (err) {
       throw toStorageError(err, 'read container and queue properties');
     }
+  }
+}
+
+/** The MIME chunks already read with the frame head, then the rest of the download as it comes. */
+async function* mimeChunks(first: Buffer[], source: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  let ended = false;
+  try {
+    for (let chunk = first.shift(); chunk !== undefined; chunk = first.shift()) yield chunk;
+    for (;;) {
+      const next = await source.next().catch((err: unknown) => {
+        throw toStorageError(err, 'load queued message');
+      });
+      if (next.done === true) {
+        ended = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!ended) await source.return?.(); // given up early: the download is closed
   }
 }
 

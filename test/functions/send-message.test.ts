@@ -194,6 +194,36 @@ describe('POST /api/v1/messages (handler called as the host calls it)', () => {
     });
   });
 
+  it('refuses a message over the sync size on the first try, as a small one (it is checked, not queued)', async () => {
+    const stranger = newMessageId();
+    const first = await post(
+      stranger,
+      mimeMessage({ from: 'stranger@elsewhere.example', bodyBytes: 60_000 }),
+    );
+    expect(first.res.status).toBe(422);
+    expect(first.body).toMatchObject({ state: 'failed', error: { code: 'SENDER_NOT_ALLOWED' } });
+
+    const broken = newMessageId();
+    const lost = Buffer.from(
+      mimeMessage({ bodyBytes: 60_000 })
+        .toString('latin1')
+        .replace(
+          'Content-Type: text/plain; charset=utf-8',
+          'Content-Type: multipart/mixed; boundary=nowhere',
+        ),
+      'latin1',
+    );
+    const second = await post(broken, lost);
+    expect(second.res.status).toBe(422);
+    expect(second.body).toMatchObject({ state: 'failed', error: { code: 'MIME_UNPARSEABLE' } });
+
+    for (const id of [stranger, broken]) {
+      const pointer = { v: 1 as const, siteId: SITE, messageId: id, blobName: `${SITE}/${id}`, attempts: 0 };
+      expect(await kit.services.outbound.load({ ...pointer, queuedAt: '' })).toBeUndefined();
+    }
+    expect(sends()).toHaveLength(0);
+  });
+
   it('queues a message whose send hit a retryable Graph error and records that error', async () => {
     const id = newMessageId();
     kit.graph.inject({ route: 'sendMail', status: 503 });

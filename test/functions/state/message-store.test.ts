@@ -97,6 +97,33 @@ describe('queued messages in Blob Storage and the queue', () => {
     expect(await outbound.load(parsed)).toBeUndefined();
   });
 
+  it('stores a message given as chunks and opens it as a stream of the exact bytes, read once', async () => {
+    const mime = Buffer.concat([Buffer.from('Subject: y\r\n\r\n'), Buffer.alloc(300_000, 0xab)]);
+    const pieces = [mime.subarray(0, 5), mime.subarray(5, 100_001), mime.subarray(100_001)];
+    const pointer = await outbound.store({ ...envelope, messageId: 'msg-queue-0003' }, pieces, now);
+    const opened = await outbound.open(pointer);
+    expect(opened?.envelope).toEqual({ ...envelope, messageId: 'msg-queue-0003' });
+    expect(opened?.mime.byteLength).toBe(mime.length);
+    const read: Buffer[] = [];
+    for await (const chunk of opened!.mime.chunks) read.push(chunk);
+    opened!.release();
+    expect(Buffer.concat(read).equals(mime)).toBe(true);
+
+    // Given up without reading (a held message): nothing breaks, and the copy is still there.
+    const unread = await outbound.open(pointer);
+    unread!.release();
+    expect((await outbound.load(pointer))?.mime.equals(mime)).toBe(true);
+    await outbound.delete(pointer);
+    expect(await outbound.open(pointer)).toBeUndefined();
+  });
+
+  it('refuses to open a stored frame under a pointer of another message', async () => {
+    const pointer = await outbound.store({ ...envelope, messageId: 'msg-queue-0004' }, Buffer.from('x'), now);
+    await expect(outbound.open({ ...pointer, messageId: 'msg-queue-0005' })).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+  });
+
   it('keeps a delayed pointer invisible until its delay has passed', async () => {
     const pointer = await outbound.store({ ...envelope, messageId: 'msg-queue-0002' }, Buffer.from('x'), now);
     await outbound.enqueue(pointer, 60_000);
