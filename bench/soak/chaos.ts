@@ -113,6 +113,24 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * The order of a run's chaos: every kind once first, in a seeded shuffled order (so even a short run meets each
+ * fault while messages flow), then picks by weight. `roundDone` turns true once the first round has been drawn.
+ */
+export function chaosOrder(kinds: readonly ChaosKind[], random: () => number) {
+  const firstRound = [...kinds];
+  for (let i = firstRound.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [firstRound[i], firstRound[j]] = [firstRound[j]!, firstRound[i]!];
+  }
+  return {
+    next: (): ChaosKind => firstRound.shift() ?? pickChaos(kinds, random),
+    get roundDone() {
+      return firstRound.length === 0;
+    },
+  };
+}
+
 export function pickChaos(kinds: readonly ChaosKind[], random: () => number): ChaosKind {
   const total = kinds.reduce((s, k) => s + k.weight, 0);
   let x = random() * total;

@@ -7,7 +7,7 @@ import nodemailer from 'nodemailer';
 
 import { SpoolReader } from '../../edge-listener/cli/spool-reader';
 import { spoolLayout } from '../../edge-listener/spool/layout';
-import { CHAOS_KINDS, type ChaosKind, pickChaos, seededRandom } from './chaos';
+import { CHAOS_KINDS, type ChaosKind, chaosOrder, seededRandom } from './chaos';
 import { SoakCluster } from './soak-cluster';
 
 /**
@@ -123,24 +123,33 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   try {
     let accepted = 0;
     let sending = true;
+    const order = chaosOrder(kinds, random);
+    // Sending goes on past the message count until every kind of chaos has happened once (the first round).
+    let roundRan = o.chaosEveryMs <= 0 || kinds.length === 0;
     const chaos = (async () => {
       if (o.chaosEveryMs <= 0 || kinds.length === 0) return;
       while (sending && !o.signal?.aborted) {
         await new Promise((r) => setTimeout(r, o.chaosEveryMs * (0.5 + random())));
         if (!sending) break;
-        const kind: ChaosKind = pickChaos(kinds, random);
+        const kind: ChaosKind = order.next();
         chaosCount[kind.name] = (chaosCount[kind.name] ?? 0) + 1;
         try {
           await kind.run({ cluster, random, ...(tmpfs ? { fillableSpoolDir: spoolDir } : {}), log });
         } catch (e) {
           log(`chaos ${kind.name} failed: ${(e as Error).message}`);
         }
+        if (order.roundDone) roundRan = true;
       }
     })();
     let next = 0;
     const maxSubmissions = o.messages * 3;
-    const sender = async () => {
-      while (accepted < o.messages && next < maxSubmissions && !o.signal?.aborted) {
+    const sender = async (lane: number) => {
+      while ((accepted < o.messages || !roundRan) && !o.signal?.aborted) {
+        if (accepted >= o.messages) {
+          // Past the count, waiting for the first round of chaos: one device trickles, ten a second.
+          if (lane > 0) return;
+          await new Promise((r) => setTimeout(r, 100));
+        } else if (next >= maxSubmissions) return;
         const n = next++;
         let s = await submit(cluster.smtpPort, `soak ${run} #${n}`, `scanner-${n % SENDERS}@contoso.com`);
         // The edge is down (killed, restarting): nothing was sent; the device tries the same message later.
@@ -153,7 +162,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         else await new Promise((r) => setTimeout(r, 200)); // a device waits a little before trying again
       }
     };
-    await Promise.all(Array.from({ length: o.concurrency }, sender));
+    await Promise.all(Array.from({ length: o.concurrency }, (_, lane) => sender(lane)));
     sending = false;
     await chaos;
     log(`sent: ${accepted} accepted of ${submissions.length} submissions; settling`);

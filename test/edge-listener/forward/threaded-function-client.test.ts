@@ -132,7 +132,8 @@ describe('ThreadedFunctionClient', () => {
     const threaded = new ThreadedFunctionClient(options(fn.url), logger);
     try {
       const hanging = threaded.post(envelope('thread-slow'), held(Buffer.from('x'))).catch((e: unknown) => e);
-      await expect.poll(() => fn.byId('thread-slow').length).toBe(1);
+      // The first POST starts the thread (a second V8 isolate): seconds on a loaded machine, not 1 s.
+      await expect.poll(() => fn.byId('thread-slow').length, { timeout: 15_000 }).toBe(1);
       await threaded.thread!.terminate();
       const err = (await hanging) as NodeJS.ErrnoException;
       expect(err.code).toBe('FORWARD_WORKER_STOPPED');
