@@ -281,5 +281,7 @@ describeWithTool('chromium', 'status page in a browser', () => {
       .toBe('Scanned on MFP-3F.');
     if (SCREENSHOTS)
       await page.locator('#sandbox-card').screenshot({ path: join(SCREENSHOTS, 'sandbox-message.png') });
-  });
+    // Four sends and three page states, each awaited with its own poll: more than the default 60 s on a
+    // loaded CI machine (it once timed out there while taking 2-4 s on an idle one).
+  }, 120_000);
 });
