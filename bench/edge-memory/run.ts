@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { buildEdgeBundle } from '../../edge-listener/packaging/build-bundle';
 import { freePort } from '../../scripts/stack/readiness';
 import { cpuSeconds, firstJsonLine, smtpSource, startProcess, waitForPort } from '../edge/processes';
+import { benchEdgeEnv } from '../edge/targets';
 import {
   currentCommand,
   formatLoad,
@@ -160,19 +161,9 @@ async function measure(o: {
   const [smtpPort, httpPort] = [await freePort(), await freePort()];
   const edge = startProcess('node', [...o.nodeFlags, o.bundle, 'start'], {
     env: {
-      PATH: process.env.PATH ?? '',
+      ...benchEdgeEnv({ sinkPort, dataDir, smtpPort, httpPort }),
       // The Dockerfile's; the systemd unit's own Environment= lines come in o.env.
       NODE_ENV: 'production',
-      BRIDGE_SITE_ID: 'bench',
-      BRIDGE_INSTANCE_ID: 'bench',
-      BRIDGE_FUNCTION_URL: `http://127.0.0.1:${sinkPort}`,
-      BRIDGE_SITE_SECRET: 'bench-site-secret-0123456789',
-      BRIDGE_DATA_DIR: dataDir,
-      BRIDGE_SMTP_HOST: '127.0.0.1',
-      BRIDGE_SMTP_PORT: String(smtpPort),
-      BRIDGE_HTTP_PORT: String(httpPort),
-      BRIDGE_MAX_MESSAGE_BYTES: '150MiB',
-      BRIDGE_SPOOL_MIN_FREE_BYTES: '64MiB',
       ...o.env,
     },
     logFile: join(o.workDir, 'edge.log'),

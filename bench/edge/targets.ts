@@ -48,26 +48,35 @@ export interface EdgeTargetOptions {
   nodeArgs?: string[];
 }
 
+/** The edge's settings in the benchmarks: a bench site forwarding to the local sink, room for a 150 MB message. */
+export function benchEdgeEnv(p: {
+  sinkPort: number;
+  dataDir: string;
+  smtpPort: number;
+  httpPort: number;
+}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    BRIDGE_SITE_ID: 'bench',
+    BRIDGE_INSTANCE_ID: 'bench',
+    BRIDGE_FUNCTION_URL: `http://127.0.0.1:${p.sinkPort}`,
+    BRIDGE_SITE_SECRET: 'bench-site-secret-0123456789',
+    BRIDGE_DATA_DIR: p.dataDir,
+    BRIDGE_SMTP_HOST: '127.0.0.1',
+    BRIDGE_SMTP_PORT: String(p.smtpPort),
+    BRIDGE_HTTP_PORT: String(p.httpPort),
+    BRIDGE_MAX_MESSAGE_BYTES: '150MiB',
+    BRIDGE_SPOOL_MIN_FREE_BYTES: '64MiB',
+  };
+}
+
 /** The real listener (single-file build) with its durable spool, forwarding to a local sink that answers "sent". */
 export async function edgeTarget(o: EdgeTargetOptions): Promise<Target> {
   const sink: Started = startProcess(process.execPath, [...TSX, join(__dirname, 'function-sink.ts')]);
   const { port: sinkPort } = (await firstJsonLine(sink.child)) as { port: number };
   const dataDir = mkdtempSync(join(o.workDir, 'spool-'));
   const [smtpPort, httpPort] = [await freePort(), await freePort()];
-  const env = {
-    PATH: process.env.PATH ?? '',
-    BRIDGE_SITE_ID: 'bench',
-    BRIDGE_INSTANCE_ID: 'bench',
-    BRIDGE_FUNCTION_URL: `http://127.0.0.1:${sinkPort}`,
-    BRIDGE_SITE_SECRET: 'bench-site-secret-0123456789',
-    BRIDGE_DATA_DIR: dataDir,
-    BRIDGE_SMTP_HOST: '127.0.0.1',
-    BRIDGE_SMTP_PORT: String(smtpPort),
-    BRIDGE_HTTP_PORT: String(httpPort),
-    BRIDGE_MAX_MESSAGE_BYTES: '150MiB',
-    BRIDGE_SPOOL_MIN_FREE_BYTES: '64MiB',
-    ...o.env,
-  };
+  const env = { ...benchEdgeEnv({ sinkPort, dataDir, smtpPort, httpPort }), ...o.env };
   const edge = startProcess(process.execPath, [...(o.nodeArgs ?? []), o.bundle, 'start'], {
     env,
     logFile: join(o.workDir, 'edge.log'),
